@@ -1,0 +1,124 @@
+//! Which versions match a query (SPEC 3): workspace, type, service type,
+//! namespace and name.
+
+use memchr::memmem;
+
+use crate::query::GroupQuery;
+use crate::record::{ImageType, ImageVersion, ServiceType};
+
+/// A query's filter, compiled once per query so that the per-record test is
+/// a few comparisons and, for a fuzzy name, one substring search.
+pub(crate) struct VersionFilter<'q> {
+    workspace_id: &'q str,
+    image_type: Option<ImageType>,
+    service_type: Option<ServiceType>,
+    namespace: Option<&'q str>,
+    name: NameFilter<'q>,
+}
+
+enum NameFilter<'q> {
+    /// No name filter.
+    Any,
+    /// `name_fuzzy_match=false`: byte-for-byte equality.
+    Exact(&'q str),
+    /// `name_fuzzy_match=true`: the query name occurs in the record's name,
+    /// ASCII-case-insensitively.
+    Contains {
+        /// Searches for the query name, which the rules make lower-case ASCII.
+        finder: Box<memmem::Finder<'q>>,
+        /// Reused buffer for record names that hold upper-case ASCII letters.
+        folded: Vec<u8>,
+    },
+}
+
+impl<'q> VersionFilter<'q> {
+    pub(crate) fn new(query: &'q GroupQuery) -> Self {
+        let name = match (query.name(), query.name_fuzzy_match()) {
+            (None, _) => NameFilter::Any,
+            (Some(name), false) => NameFilter::Exact(name),
+            (Some(name), true) => NameFilter::Contains {
+                finder: Box::new(memmem::Finder::new(name.as_bytes())),
+                folded: Vec::new(),
+            },
+        };
+        VersionFilter {
+            workspace_id: query.workspace_id(),
+            image_type: query.image_type(),
+            service_type: query.service_type(),
+            namespace: query.namespace(),
+            name,
+        }
+    }
+
+    /// Whether `version` matches every filter of the query.
+    pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
+        version.workspace_id == self.workspace_id
+            && self.image_type.is_none_or(|t| t == version.image_type)
+            && self.service_type.is_none_or(|s| s == version.service_type)
+            && self.namespace.is_none_or(|ns| ns == version.namespace)
+            && self.name_matches(&version.name)
+    }
+
+    fn name_matches(&mut self, name: &str) -> bool {
+        match &mut self.name {
+            NameFilter::Any => true,
+            NameFilter::Exact(wanted) => *wanted == name,
+            NameFilter::Contains { finder, folded } => {
+                let bytes = name.as_bytes();
+                // The query name is lower-case ASCII, so only the record's
+                // upper-case ASCII letters need folding; UTF-8 continuation and
+                // lead bytes are >= 0x80 and can never match query bytes, so a
+                // byte-wise search is a correct character-wise one.
+                if !bytes.iter().any(u8::is_ascii_uppercase) {
+                    return finder.find(bytes).is_some();
+                }
+                folded.clear();
+                folded.extend(bytes.iter().map(u8::to_ascii_lowercase));
+                finder.find(folded).is_some()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(name: &str) -> ImageVersion {
+        ImageVersion {
+            id: "id".into(),
+            name: name.into(),
+            namespace: "ns".into(),
+            tag: None,
+            image_type: ImageType::Dedicated,
+            workspace_id: "0".into(),
+            service_type: ServiceType::Unknown,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+
+    #[test]
+    fn fuzzy_name_folds_only_ascii_case_of_the_record() {
+        let q = GroupQuery::new().with_name("torch").unwrap();
+        let mut f = VersionFilter::new(&q);
+        assert!(f.matches(&version("PyTorch-2")));
+        assert!(f.matches(&version("torch")));
+        assert!(f.matches(&version("ÄTORCHÖ")));
+        assert!(!f.matches(&version("TÖRCH")));
+        assert!(!f.matches(&version("torc")));
+        assert!(!f.matches(&version("")));
+    }
+
+    #[test]
+    fn exact_name_is_byte_for_byte() {
+        let q = GroupQuery::new()
+            .with_name("torch")
+            .unwrap()
+            .with_name_fuzzy_match(false);
+        let mut f = VersionFilter::new(&q);
+        assert!(f.matches(&version("torch")));
+        assert!(!f.matches(&version("Torch")));
+        assert!(!f.matches(&version("pytorch")));
+    }
+}

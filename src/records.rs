@@ -1,0 +1,166 @@
+//! Parsing records text: a JSON array of records, a saved
+//! `GET /v1/{project_id}/images` page (an object whose `data` is that array),
+//! or NDJSON (one record per line). The shape is told from the content.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
+use serde_path_to_error::Segment;
+
+use crate::error::RecordsError;
+use crate::record::ImageVersion;
+
+/// Parses records from JSON text, in any of the three accepted shapes:
+///
+/// * a JSON array of records: `[{...}, {...}]`;
+/// * a JSON object whose `data` is that array (a saved
+///   `GET /v1/{project_id}/images` page); its other fields are ignored;
+/// * NDJSON: one record per line; blank lines are skipped.
+///
+/// The shape is told from the content: `[` starts an array; an object alone
+/// is a page if it has `data` and a single record otherwise; an object
+/// followed by more text is the first line of NDJSON. Empty text (or only
+/// white space) holds no records. A leading byte-order mark is skipped.
+///
+/// # Errors
+/// A [`RecordsError`] naming the record (its index in the array, or its line
+/// in NDJSON), the field, and the position in the text, for invalid JSON, a
+/// missing required field, a wrong JSON type (a fractional or out-of-range
+/// timestamp, say) or an unknown enum value.
+///
+/// ```
+/// use image_groups::parse_records;
+///
+/// let ndjson = concat!(
+///     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#, "\n",
+///     r#"{"id":"2","name":"torch","namespace":"ns","type":"GOLDEN","create_at":1,"update_at":2}"#, "\n",
+/// );
+/// let err = parse_records(ndjson).unwrap_err();
+/// assert_eq!(err.ndjson_line(), Some(2));
+/// assert_eq!(err.field(), Some("type"));
+/// ```
+pub fn parse_records(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match text.trim_start().as_bytes().first() {
+        None => Ok(Vec::new()),
+        Some(b'[') => parse_whole::<Vec<ImageVersion>>(text, Shape::Array),
+        Some(b'{') if is_ndjson(text) => parse_ndjson(text),
+        Some(b'{') => {
+            #[derive(Deserialize)]
+            struct Probe {
+                data: Option<IgnoredAny>,
+            }
+            match serde_json::from_str::<Probe>(text) {
+                Ok(Probe { data: None }) => {
+                    parse_whole::<ImageVersion>(text, Shape::Record).map(|v| vec![v])
+                }
+                // With `data`, or broken JSON: parse as a page, which reports
+                // where a broken text breaks.
+                _ => parse_whole::<Page>(text, Shape::Page).map(|page| page.data),
+            }
+        }
+        Some(_) => Err(RecordsError::shape(text.trim_start())),
+    }
+}
+
+/// Parses records from bytes, which must be UTF-8; see [`parse_records`].
+///
+/// # Errors
+/// As [`parse_records`], and for bytes that are not UTF-8.
+pub fn parse_records_bytes(bytes: &[u8]) -> Result<Vec<ImageVersion>, RecordsError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_records(text),
+        Err(e) => Err(RecordsError::not_utf8(e.valid_up_to())),
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    data: Vec<ImageVersion>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Array,
+    Page,
+    Record,
+}
+
+/// An object followed by more than white space is NDJSON's first line.
+fn is_ndjson(text: &str) -> bool {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+    match values.next() {
+        Some(Ok(_)) => !text[values.byte_offset()..].trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn parse_whole<T: DeserializeOwned>(text: &str, shape: Shape) -> Result<T, RecordsError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let (index, field) = locate(e.path(), shape);
+        let index = index.or((shape == Shape::Record).then_some(0));
+        RecordsError::json(index, None, field, e.inner())
+    })?;
+    de.end()
+        .map_err(|e| RecordsError::json(None, None, None, &e))?;
+    Ok(value)
+}
+
+fn parse_ndjson(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
+    let mut records = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(line);
+        let record = serde_path_to_error::deserialize::<_, ImageVersion>(&mut de)
+            .map_err(|e| {
+                let (_, field) = locate(e.path(), Shape::Record);
+                RecordsError::json(None, Some(n + 1), field, e.inner())
+            })
+            .and_then(|record| {
+                de.end()
+                    .map_err(|e| RecordsError::json(None, Some(n + 1), None, &e))?;
+                Ok(record)
+            })?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// Reads the record index and field from the path serde was at when it
+/// failed: `[3].create_at` (array), `data[3].create_at` (page) or `type`
+/// (one record).
+fn locate(path: &serde_path_to_error::Path, shape: Shape) -> (Option<usize>, Option<String>) {
+    let mut segments = path.iter().peekable();
+    if shape == Shape::Page {
+        if let Some(Segment::Map { key }) = segments.peek() {
+            if key == "data" {
+                segments.next();
+            } else {
+                return (None, Some(key.clone()));
+            }
+        }
+    }
+    let mut index = None;
+    if shape != Shape::Record {
+        if let Some(Segment::Seq { index: i }) = segments.peek() {
+            index = Some(*i);
+            segments.next();
+        }
+    }
+    let field = match segments.next() {
+        Some(Segment::Map { key }) => Some(key.clone()),
+        _ => None,
+    };
+    (index, field)
+}
+
+/// The field a "missing field `x`" or "duplicate field `x`" message names;
+/// serde reports those at the record, not at the field.
+pub(crate) fn field_in_message(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("duplicate field `"))?;
+    rest.split('`').next()
+}
