@@ -43,7 +43,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut format = None;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
             _ => (arg.clone(), None),
         };
         let mut value = |name: &str| {
@@ -96,7 +98,12 @@ fn main() -> ExitCode {
     let mut out = BufWriter::new(stdout.lock());
     let result = match &args.queries {
         Some(path) => run_queries(&records, path, &mut out),
-        None => run_one(&records, args.query.as_deref().unwrap_or(""), args.table, &mut out),
+        None => run_one(
+            &records,
+            args.query.as_deref().unwrap_or(""),
+            args.table,
+            &mut out,
+        ),
     };
     match result.and_then(|code| Ok(out.flush().map(|()| code)?)) {
         Ok(code) => code,

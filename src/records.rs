@@ -135,7 +135,7 @@ fn locate(path: &serde_path_to_error::Path, shape: Shape) -> (Option<usize>, Opt
     let mut segments = path.iter().peekable();
     if shape == Shape::Page {
         if let Some(Segment::Map { key }) = segments.peek() {
-            if key == "data" {
+            if key == "data" && path.iter().len() > 1 {
                 segments.next();
             } else {
                 return (None, Some(key.clone()));

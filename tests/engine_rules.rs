@@ -11,7 +11,11 @@ fn run(records: &[ImageVersion], query: &str) -> image_groups::ImageGroupPage {
 }
 
 fn names(records: &[ImageVersion], query: &str) -> Vec<String> {
-    run(records, query).data.into_iter().map(|g| g.name).collect()
+    run(records, query)
+        .data
+        .into_iter()
+        .map(|g| g.name)
+        .collect()
 }
 
 // ---- SPEC 3: matching ----
@@ -44,14 +48,21 @@ fn service_type_filter_treats_absent_as_unknown() {
         r#"{"id":"3","name":"unknown","namespace":"ns","type":"DEDICATED","create_at":0,"update_at":0,"service_type":"UNKNOWN"}"#, "\n",
     ))
     .unwrap();
-    assert_eq!(names(&records, "service_type=UNKNOWN&sort_key=name&sort_dir=asc"), ["absent", "unknown"]);
+    assert_eq!(
+        names(&records, "service_type=UNKNOWN&sort_key=name&sort_dir=asc"),
+        ["absent", "unknown"]
+    );
     assert_eq!(names(&records, "service_type=TRAIN"), ["train"]);
     assert!(names(&records, "service_type=DEV").is_empty());
 }
 
 #[test]
 fn namespace_filter_is_byte_for_byte() {
-    let records = vec![version("a", "team", 0, 0), version("b", "Team", 0, 0), version("c", "team2", 0, 0)];
+    let records = vec![
+        version("a", "team", 0, 0),
+        version("b", "Team", 0, 0),
+        version("c", "team2", 0, 0),
+    ];
     assert_eq!(names(&records, "namespace=team"), ["a"]);
     assert_eq!(names(&records, "namespace=tEam"), Vec::<String>::new());
 }
@@ -65,15 +76,24 @@ fn fuzzy_name_is_an_ascii_case_insensitive_substring() {
         version("tensorflow", "ns", 0, 1),
         version("TÖRCH", "ns", 0, 0),
     ];
-    assert_eq!(names(&records, "name=torch"), ["PyTorch", "torch", "TORCH_2"]);
-    assert_eq!(names(&records, "name=torch&name_fuzzy_match=true"), ["PyTorch", "torch", "TORCH_2"]);
+    assert_eq!(
+        names(&records, "name=torch"),
+        ["PyTorch", "torch", "TORCH_2"]
+    );
+    assert_eq!(
+        names(&records, "name=torch&name_fuzzy_match=true"),
+        ["PyTorch", "torch", "TORCH_2"]
+    );
     assert_eq!(names(&records, "name=h_2"), ["TORCH_2"]);
 }
 
 #[test]
 fn exact_name_is_byte_for_byte() {
     let records = vec![version("PyTorch", "ns", 0, 1), version("torch", "ns", 0, 0)];
-    assert_eq!(names(&records, "name=torch&name_fuzzy_match=false"), ["torch"]);
+    assert_eq!(
+        names(&records, "name=torch&name_fuzzy_match=false"),
+        ["torch"]
+    );
     assert!(names(&records, "name=pytorch&name_fuzzy_match=false").is_empty());
 }
 
@@ -88,7 +108,14 @@ fn all_filters_must_hold_together() {
     let mut v = version("pytorch", "ml", 0, 0);
     v.service_type = ServiceType::Train;
     let records = vec![v];
-    assert_eq!(run(&records, "name=torch&namespace=ml&type=DEDICATED&service_type=TRAIN").total, 1);
+    assert_eq!(
+        run(
+            &records,
+            "name=torch&namespace=ml&type=DEDICATED&service_type=TRAIN"
+        )
+        .total,
+        1
+    );
     let all = "name=torch&namespace=ml&type=DEDICATED&service_type=TRAIN&workspace_id=0";
     for (hit, miss) in [
         ("name=torch", "name=tf"),
@@ -111,7 +138,10 @@ fn groups_are_keyed_by_namespace_and_name() {
         version("torch", "a", 0, 0),
     ];
     let page = run(&records, "sort_key=namespace&sort_dir=asc");
-    assert_eq!(keys(&page), [("torch".into(), "a".into()), ("torch".into(), "b".into())]);
+    assert_eq!(
+        keys(&page),
+        [("torch".into(), "a".into()), ("torch".into(), "b".into())]
+    );
     assert_eq!(page.data[0].version_count, 2);
     assert_eq!(page.data[1].version_count, 1);
 }
@@ -150,7 +180,10 @@ fn duplicate_records_are_counted_as_given() {
 
 #[test]
 fn extreme_timestamps_are_kept_exactly() {
-    let records = vec![version("a", "ns", i64::MIN, i64::MIN), version("a", "ns", i64::MAX, i64::MAX)];
+    let records = vec![
+        version("a", "ns", i64::MIN, i64::MIN),
+        version("a", "ns", i64::MAX, i64::MAX),
+    ];
     let g = &run(&records, "").data[0];
     assert_eq!((g.create_at, g.update_at), (i64::MIN, i64::MAX));
     assert_eq!(g.create_time(), None);
@@ -174,23 +207,46 @@ fn default_order_is_update_at_desc_then_name_then_namespace() {
     let page = run(&ordered(), "");
     assert_eq!(
         keys(&page),
-        [("a", "z"), ("b", "y"), ("c", "x"), ("a", "y")].map(|(n, s)| (n.to_string(), s.to_string()))
+        [("a", "z"), ("b", "y"), ("c", "x"), ("a", "y")]
+            .map(|(n, s)| (n.to_string(), s.to_string()))
     );
 }
 
 #[test]
 fn each_sort_field_orders_in_sort_dir_with_ascending_tie_breaks() {
     let r = ordered();
-    assert_eq!(names(&r, "sort_key=name&sort_dir=desc"), ["c", "b", "a", "a"]);
-    assert_eq!(keys(&run(&r, "sort_key=name&sort_dir=desc"))[2].1, "y", "namespace breaks the tie ascending");
-    assert_eq!(names(&r, "sort_key=name&sort_dir=asc"), ["a", "a", "b", "c"]);
-    assert_eq!(keys(&run(&r, "sort_key=namespace&sort_dir=asc")), keys(&run(&r, "sort_key=namespace,name&sort_dir=asc")));
+    assert_eq!(
+        names(&r, "sort_key=name&sort_dir=desc"),
+        ["c", "b", "a", "a"]
+    );
+    assert_eq!(
+        keys(&run(&r, "sort_key=name&sort_dir=desc"))[2].1,
+        "y",
+        "namespace breaks the tie ascending"
+    );
+    assert_eq!(
+        names(&r, "sort_key=name&sort_dir=asc"),
+        ["a", "a", "b", "c"]
+    );
+    assert_eq!(
+        keys(&run(&r, "sort_key=namespace&sort_dir=asc")),
+        keys(&run(&r, "sort_key=namespace,name&sort_dir=asc"))
+    );
     assert_eq!(names(&r, "sort_key=namespace"), ["a", "a", "b", "c"]); // z, then y (a before b), then x
     assert_eq!(names(&r, "sort_key=version_count"), ["c", "a", "a", "b"]);
-    assert_eq!(names(&r, "sort_key=version_count&sort_dir=asc"), ["a", "a", "b", "c"]);
-    assert_eq!(names(&r, "sort_key=create_at&sort_dir=asc"), ["c", "b", "a", "a"]);
+    assert_eq!(
+        names(&r, "sort_key=version_count&sort_dir=asc"),
+        ["a", "a", "b", "c"]
+    );
+    assert_eq!(
+        names(&r, "sort_key=create_at&sort_dir=asc"),
+        ["c", "b", "a", "a"]
+    );
     assert_eq!(names(&r, "sort_key=createTime"), ["a", "a", "b", "c"]);
-    assert_eq!(names(&r, "sort_key=update_at&sort_dir=asc"), ["a", "c", "a", "b"]);
+    assert_eq!(
+        names(&r, "sort_key=update_at&sort_dir=asc"),
+        ["a", "c", "a", "b"]
+    );
 }
 
 #[test]
@@ -201,28 +257,47 @@ fn sort_fields_apply_in_turn() {
         version("b", "ns", 0, 2),
         version("c", "ns", 0, 3),
     ];
-    assert_eq!(names(&r, "sort_key=version_count,update_at"), ["b", "c", "a"]);
-    assert_eq!(names(&r, "sort_key=version_count,update_at&sort_dir=asc"), ["a", "c", "b"]);
+    assert_eq!(
+        names(&r, "sort_key=version_count,update_at"),
+        ["b", "c", "a"]
+    );
+    assert_eq!(
+        names(&r, "sort_key=version_count,update_at&sort_dir=asc"),
+        ["a", "c", "b"]
+    );
 }
 
 #[test]
 fn strings_compare_byte_wise() {
-    let r = vec![version("b", "ns", 0, 0), version("B", "ns", 0, 0), version("é", "ns", 0, 0), version("", "ns", 0, 0)];
+    let r = vec![
+        version("b", "ns", 0, 0),
+        version("B", "ns", 0, 0),
+        version("é", "ns", 0, 0),
+        version("", "ns", 0, 0),
+    ];
     assert_eq!(names(&r, "sort_key=name&sort_dir=asc"), ["", "B", "b", "é"]);
 }
 
 // ---- SPEC 6: page ----
 
 fn many(n: usize) -> Vec<ImageVersion> {
-    (0..n).map(|i| version(&format!("img{i:03}"), "ns", 0, i as i64)).collect()
+    (0..n)
+        .map(|i| version(&format!("img{i:03}"), "ns", 0, i as i64))
+        .collect()
 }
 
 #[test]
 fn page_fields_follow_offset_and_limit() {
     let r = many(10);
     let page = run(&r, "limit=3&offset=4&sort_key=name&sort_dir=asc");
-    assert_eq!((page.current, page.pages, page.size, page.total), (2, 4, 3, 10));
-    assert_eq!(names(&r, "limit=3&offset=4&sort_key=name&sort_dir=asc"), ["img004", "img005", "img006"]);
+    assert_eq!(
+        (page.current, page.pages, page.size, page.total),
+        (2, 4, 3, 10)
+    );
+    assert_eq!(
+        names(&r, "limit=3&offset=4&sort_key=name&sort_dir=asc"),
+        ["img004", "img005", "img006"]
+    );
     let last = run(&r, "limit=3&offset=9");
     assert_eq!((last.current, last.size), (4, 1));
 }
@@ -230,10 +305,16 @@ fn page_fields_follow_offset_and_limit() {
 #[test]
 fn offset_past_the_end_is_an_empty_page_not_an_error() {
     let page = run(&many(5), "offset=5");
-    assert_eq!((page.current, page.pages, page.size, page.total), (1, 1, 0, 5));
+    assert_eq!(
+        (page.current, page.pages, page.size, page.total),
+        (1, 1, 0, 5)
+    );
     assert!(page.data.is_empty());
     let page = run(&many(5), "offset=2147483647&limit=2147483647");
-    assert_eq!((page.current, page.pages, page.size, page.total), (2, 1, 0, 5));
+    assert_eq!(
+        (page.current, page.pages, page.size, page.total),
+        (2, 1, 0, 5)
+    );
     let page = run(&many(5), "offset=2147483647&limit=1");
     assert_eq!((page.current, page.pages, page.size), (2147483648, 5, 0));
 }
@@ -241,7 +322,10 @@ fn offset_past_the_end_is_an_empty_page_not_an_error() {
 #[test]
 fn no_groups_means_zero_pages() {
     let page = run(&[], "offset=7&limit=3");
-    assert_eq!((page.current, page.pages, page.size, page.total), (3, 0, 0, 0));
+    assert_eq!(
+        (page.current, page.pages, page.size, page.total),
+        (3, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -257,5 +341,8 @@ fn accepts_slices_vecs_and_iterators() {
     let from_vec = group_images(&r, &q);
     assert_eq!(group_images(r.as_slice(), &q), from_vec);
     assert_eq!(group_images(r.iter(), &q), from_vec);
-    assert_eq!(group_images(r.iter().filter(|v| v.update_at > 1), &q).total, 2);
+    assert_eq!(
+        group_images(r.iter().filter(|v| v.update_at > 1), &q).total,
+        2
+    );
 }

@@ -1,0 +1,251 @@
+//! The command-line example (SPEC 8): record formats, `--queries`,
+//! `--format table`, and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use image_groups::{group_images, parse_records, GroupQuery, ImageGroupPage};
+
+/// The example binary, which `cargo test` builds beside the test binaries.
+fn binary() -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop(); // the test binary
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir
+        .join("examples")
+        .join(format!("images_group{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} was not built; run `cargo test`",
+        path.display()
+    );
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(binary()).args(args).output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("image-groups-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+const SAMPLE: &str = include_str!("../examples/data/sample.json");
+
+fn records_json() -> String {
+    let mut records = Vec::new();
+    for (i, (name, ns, t)) in [
+        ("pytorch", "ml", "DEDICATED"),
+        ("PyTorch-cuda", "ml", "DEDICATED"),
+        ("pytorch", "ml", "DEDICATED"),
+        ("tensorflow", "ml", "BUILD_IN"),
+        ("pytorch", "vision", "BUILD_IN"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        records.push(format!(
+            r#"{{"id":"{i}","name":"{name}","namespace":"{ns}","type":"{t}","create_at":{},"update_at":{}}}"#,
+            1_600_000_000_000i64 + i as i64 * 1000,
+            1_700_000_000_000i64 + i as i64 * 7000 % 5000,
+        ));
+    }
+    format!("[{}]", records.join(",\n"))
+}
+
+#[test]
+fn without_records_it_prints_the_api_example_page() {
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    let page: ImageGroupPage = serde_json::from_str(&stdout(&out)).unwrap();
+    let expected = group_images(&parse_records(SAMPLE).unwrap(), &GroupQuery::default());
+    assert_eq!(page, expected);
+    assert_eq!(
+        (page.current, page.pages, page.size, page.total),
+        (1, 1, 3, 3)
+    );
+}
+
+#[test]
+fn all_three_record_formats_give_the_library_answer() {
+    let array = records_json();
+    let records = parse_records(&array).unwrap();
+    let values: Vec<serde_json::Value> = serde_json::from_str(&array).unwrap();
+    let ndjson: String = values.iter().map(|v| format!("{v}\n")).collect();
+    let page_obj = format!("{{\"current\":1,\"data\":{array},\"total\":5}}");
+    let query = "name=torch&sort_key=name,namespace&sort_dir=asc";
+    let expected = group_images(&records, &query.parse().unwrap());
+    assert_eq!(expected.total, 3);
+    for (file, text) in [
+        ("a.json", &array),
+        ("b.ndjson", &ndjson),
+        ("c.json", &page_obj),
+    ] {
+        let path = temp_file(file, text);
+        let out = run(&["--records", path.to_str().unwrap(), query]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let page: ImageGroupPage = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(page, expected, "{file}");
+    }
+}
+
+#[test]
+fn queries_mode_prints_one_compact_line_per_query() {
+    let array = records_json();
+    let records = parse_records(&array).unwrap();
+    let records_path = temp_file("q-records.json", &array);
+    let queries = [
+        "name=torch",
+        "",
+        "sort_key=foo",
+        "limit=0",
+        "type=BUILD_IN&sort_key=namespace&sort_dir=asc",
+    ];
+    let queries_path = temp_file("queries.txt", &format!("{}\r\n", queries.join("\n")));
+    let out = run(&[
+        "--records",
+        records_path.to_str().unwrap(),
+        "--queries",
+        queries_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), queries.len());
+    for (line, query) in lines.iter().zip(queries) {
+        let expected = match GroupQuery::from_query_string(query) {
+            Ok(q) => serde_json::to_string(&group_images(&records, &q)).unwrap(),
+            Err(e) => serde_json::to_string(&e).unwrap(),
+        };
+        assert_eq!(*line, expected, "{query}");
+    }
+    assert!(lines[2].contains("ModelArts.6303") && lines[3].contains("ModelArts.0104"));
+}
+
+#[test]
+fn table_format_aligns_columns_and_prints_rfc3339_times() {
+    let out = run(&["--format", "table", "limit=2"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("NAME")
+            && lines[0].contains("NAMESPACE")
+            && lines[0].contains("VERSIONS")
+    );
+    assert!(
+        lines[1].starts_with("pytorch_1_8 ") && lines[1].contains("2022-12-22T11:30:30.448Z"),
+        "{text}"
+    );
+    assert!(lines[2].starts_with("mock-service-python "), "{text}");
+    let col = |l: &str| {
+        l.find("op_svc")
+            .or_else(|| l.find("mock-service1"))
+            .or_else(|| l.find("NAMESPACE"))
+    };
+    assert_eq!(col(lines[0]), col(lines[1]));
+    assert_eq!(col(lines[1]), col(lines[2]));
+    assert_eq!(lines[3], "page 1 of 2: 2 of 3 groups (offset 0, limit 2)");
+}
+
+#[test]
+fn table_format_prints_out_of_range_times_as_milliseconds() {
+    let path = temp_file(
+        "extreme.json",
+        r#"[{"id":"1","name":"x","namespace":"n","type":"DEDICATED","create_at":-9223372036854775808,"update_at":9223372036854775807}]"#,
+    );
+    let out = run(&["--records", path.to_str().unwrap(), "--format=table"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("-9223372036854775808 ms (out of range)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_invalid_query_prints_the_error_body_and_exits_2() {
+    let out = run(&["sort_key=size"]);
+    assert_eq!(out.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(body["error_code"], "ModelArts.6303");
+    let out = run(&["--format", "table", "limit=abc"]);
+    assert_eq!(out.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(body["error_code"], "ModelArts.0104");
+}
+
+#[test]
+fn a_bad_records_file_exits_1_naming_file_record_and_field() {
+    let path = temp_file(
+        "bad.ndjson",
+        concat!(
+            r#"{"id":"1","name":"x","namespace":"n","type":"DEDICATED","create_at":1,"update_at":2}"#,
+            "\n",
+            r#"{"id":"2","name":"x","namespace":"n","type":"DEDICATED","create_at":1.5,"update_at":2}"#,
+            "\n",
+        ),
+    );
+    let out = run(&["--records", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("`create_at`"),
+        "{err}"
+    );
+
+    let path = temp_file(
+        "bad.json",
+        r#"[{"id":"1","name":"x","namespace":"n","type":"SHARED","create_at":1,"update_at":2}]"#,
+    );
+    let out = run(&["--records", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("record 0") && err.contains("`type`"), "{err}");
+}
+
+#[test]
+fn a_missing_records_file_exits_1_naming_the_file() {
+    let out = run(&["--records", "/nonexistent/records.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("/nonexistent/records.json"));
+}
+
+#[test]
+fn usage_errors_exit_2_on_stderr() {
+    for args in [
+        &["--bogus"][..],
+        &["--format", "xml"],
+        &["a=1", "b=2"],
+        &["--records"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            String::from_utf8(out.stderr).unwrap().contains("usage:"),
+            "{args:?}"
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! SPEC 1 and 8: records text in its three shapes, and errors that name the
+//! record and the field.
+
+use image_groups::{parse_records, parse_records_bytes, ImageType, ServiceType};
+
+const R1: &str =
+    r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#;
+const R2: &str = r#"{"id":"2","name":"tf","namespace":"ns","type":"BUILD_IN","create_at":-3,"update_at":4,"service_type":"TRAIN","workspace_id":"w","tag":"v1","size":12,"dev_services":["SSH"],"extra":{"nested":[1,2]}}"#;
+
+#[test]
+fn the_three_shapes_give_the_same_records() {
+    let array = parse_records(&format!("[{R1},\n{R2}]")).unwrap();
+    let page = parse_records(&format!(
+        "{{\"total\":2,\"data\":[{R1},{R2}],\"current\":1}}"
+    ))
+    .unwrap();
+    let ndjson = parse_records(&format!("{R1}\n\n{R2}\r\n")).unwrap();
+    assert_eq!(array.len(), 2);
+    assert_eq!(array, page);
+    assert_eq!(array, ndjson);
+    assert_eq!(array[1].image_type, ImageType::BuildIn);
+    assert_eq!(array[1].service_type, ServiceType::Train);
+    assert_eq!(array[1].workspace_id, "w");
+    assert_eq!(array[1].tag.as_deref(), Some("v1"));
+    assert_eq!(array[1].create_at, -3);
+    assert_eq!(array[0].workspace_id, "0");
+    assert_eq!(array[0].service_type, ServiceType::Unknown);
+}
+
+#[test]
+fn a_lone_object_is_a_page_with_data_or_else_one_record() {
+    assert_eq!(parse_records(R1).unwrap().len(), 1);
+    assert_eq!(parse_records(&format!("  {R1}  \n")).unwrap().len(), 1);
+    assert!(parse_records(r#"{"data": []}"#).unwrap().is_empty());
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(R2).unwrap())
+            .unwrap();
+    assert_eq!(parse_records(&pretty).unwrap().len(), 1);
+}
+
+#[test]
+fn empty_text_and_byte_order_mark() {
+    assert!(parse_records("").unwrap().is_empty());
+    assert!(parse_records(" \n\t").unwrap().is_empty());
+    assert!(parse_records("[]").unwrap().is_empty());
+    assert_eq!(parse_records(&format!("\u{feff}[{R1}]")).unwrap().len(), 1);
+}
+
+#[test]
+fn messy_record_strings_are_accepted_as_given() {
+    let text = r#"[{"id":"","name":"PyTörch ☃","namespace":"","type":"DEDICATED","create_at":-9223372036854775808,"update_at":9223372036854775807,"workspace_id":""}]"#;
+    let r = &parse_records(text).unwrap()[0];
+    assert_eq!(r.name, "PyTörch ☃");
+    assert_eq!(r.workspace_id, "");
+    assert_eq!((r.create_at, r.update_at), (i64::MIN, i64::MAX));
+}
+
+/// Parses `text`, expecting an error at `index` (array) or `line` (NDJSON)
+/// about `field`, whose message contains `says`.
+#[track_caller]
+fn fails(text: &str, index: Option<usize>, line: Option<usize>, field: Option<&str>, says: &str) {
+    let err = parse_records(text).unwrap_err();
+    assert_eq!(err.record_index(), index, "{err}");
+    assert_eq!(err.ndjson_line(), line, "{err}");
+    assert_eq!(err.field(), field, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(says), "{msg}");
+    if let Some(i) = index {
+        assert!(msg.starts_with(&format!("record {i}")), "{msg}");
+    }
+    if let Some(l) = line {
+        assert!(msg.starts_with(&format!("record on line {l}")), "{msg}");
+    }
+    if let Some(f) = field {
+        assert!(msg.contains(&format!("field `{f}`")), "{msg}");
+    }
+}
+
+fn with(field_json: &str) -> String {
+    format!(
+        r#"{{"id":"x","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2,{field_json}}}"#
+    )
+}
+
+fn without(field: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(R1).unwrap();
+    v.as_object_mut().unwrap().remove(field);
+    v.to_string()
+}
+
+#[test]
+fn missing_required_fields_are_named() {
+    for field in ["id", "name", "namespace", "type", "create_at", "update_at"] {
+        fails(
+            &format!("[{R1},{}]", without(field)),
+            Some(1),
+            None,
+            Some(field),
+            "missing field",
+        );
+        fails(
+            &format!("{R1}\n{}\n", without(field)),
+            None,
+            Some(2),
+            Some(field),
+            "missing field",
+        );
+    }
+}
+
+#[test]
+fn wrong_json_types_are_named() {
+    let cases = [
+        (r#""id2":1,"tag":5"#, "tag", "invalid type"),
+        (r#""workspace_id":0"#, "workspace_id", "invalid type"),
+        (r#""service_type":1"#, "service_type", "expected value"),
+    ];
+    for (extra, field, says) in cases {
+        fails(
+            &format!("[{}]", with(extra)),
+            Some(0),
+            None,
+            Some(field),
+            says,
+        );
+    }
+    let bad_values = [
+        ("create_at", "1.5", "floating point"),
+        ("create_at", "\"1\"", "invalid type: string"),
+        ("update_at", "9223372036854775808", "9223372036854775808"),
+        ("update_at", "-9223372036854775809", "floating point"),
+        ("create_at", "1e3", "floating point"),
+        ("name", "null", "invalid type: null"),
+        ("namespace", "[]", "invalid type: sequence"),
+        ("id", "7", "invalid type: integer"),
+    ];
+    for (field, value, says) in bad_values {
+        let mut v: serde_json::Value = serde_json::from_str(R1).unwrap();
+        v[field] = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
+        let text = R1.replace(
+            &format!(
+                "\"{field}\":{}",
+                serde_json::from_str::<serde_json::Value>(R1).unwrap()[field]
+            ),
+            &format!("\"{field}\":{value}"),
+        );
+        assert_ne!(text, R1, "{field}");
+        fails(
+            &format!("[{R1},{R1},{text}]"),
+            Some(2),
+            None,
+            Some(field),
+            says,
+        );
+        fails(
+            &format!("{{\"data\":[{text}]}}"),
+            Some(0),
+            None,
+            Some(field),
+            says,
+        );
+        fails(
+            &format!("{R1}\n{R1}\n\n{text}"),
+            None,
+            Some(4),
+            Some(field),
+            says,
+        );
+    }
+}
+
+#[test]
+fn unknown_enum_values_are_named() {
+    fails(
+        &format!("[{}]", R1.replace("DEDICATED", "dedicated")),
+        Some(0),
+        None,
+        Some("type"),
+        "unknown variant `dedicated`",
+    );
+    fails(
+        &format!("[{}]", with(r#""service_type":"TRAINING""#)),
+        Some(0),
+        None,
+        Some("service_type"),
+        "unknown variant `TRAINING`",
+    );
+}
+
+#[test]
+fn duplicate_fields_are_named() {
+    fails(
+        &format!("[{}]", with(r#""name":"again""#)),
+        Some(0),
+        None,
+        Some("name"),
+        "duplicate field",
+    );
+}
+
+#[test]
+fn truncated_and_broken_json_is_located() {
+    let err = parse_records(&format!("[{R1},{}", &R1[..30])).unwrap_err();
+    assert_eq!(err.record_index(), Some(1), "{err}");
+    assert!(err.to_string().contains("EOF"), "{err}");
+    let err = parse_records(&format!("{{\"data\":[{R1}")).unwrap_err();
+    assert!(err.to_string().contains("(at line 1, column"), "{err}");
+    let err = parse_records(&format!("{R1}\n{}", &R1[..40])).unwrap_err();
+    assert_eq!(err.ndjson_line(), Some(2), "{err}");
+    let err = parse_records(&format!("[{R1}] trailing")).unwrap_err();
+    assert!(err.to_string().contains("trailing characters"), "{err}");
+}
+
+#[test]
+fn data_of_the_wrong_type_is_named() {
+    let err = parse_records(r#"{"data": 5}"#).unwrap_err();
+    assert_eq!(err.field(), Some("data"), "{err}");
+    assert_eq!(err.record_index(), None);
+}
+
+#[test]
+fn other_shapes_are_rejected() {
+    for text in ["5", "\"records\"", "null", "true", "x"] {
+        let err = parse_records(text).unwrap_err();
+        assert!(
+            err.to_string().starts_with("records must be a JSON array"),
+            "{err}"
+        );
+    }
+    let err = parse_records("[1]").unwrap_err();
+    assert_eq!(err.record_index(), Some(0), "{err}");
+}
+
+#[test]
+fn bytes_must_be_utf8() {
+    let err = parse_records_bytes(b"[\xff]").unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    assert_eq!(
+        parse_records_bytes(format!("[{R1}]").as_bytes())
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn records_round_trip_through_serde() {
+    let records = parse_records(&format!("[{R1},{R2}]")).unwrap();
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(text.contains("\"type\":\"BUILD_IN\""), "{text}");
+    assert_eq!(parse_records(&text).unwrap(), records);
+}

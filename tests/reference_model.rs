@@ -1,0 +1,276 @@
+//! proptest: `group_images` against a deliberately naive reference model, and
+//! the invariants of paging, counting and input order.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use image_groups::{
+    group_images, GroupQuery, ImageGroup, ImageGroupPage, ImageType, ImageVersion, ServiceType,
+    SortDir, SortField,
+};
+use proptest::prelude::*;
+use proptest::sample::{select, subsequence};
+
+// ---- the reference model: plain loops, a BTreeMap, a full sort, a slice ----
+
+fn reference_matches(v: &ImageVersion, q: &GroupQuery) -> bool {
+    let name_ok = match q.name() {
+        None => true,
+        Some(n) if q.name_fuzzy_match() => v.name.to_ascii_lowercase().contains(n),
+        Some(n) => v.name == n,
+    };
+    v.workspace_id == q.workspace_id()
+        && (q.image_type().is_none() || q.image_type() == Some(v.image_type))
+        && (q.service_type().is_none() || q.service_type() == Some(v.service_type))
+        && (q.namespace().is_none() || q.namespace() == Some(v.namespace.as_str()))
+        && name_ok
+}
+
+fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<ImageGroup> {
+    let mut groups: BTreeMap<(String, String), (u64, i64, i64)> = BTreeMap::new();
+    for v in records {
+        if reference_matches(v, q) {
+            let g = groups
+                .entry((v.name.clone(), v.namespace.clone()))
+                .or_insert((0, i64::MAX, i64::MIN));
+            g.0 += 1;
+            g.1 = g.1.min(v.create_at);
+            g.2 = g.2.max(v.update_at);
+        }
+    }
+    let mut rows: Vec<ImageGroup> = groups
+        .into_iter()
+        .map(|((name, namespace), (count, create, update))| ImageGroup {
+            create_at: create,
+            name,
+            namespace,
+            update_at: update,
+            version_count: count,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let mut ord = Ordering::Equal;
+        for field in q.sort_key() {
+            let o = match field {
+                SortField::Name => a.name.as_bytes().cmp(b.name.as_bytes()),
+                SortField::Namespace => a.namespace.as_bytes().cmp(b.namespace.as_bytes()),
+                SortField::VersionCount => a.version_count.cmp(&b.version_count),
+                SortField::CreateAt => a.create_at.cmp(&b.create_at),
+                SortField::UpdateAt => a.update_at.cmp(&b.update_at),
+            };
+            ord = ord.then(if q.sort_dir() == SortDir::Desc {
+                o.reverse()
+            } else {
+                o
+            });
+        }
+        ord.then(a.name.as_bytes().cmp(b.name.as_bytes()))
+            .then(a.namespace.as_bytes().cmp(b.namespace.as_bytes()))
+    });
+    rows
+}
+
+fn reference(records: &[ImageVersion], q: &GroupQuery) -> ImageGroupPage {
+    let all = reference_all_groups(records, q);
+    let total = all.len() as u64;
+    let limit = q.limit() as u64;
+    let offset = q.offset() as u64;
+    let data: Vec<ImageGroup> = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    ImageGroupPage {
+        current: offset / limit + 1,
+        size: data.len() as u64,
+        data,
+        pages: if total % limit == 0 {
+            total / limit
+        } else {
+            total / limit + 1
+        },
+        total,
+    }
+}
+
+// ---- generators: messy records, valid queries ----
+
+fn timestamp() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        4 => 0i64..20,
+        1 => Just(i64::MIN),
+        1 => Just(i64::MAX),
+        1 => any::<i64>(),
+        1 => -5i64..5,
+    ]
+}
+
+fn record_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => select(vec!["torch", "PyTorch", "TORCH_2", "tf", "a.b", "py-torch", "", "Ä-torch", "TÖRCH", "ぱい", "t"])
+            .prop_map(String::from),
+        2 => "[a-zA-Z0-9._Äö-]{0,6}",
+    ]
+}
+
+fn namespace() -> impl Strategy<Value = String> {
+    select(vec!["ns", "team", "Team", "a.b", "", "ns2"]).prop_map(String::from)
+}
+
+fn record() -> impl Strategy<Value = ImageVersion> {
+    (
+        record_name(),
+        namespace(),
+        select(ImageType::ALL),
+        select(vec!["0", "0", "ws1", ""]),
+        select(ServiceType::ALL),
+        timestamp(),
+        timestamp(),
+        any::<u16>(),
+    )
+        .prop_map(
+            |(name, namespace, image_type, ws, service_type, create_at, update_at, id)| {
+                ImageVersion {
+                    id: id.to_string(),
+                    name,
+                    namespace,
+                    tag: None,
+                    image_type,
+                    workspace_id: ws.to_string(),
+                    service_type,
+                    create_at,
+                    update_at,
+                }
+            },
+        )
+}
+
+fn records() -> impl Strategy<Value = Vec<ImageVersion>> {
+    prop::collection::vec(record(), 0..60).prop_flat_map(|mut rs| {
+        // Exact duplicates, which must count twice.
+        let dups: Vec<ImageVersion> = rs.iter().step_by(7).cloned().collect();
+        rs.extend(dups);
+        Just(rs).prop_shuffle()
+    })
+}
+
+fn query() -> impl Strategy<Value = GroupQuery> {
+    let name = prop_oneof![
+        2 => Just(String::new()),
+        3 => select(vec!["torch", "t", "py", "a.b", "tf", "-", "2", "to"]).prop_map(String::from),
+        1 => "[a-z0-9._-]{1,3}",
+    ];
+    let count =
+        |small: u64| prop_oneof![4 => 0..small, 1 => Just(2147483647u64), 1 => 0..2147483648u64];
+    (
+        name,
+        any::<bool>(),
+        prop::option::of(select(vec!["ns", "team", "a.b", "ns2"])),
+        prop::option::of(select(ImageType::ALL)),
+        prop::option::of(select(ServiceType::ALL)),
+        select(vec!["0", "0", "ws1"]),
+        count(12),
+        count(8).prop_map(|n| n.max(1)),
+        subsequence(SortField::ALL.to_vec(), 0..=5).prop_shuffle(),
+        select(vec![SortDir::Asc, SortDir::Desc]),
+    )
+        .prop_map(|(name, fuzzy, ns, t, s, ws, offset, limit, keys, dir)| {
+            GroupQuery::new()
+                .with_name(&name)
+                .unwrap()
+                .with_name_fuzzy_match(fuzzy)
+                .with_namespace(ns)
+                .unwrap()
+                .with_image_type(t)
+                .with_service_type(s)
+                .with_workspace_id(ws)
+                .unwrap()
+                .with_offset(offset)
+                .unwrap()
+                .with_limit(limit)
+                .unwrap()
+                .with_sort_key(keys)
+                .unwrap()
+                .with_sort_dir(dir)
+        })
+}
+
+fn whole(q: &GroupQuery) -> GroupQuery {
+    q.clone()
+        .with_offset(0)
+        .unwrap()
+        .with_limit(2147483647)
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn engine_equals_the_reference_model(records in records(), q in query()) {
+        prop_assert_eq!(group_images(&records, &q), reference(&records, &q));
+    }
+
+    #[test]
+    fn query_display_parses_back_to_the_same_query(q in query()) {
+        prop_assert_eq!(q.to_string().parse::<GroupQuery>().unwrap(), q);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn walking_the_pages_yields_every_group_once_in_order(
+        records in records(), q in query(), limit in 1u64..6,
+    ) {
+        let all = group_images(&records, &whole(&q)).data;
+        let mut walked = Vec::new();
+        let mut offset = 0u64;
+        let mut pages_walked = 0u64;
+        loop {
+            let page_q = q.clone().with_offset(offset).unwrap().with_limit(limit).unwrap();
+            let page = group_images(&records, &page_q);
+            prop_assert_eq!(page.total, all.len() as u64);
+            prop_assert_eq!(page.current, offset / limit + 1);
+            prop_assert_eq!(page.size, page.data.len() as u64);
+            prop_assert!(page.size <= limit);
+            if page.data.is_empty() {
+                break;
+            }
+            prop_assert_eq!(page.current, pages_walked + 1);
+            prop_assert!(page.current <= page.pages);
+            walked.extend(page.data);
+            offset += limit;
+            pages_walked += 1;
+        }
+        prop_assert_eq!(pages_walked, group_images(&records, &q.clone().with_limit(limit).unwrap()).pages);
+        prop_assert_eq!(walked, all);
+    }
+
+    #[test]
+    fn version_counts_add_up_to_the_matching_records(records in records(), q in query()) {
+        let page = group_images(&records, &whole(&q));
+        let matching = records.iter().filter(|v| reference_matches(v, &q)).count() as u64;
+        prop_assert_eq!(page.data.iter().map(|g| g.version_count).sum::<u64>(), matching);
+        prop_assert!(page.data.iter().all(|g| g.version_count >= 1));
+    }
+
+    #[test]
+    fn input_order_does_not_change_the_page(
+        (records, shuffled) in records().prop_flat_map(|r| (Just(r.clone()), Just(r).prop_shuffle())),
+        q in query(),
+    ) {
+        prop_assert_eq!(group_images(&records, &q), group_images(&shuffled, &q));
+    }
+
+    #[test]
+    fn page_fields_follow_spec_6(records in records(), q in query()) {
+        let page = group_images(&records, &q);
+        let (offset, limit) = (u64::from(q.offset()), u64::from(q.limit()));
+        prop_assert_eq!(page.current, offset / limit + 1);
+        prop_assert_eq!(page.pages, page.total.div_ceil(limit));
+        prop_assert_eq!(page.size, page.data.len() as u64);
+        prop_assert_eq!(page.size, page.total.saturating_sub(offset).min(limit));
+    }
+}
