@@ -31,7 +31,7 @@ const SHOWN_CHARS: usize = 64;
 /// let err = "limit=0".parse::<GroupQuery>().unwrap_err();
 /// assert_eq!(err.error_code(), "ModelArts.0104");
 /// assert_eq!(err.http_status(), 400);
-/// assert_eq!(err.parameter(), "limit");
+/// assert_eq!(err.parameter(), Some("limit"));
 /// let body = serde_json::to_value(&err).unwrap();
 /// assert_eq!(body["error_code"], "ModelArts.0104");
 /// assert!(body["error_msg"].as_str().unwrap().contains("limit"));
@@ -106,18 +106,16 @@ impl QueryError {
         400
     }
 
-    /// The parameter the error is about, as the query string names it.
-    ///
-    /// For an unknown parameter this is `"?"`: the unknown name itself is shown
-    /// (escaped and cut) in the message, and this accessor only returns names
-    /// the API defines.
-    pub fn parameter(&self) -> &'static str {
+    /// The parameter the error is about, as the query string names it, or
+    /// `None` for a parameter the API does not have (its name, escaped and
+    /// cut, is in the message).
+    pub fn parameter(&self) -> Option<&'static str> {
         match &self.kind {
-            QueryErrorKind::UnknownParameter { .. } => "?",
+            QueryErrorKind::UnknownParameter { .. } => None,
             QueryErrorKind::RepeatedParameter { parameter }
-            | QueryErrorKind::InvalidValue { parameter, .. } => parameter,
+            | QueryErrorKind::InvalidValue { parameter, .. } => Some(parameter),
             QueryErrorKind::UnsortableField { .. } | QueryErrorKind::RepeatedSortField { .. } => {
-                "sort_key"
+                Some("sort_key")
             }
         }
     }

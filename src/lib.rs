@@ -93,6 +93,11 @@ pub use crate::record::{ImageType, ImageVersion, ParseEnumError, ServiceType};
 pub use crate::records::{parse_records, parse_records_bytes};
 pub use crate::response::{ImageGroup, ImageGroupPage};
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 use crate::aggregate::GroupTable;
 use crate::filter::VersionFilter;
 

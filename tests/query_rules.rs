@@ -414,11 +414,15 @@ fn empty_pairs_are_skipped() {
 
 #[test]
 fn the_first_bad_parameter_is_reported() {
-    assert_eq!(parse("limit=0&offset=-1").unwrap_err().parameter(), "limit");
+    assert_eq!(
+        parse("limit=0&offset=-1").unwrap_err().parameter(),
+        Some("limit")
+    );
     assert_eq!(
         parse("offset=-1&limit=0").unwrap_err().parameter(),
-        "offset"
+        Some("offset")
     );
+    assert_eq!(parse("nmae=x&limit=0").unwrap_err().parameter(), None);
 }
 
 #[test]
