@@ -1,0 +1,114 @@
+//! `bench_queries`: the crate's side of the engine comparison
+//! (`benches/compare/`), and a quick timing tool.
+//!
+//! ```text
+//! bench_queries generate --records N --groups G [--seed S] --out FILE.ndjson
+//! bench_queries run --records FILE --queries FILE [--repeat R]
+//! ```
+//!
+//! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
+//! records once (not timed), then times each query `R` times in-process and
+//! prints one JSON line per query: the query, the median and minimum
+//! milliseconds, and the page. A last line times the "floor": a loop that only
+//! reads, from every record, the fields a query needs.
+
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageVersion};
+
+fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn required<'a>(args: &'a [String], name: &str) -> &'a str {
+    arg(args, name).unwrap_or_else(|| {
+        eprintln!("bench_queries: {name} is required");
+        std::process::exit(2)
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("generate") => generate(&args),
+        Some("run") => run(&args),
+        _ => {
+            eprintln!("usage: bench_queries generate --records N --groups G [--seed S] --out FILE\n       bench_queries run --records FILE --queries FILE [--repeat R]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn generate(args: &[String]) {
+    let records: usize = required(args, "--records").parse().expect("--records N");
+    let groups: usize = required(args, "--groups").parse().expect("--groups G");
+    let seed: u64 = arg(args, "--seed").map_or(42, |s| s.parse().expect("--seed S"));
+    let out = required(args, "--out");
+    let data = synthetic::generate(records, groups, seed);
+    let mut w = BufWriter::new(std::fs::File::create(out).expect("create --out"));
+    for r in &data {
+        serde_json::to_writer(&mut w, r).unwrap();
+        w.write_all(b"\n").unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The median and the minimum of `repeat` timings of `f`, in milliseconds.
+fn time<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    let mut ms: Vec<f64> = (0..repeat)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[0])
+}
+
+fn run(args: &[String]) {
+    let bytes = std::fs::read(required(args, "--records")).expect("read --records");
+    let records = parse_records_bytes(&bytes).unwrap_or_else(|e| panic!("records: {e}"));
+    drop(bytes);
+    let queries = std::fs::read_to_string(required(args, "--queries")).expect("read --queries");
+    let repeat: usize = arg(args, "--repeat").map_or(15, |s| s.parse().expect("--repeat R"));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in queries.lines() {
+        let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let page = group_images(&records, &query);
+        let (median, min) = time(repeat, || group_images(&records, &query));
+        let line_json = serde_json::json!({"query": line, "median_ms": median, "min_ms": min, "page": page});
+        writeln!(out, "{line_json}").unwrap();
+    }
+    let (median, min) = time(repeat, || floor(&records));
+    writeln!(out, "{}", serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})).unwrap();
+}
+
+/// What the hardware allows for this input layout: read, from every record,
+/// the fields a query needs (workspace, type, service type, namespace, name,
+/// both times), with no filtering or grouping work.
+pub fn floor(records: &[ImageVersion]) -> u64 {
+    let mut acc = 0u64;
+    for v in records {
+        let ws = v.workspace_id.as_bytes();
+        let name = v.name.as_bytes();
+        let ns = v.namespace.as_bytes();
+        acc = acc
+            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
+            .wrapping_add((name.len() + ns.len() + ws.len()) as u64)
+            .wrapping_add(v.image_type as u64 + v.service_type as u64)
+            .wrapping_add((v.create_at ^ v.update_at) as u64);
+    }
+    acc
+}
