@@ -9,7 +9,7 @@
 //! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
-//! milliseconds, and the page. A last line times the "floor": a loop that only
+//! milliseconds of `group_images` and of `group_images_parallel`, and the page. A last line times the "floor": a loop that only
 //! reads, from every record, the fields a query needs.
 
 #[path = "../benches/support/synthetic.rs"]
@@ -19,7 +19,9 @@ use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageVersion};
+use image_groups::{
+    group_images, group_images_parallel, parse_records_bytes, GroupQuery, ImageVersion,
+};
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
@@ -85,12 +87,24 @@ fn run(args: &[String]) {
     for line in queries.lines() {
         let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
         let page = group_images(&records, &query);
+        assert_eq!(group_images_parallel(&records, &query), page);
         let (median, min) = time(repeat, || group_images(&records, &query));
-        let line_json = serde_json::json!({"query": line, "median_ms": median, "min_ms": min, "page": page});
+        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, &query));
+        let line_json = serde_json::json!({
+            "query": line,
+            "median_ms": median, "min_ms": min,
+            "parallel_median_ms": par_median, "parallel_min_ms": par_min,
+            "page": page,
+        });
         writeln!(out, "{line_json}").unwrap();
     }
     let (median, min) = time(repeat, || floor(&records));
-    writeln!(out, "{}", serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})).unwrap();
+    writeln!(
+        out,
+        "{}",
+        serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})
+    )
+    .unwrap();
 }
 
 /// What the hardware allows for this input layout: read, from every record,

@@ -3,6 +3,7 @@
 
 use memchr::memmem;
 
+use crate::aggregate::bytes_eq;
 use crate::query::GroupQuery;
 use crate::record::{ImageType, ImageVersion, ServiceType};
 
@@ -51,29 +52,59 @@ impl<'q> VersionFilter<'q> {
     }
 
     /// Whether `version` matches every filter of the query.
+    #[inline]
     pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
-        version.workspace_id == self.workspace_id
-            && self.image_type.is_none_or(|t| t == version.image_type)
-            && self.service_type.is_none_or(|s| s == version.service_type)
-            && self.namespace.is_none_or(|ns| ns == version.namespace)
-            && self.name_matches(&version.name)
+        self.matches_fields(version) && self.name_matches(&version.name)
     }
 
+    /// Whether `version` matches every filter but a fuzzy name.
+    ///
+    /// Every comparison runs (`&`, not `&&`): which filters a record fails is
+    /// data the branch predictor cannot guess, and a mispredicted branch
+    /// discards the loads already started for the next records.
+    #[inline]
+    pub(crate) fn matches_fields(&self, version: &ImageVersion) -> bool {
+        let workspace = bytes_eq(
+            version.workspace_id.as_bytes(),
+            self.workspace_id.as_bytes(),
+        );
+        let image_type = self.image_type.is_none() | (self.image_type == Some(version.image_type));
+        let service_type =
+            self.service_type.is_none() | (self.service_type == Some(version.service_type));
+        let namespace = match self.namespace {
+            None => true,
+            Some(ns) => bytes_eq(ns.as_bytes(), version.namespace.as_bytes()),
+        };
+        let exact_name = match &self.name {
+            NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
+            NameFilter::Any | NameFilter::Contains { .. } => true,
+        };
+        workspace & image_type & service_type & namespace & exact_name
+    }
+
+    /// Whether few records will match: a namespace or a name filter. Then a
+    /// branch on the match is well predicted (mostly "no"), and skipping the
+    /// rest of a non-matching record pays.
+    pub(crate) fn is_selective(&self) -> bool {
+        self.namespace.is_some() || !matches!(self.name, NameFilter::Any)
+    }
+
+    /// Whether a name passes the fuzzy name filter (true without one; an
+    /// exact name is checked by [`matches_fields`](Self::matches_fields)).
     fn name_matches(&mut self, name: &str) -> bool {
+        let name = name.as_bytes();
         match &mut self.name {
-            NameFilter::Any => true,
-            NameFilter::Exact(wanted) => *wanted == name,
+            NameFilter::Any | NameFilter::Exact(_) => true,
             NameFilter::Contains { finder, folded } => {
-                let bytes = name.as_bytes();
                 // The query name is lower-case ASCII, so only the record's
                 // upper-case ASCII letters need folding; UTF-8 continuation and
                 // lead bytes are >= 0x80 and can never match query bytes, so a
                 // byte-wise search is a correct character-wise one.
-                if !bytes.iter().any(u8::is_ascii_uppercase) {
-                    return finder.find(bytes).is_some();
+                if !name.iter().any(u8::is_ascii_uppercase) {
+                    return finder.find(name).is_some();
                 }
                 folded.clear();
-                folded.extend(bytes.iter().map(u8::to_ascii_lowercase));
+                folded.extend(name.iter().map(u8::to_ascii_lowercase));
                 finder.find(folded).is_some()
             }
         }

@@ -11,17 +11,18 @@ use crate::response::{ImageGroup, ImageGroupPage};
 /// Only the groups before the end of the page are put in order: a partial
 /// selection finds them, and only the page itself is fully sorted, so a
 /// small page of many groups costs O(groups), not O(groups log groups).
-pub(crate) fn page(table: &GroupTable<'_>, query: &GroupQuery) -> ImageGroupPage {
-    let total = table.len();
+pub(crate) fn page(table: &GroupTable, query: &GroupQuery) -> ImageGroupPage {
+    let mut order: Vec<usize> = (0..table.len()).collect();
+    let total = order.len();
     let offset = query.offset() as usize;
     let limit = query.limit() as usize;
     let start = offset.min(total);
     let end = offset.saturating_add(limit).min(total);
 
-    let mut order: Vec<usize> = Vec::new();
-    if start < end {
+    if start >= end {
+        order.clear();
+    } else {
         let cmp = comparator(table, query);
-        order = (0..total).collect();
         if end < total {
             order.select_nth_unstable_by(end, &cmp);
             order.truncate(end);
@@ -36,12 +37,16 @@ pub(crate) fn page(table: &GroupTable<'_>, query: &GroupQuery) -> ImageGroupPage
         .get(start..)
         .unwrap_or_default()
         .iter()
-        .map(|&g| ImageGroup {
-            create_at: table.create_at[g],
-            name: table.keys[g].0.to_string(),
-            namespace: table.keys[g].1.to_string(),
-            update_at: table.update_at[g],
-            version_count: table.version_count[g],
+        .map(|&g| {
+            let state = table.state(g);
+            ImageGroup {
+                create_at: state.create_at,
+                // The arena holds whole `&str`s, so this never replaces anything.
+                name: String::from_utf8_lossy(table.name(g)).into_owned(),
+                namespace: String::from_utf8_lossy(table.namespace(g)).into_owned(),
+                update_at: state.update_at,
+                version_count: state.version_count,
+            }
         })
         .collect();
     let total = total as u64;
@@ -60,7 +65,7 @@ pub(crate) fn page(table: &GroupTable<'_>, query: &GroupQuery) -> ImageGroupPage
 /// Since `(name, namespace)` is unique per group, no two groups compare equal,
 /// so unstable sorts and selections give one answer.
 fn comparator<'t>(
-    table: &'t GroupTable<'_>,
+    table: &'t GroupTable,
     query: &GroupQuery,
 ) -> impl Fn(&usize, &usize) -> Ordering + 't {
     let mut keys: Vec<(SortField, SortDir)> = query
@@ -76,11 +81,13 @@ fn comparator<'t>(
     move |&a, &b| {
         for &(field, dir) in &keys {
             let ord = match field {
-                SortField::Name => table.keys[a].0.cmp(table.keys[b].0),
-                SortField::Namespace => table.keys[a].1.cmp(table.keys[b].1),
-                SortField::VersionCount => table.version_count[a].cmp(&table.version_count[b]),
-                SortField::CreateAt => table.create_at[a].cmp(&table.create_at[b]),
-                SortField::UpdateAt => table.update_at[a].cmp(&table.update_at[b]),
+                SortField::Name => table.name(a).cmp(table.name(b)),
+                SortField::Namespace => table.namespace(a).cmp(table.namespace(b)),
+                SortField::VersionCount => {
+                    (table.state(a).version_count).cmp(&table.state(b).version_count)
+                }
+                SortField::CreateAt => table.state(a).create_at.cmp(&table.state(b).create_at),
+                SortField::UpdateAt => table.state(a).update_at.cmp(&table.state(b).update_at),
             };
             let ord = match dir {
                 SortDir::Asc => ord,

@@ -39,16 +39,45 @@ impl Rng {
 }
 
 const FRAMEWORKS: &[&str] = &[
-    "pytorch", "PyTorch", "tensorflow", "TensorFlow", "mindspore", "MindSpore", "mxnet",
-    "paddle", "jax", "onnx", "triton", "vllm", "llama", "bert", "resnet", "yolo", "whisper",
-    "stable-diffusion", "notebook", "jupyter", "cuda", "cann", "ascend", "sklearn",
+    "pytorch",
+    "PyTorch",
+    "tensorflow",
+    "TensorFlow",
+    "mindspore",
+    "MindSpore",
+    "mxnet",
+    "paddle",
+    "jax",
+    "onnx",
+    "triton",
+    "vllm",
+    "llama",
+    "bert",
+    "resnet",
+    "yolo",
+    "whisper",
+    "stable-diffusion",
+    "notebook",
+    "jupyter",
+    "cuda",
+    "cann",
+    "ascend",
+    "sklearn",
 ];
 const PURPOSES: &[&str] = &[
     "train", "infer", "serving", "dev", "base", "custom", "finetune", "eval", "export", "lab",
 ];
 const ORGS: &[&str] = &[
-    "op_svc_modelarts", "cnnorth7-infer", "mock-service", "ai-platform", "vision-team",
-    "nlp-lab", "speech", "recsys", "data-eng", "research",
+    "op_svc_modelarts",
+    "cnnorth7-infer",
+    "mock-service",
+    "ai-platform",
+    "vision-team",
+    "nlp-lab",
+    "speech",
+    "recsys",
+    "data-eng",
+    "research",
 ];
 
 /// The namespace of repository `g`: about one organization per 500 repositories.
@@ -69,7 +98,18 @@ pub fn name_of(g: usize) -> String {
 pub fn generate(records: usize, groups: usize, seed: u64) -> Vec<ImageVersion> {
     assert!(groups > 0 && records >= groups);
     let mut rng = Rng::new(seed);
-    let workspaces = ["0", "0", "0", "0", "0", "0", "0", "ws-analytics", "ws-prod", "ws-lab"];
+    let workspaces = [
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "ws-analytics",
+        "ws-prod",
+        "ws-lab",
+    ];
     let group_ws: Vec<&str> = (0..groups)
         .map(|_| workspaces[rng.below(workspaces.len() as u64) as usize])
         .collect();
@@ -97,7 +137,13 @@ pub fn generate(records: usize, groups: usize, seed: u64) -> Vec<ImageVersion> {
         let create_at = 1_600_000_000_000 + rng.below(100_000_000_000) as i64;
         let service_type = ServiceType::ALL[rng.below(ServiceType::ALL.len() as u64) as usize];
         out.push(ImageVersion {
-            id: format!("{:08x}-{:04x}-4{:03x}-{:012x}", rng.next_u64() as u32, i & 0xffff, g & 0xfff, i),
+            id: format!(
+                "{:08x}-{:04x}-4{:03x}-{:012x}",
+                rng.next_u64() as u32,
+                i & 0xffff,
+                g & 0xfff,
+                i
+            ),
             name: names[g].clone(),
             namespace: namespaces[g].clone(),
             tag: Some(format!("v{}", i % 97)),
@@ -123,10 +169,19 @@ pub fn query_shapes(groups: usize) -> Vec<(&'static str, String)> {
     vec![
         ("empty", String::new()),
         ("fuzzy_name_type", "name=torch&type=DEDICATED".to_string()),
-        ("exact_name", format!("name={}&name_fuzzy_match=false", name_of(24))),
-        ("namespace", format!("namespace={}", namespace_of(3, groups))),
+        (
+            "exact_name",
+            format!("name={}&name_fuzzy_match=false", name_of(24)),
+        ),
+        (
+            "namespace",
+            format!("namespace={}", namespace_of(3, groups)),
+        ),
         ("sort_version_count", "sort_key=version_count".to_string()),
-        ("sort_name_deep_offset", format!("sort_key=name&sort_dir=asc&offset={deep}&limit=50")),
+        (
+            "sort_name_deep_offset",
+            format!("sort_key=name&sort_dir=asc&offset={deep}&limit=50"),
+        ),
         ("limit_1", "limit=1".to_string()),
         ("limit_1000", "limit=1000".to_string()),
     ]
