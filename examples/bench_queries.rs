@@ -3,8 +3,12 @@
 //!
 //! ```text
 //! bench_queries generate --records N --groups G [--seed S] --out FILE.ndjson
+//! bench_queries queries --groups G
 //! bench_queries run --records FILE --queries FILE [--repeat R]
 //! ```
+//!
+//! `queries` prints the benchmark's query shapes for data with `G` groups,
+//! one `label<TAB>query string` per line.
 //!
 //! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
 //! records once (not timed), then times each query `R` times in-process and
@@ -42,8 +46,14 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("generate") => generate(&args),
         Some("run") => run(&args),
+        Some("queries") => {
+            let groups: usize = required(&args, "--groups").parse().expect("--groups G");
+            for (label, query) in synthetic::query_shapes(groups) {
+                println!("{label}\t{query}");
+            }
+        }
         _ => {
-            eprintln!("usage: bench_queries generate --records N --groups G [--seed S] --out FILE\n       bench_queries run --records FILE --queries FILE [--repeat R]");
+            eprintln!("usage: bench_queries generate --records N --groups G [--seed S] --out FILE\n       bench_queries queries --groups G\n       bench_queries run --records FILE --queries FILE [--repeat R]");
             std::process::exit(2);
         }
     }
