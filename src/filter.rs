@@ -52,9 +52,24 @@ impl<'q> VersionFilter<'q> {
     }
 
     /// Whether `version` matches every filter of the query.
+    ///
+    /// Short-circuits, cheapest and most selective first: the enums and the
+    /// string lengths sit in the record itself, while the string bytes are
+    /// elsewhere in memory, so most non-matching records of a selective query
+    /// are rejected without reading any string.
     #[inline]
     pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
-        self.matches_fields(version) && self.name_matches(&version.name)
+        self.image_type.is_none_or(|t| t == version.image_type)
+            && self.service_type.is_none_or(|s| s == version.service_type)
+            && self
+                .namespace
+                .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace.as_bytes()))
+            && match &self.name {
+                NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
+                NameFilter::Any | NameFilter::Contains { .. } => true,
+            }
+            && bytes_eq(version.workspace_id.as_bytes(), self.workspace_id.as_bytes())
+            && self.name_matches(&version.name)
     }
 
     /// Whether `version` matches every filter but a fuzzy name.
