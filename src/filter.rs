@@ -68,7 +68,10 @@ impl<'q> VersionFilter<'q> {
                 NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
                 NameFilter::Any | NameFilter::Contains { .. } => true,
             }
-            && bytes_eq(version.workspace_id.as_bytes(), self.workspace_id.as_bytes())
+            && bytes_eq(
+                version.workspace_id.as_bytes(),
+                self.workspace_id.as_bytes(),
+            )
             && self.name_matches(&version.name)
     }
 

@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use image_groups::{
-    group_images, GroupQuery, ImageGroup, ImageGroupPage, ImageType, ImageVersion, ServiceType,
-    SortDir, SortField,
+    group_images, group_images_parallel, GroupQuery, ImageGroup, ImageGroupPage, ImageType,
+    ImageVersion, ServiceType, SortDir, SortField,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -272,5 +272,64 @@ proptest! {
         prop_assert_eq!(page.pages, page.total.div_ceil(limit));
         prop_assert_eq!(page.size, page.data.len() as u64);
         prop_assert_eq!(page.size, page.total.saturating_sub(offset).min(limit));
+    }
+}
+
+/// Thousands of groups: the table grows many times and batches hold keys of
+/// many groups, unlike the small cases above.
+#[test]
+fn engine_equals_the_reference_model_on_many_groups() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let records: Vec<ImageVersion> = (0..30_000)
+        .map(|i| {
+            let g = next(6_000);
+            ImageVersion {
+                id: i.to_string(),
+                name: format!("{}-torch_{g}", ["py", "Py", "tf"][(g % 3) as usize]),
+                namespace: format!("ns{}", g % 7),
+                tag: None,
+                image_type: ImageType::ALL[(g % 2) as usize],
+                workspace_id: ["0", "0", "w"][(g % 3) as usize].to_string(),
+                service_type: ServiceType::ALL[next(5) as usize],
+                create_at: next(1_000) as i64 - 500,
+                update_at: next(1_000) as i64,
+            }
+        })
+        .collect();
+    for query in [
+        "",
+        "limit=2147483647",
+        "name=torch_1&limit=500",
+        "name=py-torch_17&name_fuzzy_match=false",
+        "namespace=ns3&sort_key=version_count,name&offset=100",
+        "type=BUILD_IN&service_type=DEV&sort_key=create_at&sort_dir=asc&limit=1000",
+        "workspace_id=w&sort_key=namespace,update_at",
+    ] {
+        let q: GroupQuery = query.parse().unwrap();
+        assert_eq!(
+            group_images(&records, &q),
+            reference(&records, &q),
+            "{query}"
+        );
+    }
+    // Large enough for group_images_parallel to split the scan over threads.
+    let many: Vec<ImageVersion> = records.iter().cycle().take(150_000).cloned().collect();
+    for query in [
+        "",
+        "name=torch_2&sort_key=version_count",
+        "namespace=ns1&limit=3&offset=7",
+    ] {
+        let q: GroupQuery = query.parse().unwrap();
+        assert_eq!(
+            group_images_parallel(&many, &q),
+            reference(&many, &q),
+            "{query}"
+        );
     }
 }
