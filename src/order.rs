@@ -41,9 +41,8 @@ pub(crate) fn page(table: &GroupTable, query: &GroupQuery) -> ImageGroupPage {
             let state = table.state(g);
             ImageGroup {
                 create_at: state.create_at,
-                // The arena holds whole `&str`s, so this never replaces anything.
-                name: String::from_utf8_lossy(table.name(g)).into_owned(),
-                namespace: String::from_utf8_lossy(table.namespace(g)).into_owned(),
+                name: owned(table.name(g)),
+                namespace: owned(table.namespace(g)),
                 update_at: state.update_at,
                 version_count: state.version_count,
             }
@@ -98,5 +97,15 @@ fn comparator<'t>(
             }
         }
         Ordering::Equal
+    }
+}
+
+/// An owned copy of a key part. The arena holds only whole `&str`s, so the
+/// bytes are UTF-8 and the lossy branch is never taken; it is there so that
+/// no input can make this panic.
+fn owned(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }

@@ -1,0 +1,90 @@
+//! criterion benchmarks of `group_images` over seeded synthetic data.
+//!
+//! ```text
+//! cargo bench --bench group_images                 # every size (10M needs ~3 GB and minutes)
+//! cargo bench --bench group_images -- 1M/          # one size
+//! cargo bench --bench group_images -- floor        # the floors only
+//! ```
+//!
+//! Each size (10k, 100k, 1M, 10M records, with one group per 10 records and a
+//! Zipf-like number of versions per group) has the query shapes of
+//! `support/synthetic.rs`, run through `group_images` (one thread) and
+//! `group_images_parallel`, and a "floor": a loop that only reads, from every
+//! record, the fields a query needs. A query's time as a multiple of its
+//! size's floor is what the layout of the input leaves to the engine.
+
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use image_groups::{group_images, group_images_parallel, GroupQuery, ImageVersion};
+
+/// Reads, from every record, the fields a query needs; no filtering or grouping.
+fn floor(records: &[ImageVersion]) -> u64 {
+    let mut acc = 0u64;
+    for v in records {
+        let (ws, name, ns) = (
+            v.workspace_id.as_bytes(),
+            v.name.as_bytes(),
+            v.namespace.as_bytes(),
+        );
+        acc = acc
+            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
+            .wrapping_add((name.len() + ns.len() + ws.len()) as u64)
+            .wrapping_add(v.image_type as u64 + v.service_type as u64)
+            .wrapping_add((v.create_at ^ v.update_at) as u64);
+    }
+    acc
+}
+
+/// Records as a deserializer leaves them: generated, written as JSON and parsed
+/// back, so that each record's strings are allocated together, in input order.
+fn load(records: usize, groups: usize) -> Vec<ImageVersion> {
+    let generated = synthetic::generate(records, groups, 42);
+    let text = serde_json::to_string(&generated).expect("records serialize");
+    drop(generated);
+    image_groups::parse_records(&text).expect("generated records parse")
+}
+
+fn bench(c: &mut Criterion) {
+    for (label, records, groups) in [
+        ("10k", 10_000, 1_000),
+        ("100k", 100_000, 10_000),
+        ("1M", 1_000_000, 100_000),
+        ("10M", 10_000_000, 1_000_000),
+    ] {
+        let mut group = c.benchmark_group(label);
+        group.throughput(Throughput::Elements(records as u64));
+        if records >= 1_000_000 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(8));
+        }
+        // Loaded lazily: a filter that skips this size skips its data too.
+        let mut loaded: Option<Vec<ImageVersion>> = None;
+        group.bench_function("floor", |b| {
+            let records = loaded.get_or_insert_with(|| load(records, groups));
+            b.iter(|| floor(black_box(records)))
+        });
+        for (shape, query) in synthetic::query_shapes(groups) {
+            let query: GroupQuery = query.parse().expect("benchmark queries are valid");
+            group.bench_with_input(BenchmarkId::new("one_thread", shape), &query, |b, q| {
+                let records = loaded.get_or_insert_with(|| load(records, groups));
+                b.iter(|| group_images(black_box(records.as_slice()), q))
+            });
+            group.bench_with_input(BenchmarkId::new("parallel", shape), &query, |b, q| {
+                let records = loaded.get_or_insert_with(|| load(records, groups));
+                b.iter(|| group_images_parallel(black_box(records), q))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
