@@ -51,6 +51,10 @@
 //!    `current` (`offset / limit + 1`), `data`, `pages` (`ceil(total / limit)`),
 //!    `size` and `total`.
 //!
+//! [`group_images`] runs on the calling thread over any iterator of records;
+//! [`group_images_parallel`] splits a large slice over the machine's cores.
+//! Both give the same page.
+//!
 //! # Decisions where the API is silent
 //!
 //! * The group key is `(namespace, name)`, not the name alone: the same name
@@ -221,8 +225,12 @@ fn group_in_chunks(records: &[ImageVersion], query: &GroupQuery, chunks: usize) 
 
 /// Answers `query` over `records` like [`group_images`], splitting the scan
 /// over the machine's cores (scoped threads, each grouping one chunk of
-/// the slice) and merging the partial groups before ordering. For inputs of
-/// fewer than 65,536 records it does not spawn threads.
+/// the slice) and merging the partial groups before ordering.
+///
+/// It spawns no thread unless every chunk would hold at least 65,536 records,
+/// below which the threads cost more than they save. Use it where a call may
+/// take the machine's cores for a moment (a batch job, a dedicated service);
+/// [`group_images`] never spawns threads.
 ///
 /// ```
 /// use image_groups::{group_images, group_images_parallel, GroupQuery};
