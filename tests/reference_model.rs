@@ -1,97 +1,17 @@
 //! proptest: `group_images` against a deliberately naive reference model, and
 //! the invariants of paging, counting and input order.
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-
 use image_groups::{
-    group_images, group_images_parallel, GroupQuery, ImageGroup, ImageGroupPage, ImageType,
-    ImageVersion, ServiceType, SortDir, SortField,
+    group_images, group_images_parallel, GroupQuery, ImageType, ImageVersion, ServiceType, SortDir,
+    SortField,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-// ---- the reference model: plain loops, a BTreeMap, a full sort, a slice ----
+#[path = "support/reference.rs"]
+mod reference;
 
-fn reference_matches(v: &ImageVersion, q: &GroupQuery) -> bool {
-    let name_ok = match q.name() {
-        None => true,
-        Some(n) if q.name_fuzzy_match() => v.name.to_ascii_lowercase().contains(n),
-        Some(n) => v.name == n,
-    };
-    v.workspace_id == q.workspace_id()
-        && (q.image_type().is_none() || q.image_type() == Some(v.image_type))
-        && (q.service_type().is_none() || q.service_type() == Some(v.service_type))
-        && (q.namespace().is_none() || q.namespace() == Some(v.namespace.as_str()))
-        && name_ok
-}
-
-fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<ImageGroup> {
-    let mut groups: BTreeMap<(String, String), (u64, i64, i64)> = BTreeMap::new();
-    for v in records {
-        if reference_matches(v, q) {
-            let g = groups
-                .entry((v.name.clone(), v.namespace.clone()))
-                .or_insert((0, i64::MAX, i64::MIN));
-            g.0 += 1;
-            g.1 = g.1.min(v.create_at);
-            g.2 = g.2.max(v.update_at);
-        }
-    }
-    let mut rows: Vec<ImageGroup> = groups
-        .into_iter()
-        .map(|((name, namespace), (count, create, update))| ImageGroup {
-            create_at: create,
-            name,
-            namespace,
-            update_at: update,
-            version_count: count,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        let mut ord = Ordering::Equal;
-        for field in q.sort_key() {
-            let o = match field {
-                SortField::Name => a.name.as_bytes().cmp(b.name.as_bytes()),
-                SortField::Namespace => a.namespace.as_bytes().cmp(b.namespace.as_bytes()),
-                SortField::VersionCount => a.version_count.cmp(&b.version_count),
-                SortField::CreateAt => a.create_at.cmp(&b.create_at),
-                SortField::UpdateAt => a.update_at.cmp(&b.update_at),
-            };
-            ord = ord.then(if q.sort_dir() == SortDir::Desc {
-                o.reverse()
-            } else {
-                o
-            });
-        }
-        ord.then(a.name.as_bytes().cmp(b.name.as_bytes()))
-            .then(a.namespace.as_bytes().cmp(b.namespace.as_bytes()))
-    });
-    rows
-}
-
-fn reference(records: &[ImageVersion], q: &GroupQuery) -> ImageGroupPage {
-    let all = reference_all_groups(records, q);
-    let total = all.len() as u64;
-    let limit = q.limit() as u64;
-    let offset = q.offset() as u64;
-    let data: Vec<ImageGroup> = all
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    ImageGroupPage {
-        current: offset / limit + 1,
-        size: data.len() as u64,
-        data,
-        pages: if total % limit == 0 {
-            total / limit
-        } else {
-            total / limit + 1
-        },
-        total,
-    }
-}
+use reference::{reference, reference_matches};
 
 // ---- generators: messy records, valid queries ----
 
