@@ -250,6 +250,20 @@ impl GroupTable {
         }
     }
 
+    /// Counts already-aggregated groups into this table (partial results).
+    pub(crate) fn add_states<'k>(
+        &mut self,
+        groups: impl IntoIterator<Item = (&'k [u8], &'k [u8], GroupState)>,
+    ) {
+        for (name, namespace, state) in groups {
+            let hash = self.hash_key(name, namespace);
+            let (group, existed) = self.find_or_insert(hash, name, namespace, state);
+            if existed {
+                self.entries[group].state.merge(&state);
+            }
+        }
+    }
+
     /// Folds `other`, built with the same hasher, into this table.
     pub(crate) fn merge(&mut self, other: &GroupTable) {
         for slot in other.slots.iter().filter(|s| s.group != Slot::EMPTY) {

@@ -86,12 +86,14 @@ mod error;
 mod filter;
 mod order;
 mod parse;
+mod partial;
 mod query;
 mod record;
 mod records;
 mod response;
 
 pub use crate::error::{QueryError, RecordsError};
+pub use crate::partial::{FilterMismatch, PartialGroups};
 pub use crate::query::{GroupQuery, SortDir, SortField, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::record::{ImageType, ImageVersion, ParseEnumError, ServiceType};
 pub use crate::records::{parse_records, parse_records_bytes};

@@ -103,7 +103,7 @@ fn comparator<'t>(
 /// An owned copy of a key part. The arena holds only whole `&str`s, so the
 /// bytes are UTF-8 and the lossy branch is never taken; it is there so that
 /// no input can make this panic.
-fn owned(bytes: &[u8]) -> String {
+pub(crate) fn owned(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),

@@ -252,21 +252,61 @@ fn usage_errors_exit_2_on_stderr() {
 
 #[test]
 fn bad_records_exit_1_naming_record_and_field_with_nothing_on_stdout() {
-    let good = r#"{"id":"1","name":"x","namespace":"n","type":"DEDICATED","create_at":1,"update_at":2}"#;
+    let good =
+        r#"{"id":"1","name":"x","namespace":"n","type":"DEDICATED","create_at":1,"update_at":2}"#;
     let cases: [(&str, String, &str, &str); 7] = [
-        ("truncated.json", format!("[{good},{}", &good[..40]), "record 1", "EOF"),
-        ("wrong-type.json", format!("[{good},{}]", good.replace("\"x\"", "5")), "record 1", "`name`"),
-        ("enum.ndjson", format!("{good}\n{}\n", good.replace("DEDICATED", "SHARED")), "line 2", "`type`"),
-        ("past-i64.json", format!("[{}]", good.replace(":1,", ":9223372036854775808,")), "record 0", "`create_at`"),
-        ("fraction.ndjson", good.replace(":2}", ":2.5}"), "record", "`update_at`"),
-        ("page.json", format!("{{\"data\":[{good},{}]}}", good.replace("\"n\"", "null")), "record 1", "`namespace`"),
-        ("missing.json", format!("[{}]", good.replace(",\"update_at\":2", "")), "record 0", "`update_at`"),
+        (
+            "truncated.json",
+            format!("[{good},{}", &good[..40]),
+            "record 1",
+            "EOF",
+        ),
+        (
+            "wrong-type.json",
+            format!("[{good},{}]", good.replace("\"x\"", "5")),
+            "record 1",
+            "`name`",
+        ),
+        (
+            "enum.ndjson",
+            format!("{good}\n{}\n", good.replace("DEDICATED", "SHARED")),
+            "line 2",
+            "`type`",
+        ),
+        (
+            "past-i64.json",
+            format!("[{}]", good.replace(":1,", ":9223372036854775808,")),
+            "record 0",
+            "`create_at`",
+        ),
+        (
+            "fraction.ndjson",
+            good.replace(":2}", ":2.5}"),
+            "record",
+            "`update_at`",
+        ),
+        (
+            "page.json",
+            format!("{{\"data\":[{good},{}]}}", good.replace("\"n\"", "null")),
+            "record 1",
+            "`namespace`",
+        ),
+        (
+            "missing.json",
+            format!("[{}]", good.replace(",\"update_at\":2", "")),
+            "record 0",
+            "`update_at`",
+        ),
     ];
     for (file, text, record, field) in cases {
         let path = temp_file(file, &text);
         let out = run(&["--records", path.to_str().unwrap(), "name=x"]);
         assert_eq!(out.status.code(), Some(1), "{file}");
-        assert!(out.stdout.is_empty(), "{file}: stdout {:?}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.stdout.is_empty(),
+            "{file}: stdout {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains(path.to_str().unwrap()), "{file}: {err}");
         assert!(err.contains(record) && err.contains(field), "{file}: {err}");

@@ -2,118 +2,19 @@
 //! the invariants of paging, counting and input order.
 
 use image_groups::{
-    group_images, group_images_parallel, GroupQuery, ImageType, ImageVersion, ServiceType, SortDir,
-    SortField,
+    group_images, group_images_parallel, GroupQuery, ImageType, ImageVersion, ServiceType,
 };
 use proptest::prelude::*;
-use proptest::sample::{select, subsequence};
 
 #[path = "support/reference.rs"]
 mod reference;
 
 use reference::{reference, reference_matches};
 
-// ---- generators: messy records, valid queries ----
+#[path = "support/generators.rs"]
+mod generators;
 
-fn timestamp() -> impl Strategy<Value = i64> {
-    prop_oneof![
-        4 => 0i64..20,
-        1 => Just(i64::MIN),
-        1 => Just(i64::MAX),
-        1 => any::<i64>(),
-        1 => -5i64..5,
-    ]
-}
-
-fn record_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        3 => select(vec!["torch", "PyTorch", "TORCH_2", "tf", "a.b", "py-torch", "", "Ä-torch", "TÖRCH", "ぱい", "t"])
-            .prop_map(String::from),
-        2 => "[a-zA-Z0-9._Äö-]{0,6}",
-    ]
-}
-
-fn namespace() -> impl Strategy<Value = String> {
-    select(vec!["ns", "team", "Team", "a.b", "", "ns2"]).prop_map(String::from)
-}
-
-fn record() -> impl Strategy<Value = ImageVersion> {
-    (
-        record_name(),
-        namespace(),
-        select(ImageType::ALL),
-        select(vec!["0", "0", "ws1", ""]),
-        select(ServiceType::ALL),
-        timestamp(),
-        timestamp(),
-        any::<u16>(),
-    )
-        .prop_map(
-            |(name, namespace, image_type, ws, service_type, create_at, update_at, id)| {
-                ImageVersion {
-                    id: id.to_string(),
-                    name,
-                    namespace,
-                    tag: None,
-                    image_type,
-                    workspace_id: ws.to_string(),
-                    service_type,
-                    create_at,
-                    update_at,
-                }
-            },
-        )
-}
-
-fn records() -> impl Strategy<Value = Vec<ImageVersion>> {
-    prop::collection::vec(record(), 0..60).prop_flat_map(|mut rs| {
-        // Exact duplicates, which must count twice.
-        let dups: Vec<ImageVersion> = rs.iter().step_by(7).cloned().collect();
-        rs.extend(dups);
-        Just(rs).prop_shuffle()
-    })
-}
-
-fn query() -> impl Strategy<Value = GroupQuery> {
-    let name = prop_oneof![
-        2 => Just(String::new()),
-        3 => select(vec!["torch", "t", "py", "a.b", "tf", "-", "2", "to"]).prop_map(String::from),
-        1 => "[a-z0-9._-]{1,3}",
-    ];
-    let count =
-        |small: u64| prop_oneof![4 => 0..small, 1 => Just(2147483647u64), 1 => 0..2147483648u64];
-    (
-        name,
-        any::<bool>(),
-        prop::option::of(select(vec!["ns", "team", "a.b", "ns2"])),
-        prop::option::of(select(ImageType::ALL)),
-        prop::option::of(select(ServiceType::ALL)),
-        select(vec!["0", "0", "ws1"]),
-        count(12),
-        count(8).prop_map(|n| n.max(1)),
-        subsequence(SortField::ALL.to_vec(), 0..=5).prop_shuffle(),
-        select(vec![SortDir::Asc, SortDir::Desc]),
-    )
-        .prop_map(|(name, fuzzy, ns, t, s, ws, offset, limit, keys, dir)| {
-            GroupQuery::new()
-                .with_name(&name)
-                .unwrap()
-                .with_name_fuzzy_match(fuzzy)
-                .with_namespace(ns)
-                .unwrap()
-                .with_image_type(t)
-                .with_service_type(s)
-                .with_workspace_id(ws)
-                .unwrap()
-                .with_offset(offset)
-                .unwrap()
-                .with_limit(limit)
-                .unwrap()
-                .with_sort_key(keys)
-                .unwrap()
-                .with_sort_dir(dir)
-        })
-}
+use generators::{query, records};
 
 fn whole(q: &GroupQuery) -> GroupQuery {
     q.clone()
