@@ -53,7 +53,8 @@
 //!
 //! [`group_images`] runs on the calling thread over any iterator of records;
 //! [`group_images_parallel`] splits a large slice over the machine's cores.
-//! Both give the same page.
+//! Both give the same page. For records spread over shards, each shard
+//! computes [`PartialGroups`], and one node merges them and pages.
 //!
 //! # Decisions where the API is silent
 //!
