@@ -107,6 +107,15 @@ impl<'q> VersionFilter<'q> {
         self.namespace.is_some() || !matches!(self.name, NameFilter::Any)
     }
 
+    /// Whether a name passes the name filter, exact or fuzzy (the catalog
+    /// asks this once per group).
+    pub(crate) fn name_passes(&mut self, name: &str) -> bool {
+        match &self.name {
+            NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), name.as_bytes()),
+            NameFilter::Any | NameFilter::Contains { .. } => self.name_matches(name),
+        }
+    }
+
     /// Whether a name passes the fuzzy name filter (true without one; an
     /// exact name is checked by [`matches_fields`](Self::matches_fields)).
     fn name_matches(&mut self, name: &str) -> bool {

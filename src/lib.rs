@@ -83,6 +83,7 @@
 #![deny(missing_docs)]
 
 mod aggregate;
+mod catalog;
 mod error;
 mod filter;
 mod order;
@@ -93,6 +94,7 @@ mod record;
 mod records;
 mod response;
 
+pub use crate::catalog::Catalog;
 pub use crate::error::{QueryError, RecordsError};
 pub use crate::partial::{FilterMismatch, PartialGroups};
 pub use crate::query::{GroupQuery, SortDir, SortField, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};

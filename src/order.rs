@@ -2,16 +2,44 @@
 
 use std::cmp::Ordering;
 
-use crate::aggregate::GroupTable;
+use crate::aggregate::{GroupState, GroupTable};
 use crate::query::{GroupQuery, SortDir, SortField};
 use crate::response::{ImageGroup, ImageGroupPage};
+
+/// Groups addressed by dense index, as the ordering needs them: the scan's
+/// [`GroupTable`] and the catalog's per-query list both provide this.
+pub(crate) trait Groups {
+    /// The number of groups.
+    fn len(&self) -> usize;
+    /// The name of group `g`, as bytes (strings compare byte-wise).
+    fn name(&self, g: usize) -> &[u8];
+    /// The namespace of group `g`, as bytes.
+    fn namespace(&self, g: usize) -> &[u8];
+    /// The aggregates of group `g`.
+    fn state(&self, g: usize) -> &GroupState;
+}
+
+impl Groups for GroupTable {
+    fn len(&self) -> usize {
+        GroupTable::len(self)
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        GroupTable::name(self, g)
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        GroupTable::namespace(self, g)
+    }
+    fn state(&self, g: usize) -> &GroupState {
+        GroupTable::state(self, g)
+    }
+}
 
 /// Orders the groups of `table` as `query` asks and returns its page.
 ///
 /// Only the groups before the end of the page are put in order: a partial
 /// selection finds them, and only the page itself is fully sorted, so a
 /// small page of many groups costs O(groups), not O(groups log groups).
-pub(crate) fn page(table: &GroupTable, query: &GroupQuery) -> ImageGroupPage {
+pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let mut order: Vec<usize> = (0..table.len()).collect();
     let total = order.len();
     let offset = query.offset() as usize;
@@ -64,7 +92,7 @@ pub(crate) fn page(table: &GroupTable, query: &GroupQuery) -> ImageGroupPage {
 /// Since `(name, namespace)` is unique per group, no two groups compare equal,
 /// so unstable sorts and selections give one answer.
 fn comparator<'t>(
-    table: &'t GroupTable,
+    table: &'t impl Groups,
     query: &GroupQuery,
 ) -> impl Fn(&usize, &usize) -> Ordering + 't {
     let mut keys: Vec<(SortField, SortDir)> = query

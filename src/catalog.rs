@@ -1,0 +1,271 @@
+//! An indexed catalog of versions that answers queries without scanning the
+//! versions, and takes updates one version at a time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::aggregate::GroupState;
+use crate::filter::VersionFilter;
+use crate::order::{self, Groups};
+use crate::query::GroupQuery;
+use crate::record::{ImageType, ImageVersion, ServiceType};
+use crate::response::ImageGroupPage;
+
+/// An in-memory index over a live set of image versions, keyed by `id`.
+///
+/// [`query`](Self::query) returns exactly what [`group_images`](crate::group_images)
+/// returns over the catalog's current versions (one per `id`; the last
+/// [`upsert`](Self::upsert) wins), but its work grows with the number of
+/// groups in the queried workspace, not with the number of versions: each
+/// group keeps its aggregates per `(type, service_type)`, updated as versions
+/// come and go.
+///
+/// Minimum and maximum cannot be subtracted, so each aggregate keeps its
+/// creation and update times as ordered multisets: removing the version that
+/// held a group's smallest `create_at` or largest `update_at` yields the next
+/// one in O(log n).
+///
+/// ```
+/// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion, ServiceType};
+///
+/// let version = |id: &str, name: &str, create_at: i64| ImageVersion {
+///     id: id.into(), name: name.into(), namespace: "ml".into(), tag: None,
+///     image_type: ImageType::Dedicated, workspace_id: "0".into(),
+///     service_type: ServiceType::Unknown, create_at, update_at: create_at,
+/// };
+/// let mut catalog = Catalog::from_records([version("a", "torch", 1), version("b", "torch", 5)]);
+/// let q = GroupQuery::default();
+/// assert_eq!(catalog.query(&q).data[0].create_at, 1);
+///
+/// // An upsert may change anything, even the group; it returns the old version.
+/// let old = catalog.upsert(version("a", "tf", 7)).unwrap();
+/// assert_eq!(old.name, "torch");
+/// let page = catalog.query(&q);
+/// assert_eq!(page.total, 2);
+/// assert_eq!(page.data[1].create_at, 5); // torch's smallest create_at is now b's
+/// ```
+///
+/// # Sharing
+///
+/// `Catalog` is `Send + Sync` and [`query`](Self::query) takes `&self`, so a
+/// service shares one in either of two ways:
+///
+/// * behind a `std::sync::RwLock`: many queries at once under `read()`, an
+///   update under `write()`; simple, and updates wait for running queries;
+/// * as immutable snapshots: readers clone an `Arc<Catalog>` from a shared
+///   slot and query it without any lock held; the writer clones the catalog,
+///   applies a batch of updates, and swaps the new `Arc` in. Readers never
+///   wait, at the cost of a copy per batch.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// The versions, by id.
+    versions: HashMap<String, ImageVersion>,
+    /// The groups of each workspace, by `(namespace, name)`.
+    workspaces: HashMap<String, HashMap<(String, String), GroupCells>>,
+}
+
+/// A group's aggregates, one per `(type, service_type)` its versions have.
+#[derive(Clone, Debug, Default)]
+struct GroupCells {
+    cells: Vec<(ImageType, ServiceType, Cell)>,
+}
+
+/// The aggregates of one group's versions of one type and service type.
+#[derive(Clone, Debug, Default)]
+struct Cell {
+    count: u64,
+    /// `create_at` values with their multiplicities.
+    creates: BTreeMap<i64, u64>,
+    /// `update_at` values with their multiplicities.
+    updates: BTreeMap<i64, u64>,
+}
+
+impl Cell {
+    fn add(&mut self, v: &ImageVersion) {
+        self.count += 1;
+        *self.creates.entry(v.create_at).or_insert(0) += 1;
+        *self.updates.entry(v.update_at).or_insert(0) += 1;
+    }
+
+    fn remove(&mut self, v: &ImageVersion) {
+        self.count = self.count.saturating_sub(1);
+        for (map, key) in [
+            (&mut self.creates, v.create_at),
+            (&mut self.updates, v.update_at),
+        ] {
+            if let Some(n) = map.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn state(&self) -> GroupState {
+        GroupState {
+            version_count: self.count,
+            create_at: self.creates.keys().next().copied().unwrap_or(i64::MAX),
+            update_at: self.updates.keys().next_back().copied().unwrap_or(i64::MIN),
+        }
+    }
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A catalog of `records`; of several with one `id`, the last wins.
+    pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
+        let mut catalog = Catalog::new();
+        for version in records {
+            catalog.upsert(version);
+        }
+        catalog
+    }
+
+    /// Adds `version`, or replaces the version with its `id`, and returns the
+    /// version it replaced. Any field may change, so the version may move to
+    /// another group, namespace, workspace or type.
+    pub fn upsert(&mut self, version: ImageVersion) -> Option<ImageVersion> {
+        let old = self.versions.remove(&version.id);
+        if let Some(old) = &old {
+            self.unindex(old);
+        }
+        self.index(&version);
+        self.versions.insert(version.id.clone(), version);
+        old
+    }
+
+    /// Removes the version with `id`, returning it; `None` if there is none.
+    pub fn remove(&mut self, id: &str) -> Option<ImageVersion> {
+        let old = self.versions.remove(id)?;
+        self.unindex(&old);
+        Some(old)
+    }
+
+    /// The version with `id`, if any.
+    pub fn get(&self, id: &str) -> Option<&ImageVersion> {
+        self.versions.get(id)
+    }
+
+    /// The number of versions.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether the catalog holds no version.
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
+    /// The current versions, in no particular order.
+    pub fn versions(&self) -> impl Iterator<Item = &ImageVersion> + '_ {
+        self.versions.values()
+    }
+
+    /// Answers `query` over the current versions: the same page as
+    /// [`group_images`](crate::group_images) over [`versions`](Self::versions).
+    pub fn query(&self, query: &GroupQuery) -> ImageGroupPage {
+        let mut matching = MatchingGroups::default();
+        if let Some(groups) = self.workspaces.get(query.workspace_id()) {
+            let mut name_filter = VersionFilter::new(query);
+            for ((namespace, name), cells) in groups {
+                if query.namespace().is_some_and(|ns| ns != namespace)
+                    || !name_filter.name_passes(name)
+                {
+                    continue;
+                }
+                let mut state = GroupState {
+                    version_count: 0,
+                    create_at: i64::MAX,
+                    update_at: i64::MIN,
+                };
+                for (image_type, service_type, cell) in &cells.cells {
+                    if query.image_type().is_none_or(|t| t == *image_type)
+                        && query.service_type().is_none_or(|s| s == *service_type)
+                    {
+                        let cell = cell.state();
+                        state.version_count += cell.version_count;
+                        state.create_at = state.create_at.min(cell.create_at);
+                        state.update_at = state.update_at.max(cell.update_at);
+                    }
+                }
+                if state.version_count > 0 {
+                    matching.groups.push((name, namespace, state));
+                }
+            }
+        }
+        order::page(&matching, query)
+    }
+
+    fn index(&mut self, v: &ImageVersion) {
+        let groups = self.workspaces.entry(v.workspace_id.clone()).or_default();
+        let cells = groups
+            .entry((v.namespace.clone(), v.name.clone()))
+            .or_default();
+        match cells
+            .cells
+            .iter_mut()
+            .find(|(t, s, _)| *t == v.image_type && *s == v.service_type)
+        {
+            Some((_, _, cell)) => cell.add(v),
+            None => {
+                let mut cell = Cell::default();
+                cell.add(v);
+                cells.cells.push((v.image_type, v.service_type, cell));
+            }
+        }
+    }
+
+    /// Takes `v`, which the catalog holds, out of its group, dropping the
+    /// cell, group and workspace it leaves empty.
+    fn unindex(&mut self, v: &ImageVersion) {
+        let Some(groups) = self.workspaces.get_mut(&v.workspace_id) else {
+            return;
+        };
+        // Looking the group up by borrowed parts would need a key type of
+        // its own; the two clones are the price of a plain tuple key.
+        let key = (v.namespace.clone(), v.name.clone());
+        if let Some(cells) = groups.get_mut(&key) {
+            if let Some(i) = cells
+                .cells
+                .iter()
+                .position(|(t, s, _)| *t == v.image_type && *s == v.service_type)
+            {
+                cells.cells[i].2.remove(v);
+                if cells.cells[i].2.count == 0 {
+                    cells.cells.swap_remove(i);
+                }
+            }
+            if cells.cells.is_empty() {
+                groups.remove(&key);
+            }
+        }
+        if groups.is_empty() {
+            self.workspaces.remove(&v.workspace_id);
+        }
+    }
+}
+
+/// The groups one catalog query matched, borrowing their keys.
+#[derive(Default)]
+struct MatchingGroups<'c> {
+    groups: Vec<(&'c str, &'c str, GroupState)>,
+}
+
+impl Groups for MatchingGroups<'_> {
+    fn len(&self) -> usize {
+        self.groups.len()
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        self.groups[g].0.as_bytes()
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        self.groups[g].1.as_bytes()
+    }
+    fn state(&self, g: usize) -> &GroupState {
+        &self.groups[g].2
+    }
+}

@@ -1,0 +1,200 @@
+//! `Catalog`: after any sequence of upserts and removes, every query answers
+//! what `group_images` answers over a plain `HashMap<id, ImageVersion>` model.
+
+#[path = "support/generators.rs"]
+mod generators;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use generators::{query, record};
+use image_groups::{group_images, Catalog, GroupQuery, ImageVersion};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Upsert a version under one of a few ids, so that most upserts replace
+    /// a version, often moving it to another group, workspace or type.
+    Upsert(u8, ImageVersion),
+    /// Remove an id, present or not.
+    Remove(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..24, record()).prop_map(|(id, v)| Op::Upsert(id, v)),
+        1 => (0u8..30).prop_map(Op::Remove),
+    ]
+}
+
+fn model_page(
+    model: &HashMap<String, ImageVersion>,
+    q: &GroupQuery,
+) -> image_groups::ImageGroupPage {
+    group_images(model.values(), q)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn catalog_equals_group_images_over_the_model_after_every_step(
+        ops in prop::collection::vec(op(), 1..60),
+        queries in prop::collection::vec(query(), 3),
+    ) {
+        let mut catalog = Catalog::new();
+        let mut model: HashMap<String, ImageVersion> = HashMap::new();
+        for op in ops {
+            match op {
+                Op::Upsert(id, mut v) => {
+                    v.id = format!("id-{id}");
+                    prop_assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+                }
+                Op::Remove(id) => {
+                    let id = format!("id-{id}");
+                    prop_assert_eq!(catalog.remove(&id), model.remove(&id));
+                }
+            }
+            prop_assert_eq!(catalog.len(), model.len());
+            prop_assert_eq!(catalog.is_empty(), model.is_empty());
+            for q in &queries {
+                prop_assert_eq!(catalog.query(q), model_page(&model, q), "{}", q);
+            }
+        }
+        for (id, v) in &model {
+            prop_assert_eq!(catalog.get(id), Some(v));
+        }
+        prop_assert_eq!(catalog.get("absent"), None);
+    }
+
+    #[test]
+    fn from_records_keeps_the_last_version_of_each_id(
+        records in prop::collection::vec((0u8..10, record()), 0..40),
+        q in query(),
+    ) {
+        let records: Vec<ImageVersion> = records
+            .into_iter()
+            .map(|(id, v)| ImageVersion { id: format!("id-{id}"), ..v })
+            .collect();
+        let mut model = HashMap::new();
+        for v in &records {
+            model.insert(v.id.clone(), v.clone());
+        }
+        let catalog = Catalog::from_records(records);
+        prop_assert_eq!(catalog.query(&q), model_page(&model, &q));
+    }
+}
+
+#[test]
+fn removing_the_extreme_versions_gives_the_next_extremes() {
+    let v = |id: &str, c: i64, u: i64| ImageVersion {
+        id: id.into(),
+        ..common_version(c, u)
+    };
+    let mut catalog =
+        Catalog::from_records([v("a", 1, 100), v("b", 5, 50), v("c", 3, 70), v("d", 1, 100)]);
+    let q = GroupQuery::default();
+    let g = |c: &Catalog| {
+        let p = c.query(&q);
+        (
+            p.data[0].create_at,
+            p.data[0].update_at,
+            p.data[0].version_count,
+        )
+    };
+    assert_eq!(g(&catalog), (1, 100, 4));
+    catalog.remove("a");
+    assert_eq!(g(&catalog), (1, 100, 3), "d still holds both extremes");
+    catalog.remove("d");
+    assert_eq!(g(&catalog), (3, 70, 2));
+    catalog.upsert(v("c", 9, 10));
+    assert_eq!(g(&catalog), (5, 50, 2));
+    catalog.remove("b");
+    catalog.remove("c");
+    assert_eq!(catalog.query(&q).total, 0);
+}
+
+fn common_version(create_at: i64, update_at: i64) -> ImageVersion {
+    ImageVersion {
+        id: String::new(),
+        name: "torch".into(),
+        namespace: "ml".into(),
+        tag: None,
+        image_type: image_groups::ImageType::Dedicated,
+        workspace_id: "0".into(),
+        service_type: image_groups::ServiceType::Unknown,
+        create_at,
+        update_at,
+    }
+}
+
+#[test]
+fn catalog_is_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Catalog>();
+}
+
+/// Readers query under a read lock while a writer upserts and removes; every
+/// answer is the one `group_images` gives over the same state.
+#[test]
+fn concurrent_readers_with_a_writer_see_consistent_pages() {
+    let catalog = Arc::new(RwLock::new(Catalog::new()));
+    // The writer's operations, replayed afterwards into a model.
+    let op = |i: u64| -> Result<ImageVersion, String> {
+        if i % 7 == 3 {
+            return Err(format!("id-{}", (i * 3) % 400));
+        }
+        let mut v = common_version((i * 7 % 101) as i64, (i * 13 % 97) as i64);
+        v.id = format!("id-{}", i % 400);
+        v.name = format!("img{}", i % 37);
+        v.workspace_id = if i % 5 == 0 { "ws".into() } else { "0".into() };
+        Ok(v)
+    };
+    let writer = {
+        let catalog = Arc::clone(&catalog);
+        std::thread::spawn(move || {
+            for i in 0..3000u64 {
+                let mut guard = catalog.write().unwrap();
+                match op(i) {
+                    Ok(v) => guard.upsert(v),
+                    Err(id) => guard.remove(&id),
+                };
+            }
+        })
+    };
+    let readers: Vec<_> = (0..3)
+        .map(|r| {
+            let catalog = Arc::clone(&catalog);
+            std::thread::spawn(move || {
+                let queries: Vec<GroupQuery> = [
+                    "",
+                    "name=img1&sort_key=version_count",
+                    "workspace_id=ws&limit=3&offset=2",
+                ]
+                .iter()
+                .map(|q| q.parse().unwrap())
+                .collect();
+                for i in 0..300 {
+                    let q = &queries[(i + r) % queries.len()];
+                    let guard = catalog.read().unwrap();
+                    assert_eq!(guard.query(q), group_images(guard.versions(), q));
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    let mut model = HashMap::new();
+    for i in 0..3000u64 {
+        match op(i) {
+            Ok(v) => model.insert(v.id.clone(), v),
+            Err(id) => model.remove(&id),
+        };
+    }
+    let guard = catalog.read().unwrap();
+    assert_eq!(guard.len(), model.len());
+    let q: GroupQuery = "limit=1000".parse().unwrap();
+    assert_eq!(guard.query(&q), model_page(&model, &q));
+}
