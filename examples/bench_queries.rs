@@ -13,8 +13,10 @@
 //! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
-//! milliseconds of `group_images` and of `group_images_parallel`, and the page. A last line times the "floor": a loop that only
-//! reads, from every record, the fields a query needs.
+//! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
+//! and the page. Then a line times the "floor": a loop that only reads, from
+//! every record, the fields a query needs; and a last line times the catalog:
+//! `from_records`, and the median `upsert` and `remove`.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
@@ -24,7 +26,7 @@ use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use image_groups::{
-    group_images, group_images_parallel, parse_records_bytes, GroupQuery, ImageVersion,
+    group_images, group_images_parallel, parse_records_bytes, Catalog, GroupQuery, ImageVersion,
 };
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -94,16 +96,22 @@ fn run(args: &[String]) {
     let repeat: usize = arg(args, "--repeat").map_or(15, |s| s.parse().expect("--repeat R"));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let start = Instant::now();
+    let mut catalog = Catalog::from_records(records.iter().cloned());
+    let from_records_ms = start.elapsed().as_secs_f64() * 1e3;
     for line in queries.lines() {
         let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
         let page = group_images(&records, &query);
         assert_eq!(group_images_parallel(&records, &query), page);
+        assert_eq!(catalog.query(&query), page, "catalog: {line}");
+        let (cat_median, _) = time(repeat, || catalog.query(&query));
         let (median, min) = time(repeat, || group_images(&records, &query));
         let (par_median, par_min) = time(repeat, || group_images_parallel(&records, &query));
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
             "parallel_median_ms": par_median, "parallel_min_ms": par_min,
+            "catalog_median_ms": cat_median,
             "page": page,
         });
         writeln!(out, "{line_json}").unwrap();
@@ -115,6 +123,41 @@ fn run(args: &[String]) {
         serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})
     )
     .unwrap();
+    // Catalog updates: replace versions with edited copies (moving some to
+    // another group), then remove and re-insert them, one at a time.
+    let mut upsert_us = Vec::new();
+    let mut remove_us = Vec::new();
+    for (i, v) in records
+        .iter()
+        .step_by((records.len() / 1000).max(1))
+        .enumerate()
+    {
+        let mut edited = v.clone();
+        edited.update_at += 1;
+        if i % 3 == 0 {
+            edited.name.push_str("-moved");
+        }
+        let t = Instant::now();
+        black_box(catalog.upsert(edited));
+        upsert_us.push(t.elapsed().as_secs_f64() * 1e6);
+        let t = Instant::now();
+        let removed = black_box(catalog.remove(&v.id));
+        remove_us.push(t.elapsed().as_secs_f64() * 1e6);
+        if let Some(r) = removed {
+            catalog.upsert(r);
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let catalog_line = serde_json::json!({
+        "query": "<catalog>",
+        "from_records_ms": from_records_ms,
+        "upsert_median_us": median(upsert_us),
+        "remove_median_us": median(remove_us),
+    });
+    writeln!(out, "{catalog_line}").unwrap();
 }
 
 /// What the hardware allows for this input layout: read, from every record,
