@@ -59,20 +59,33 @@ use crate::response::ImageGroupPage;
 pub struct Catalog {
     /// The versions, by id.
     versions: HashMap<String, ImageVersion>,
-    /// The groups of each workspace, by `(namespace, name)`.
-    workspaces: HashMap<String, HashMap<(String, String), GroupCells>>,
+    /// The groups of each workspace.
+    workspaces: HashMap<String, Workspace>,
 }
 
-/// A group's aggregates, one per `(type, service_type)` its versions have.
+/// The groups of one workspace: in a dense vector that a query walks in
+/// order, found by namespace and then name (nested maps, so that a lookup
+/// borrows the version's strings instead of building a key).
 #[derive(Clone, Debug, Default)]
-struct GroupCells {
+struct Workspace {
+    groups: Vec<Group>,
+    index: HashMap<String, HashMap<String, usize>>,
+}
+
+/// A group's key and aggregates, one per `(type, service_type)` its versions
+/// have.
+#[derive(Clone, Debug)]
+struct Group {
+    namespace: String,
+    name: String,
     cells: Vec<(ImageType, ServiceType, Cell)>,
 }
 
 /// The aggregates of one group's versions of one type and service type.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Cell {
-    count: u64,
+    /// Count and extremes, kept current so that a query reads them directly.
+    state: GroupState,
     /// `create_at` values with their multiplicities.
     creates: BTreeMap<i64, u64>,
     /// `update_at` values with their multiplicities.
@@ -80,14 +93,28 @@ struct Cell {
 }
 
 impl Cell {
+    fn new() -> Self {
+        Cell {
+            state: GroupState {
+                version_count: 0,
+                create_at: i64::MAX,
+                update_at: i64::MIN,
+            },
+            creates: BTreeMap::new(),
+            updates: BTreeMap::new(),
+        }
+    }
+
     fn add(&mut self, v: &ImageVersion) {
-        self.count += 1;
+        self.state.version_count += 1;
+        self.state.create_at = self.state.create_at.min(v.create_at);
+        self.state.update_at = self.state.update_at.max(v.update_at);
         *self.creates.entry(v.create_at).or_insert(0) += 1;
         *self.updates.entry(v.update_at).or_insert(0) += 1;
     }
 
     fn remove(&mut self, v: &ImageVersion) {
-        self.count = self.count.saturating_sub(1);
+        self.state.version_count = self.state.version_count.saturating_sub(1);
         for (map, key) in [
             (&mut self.creates, v.create_at),
             (&mut self.updates, v.update_at),
@@ -99,14 +126,9 @@ impl Cell {
                 }
             }
         }
-    }
-
-    fn state(&self) -> GroupState {
-        GroupState {
-            version_count: self.count,
-            create_at: self.creates.keys().next().copied().unwrap_or(i64::MAX),
-            update_at: self.updates.keys().next_back().copied().unwrap_or(i64::MIN),
-        }
+        // The extremes may have been the removed version's: read them again.
+        self.state.create_at = self.creates.keys().next().copied().unwrap_or(i64::MAX);
+        self.state.update_at = self.updates.keys().next_back().copied().unwrap_or(i64::MIN);
     }
 }
 
@@ -169,9 +191,10 @@ impl Catalog {
     /// [`group_images`](crate::group_images) over [`versions`](Self::versions).
     pub fn query(&self, query: &GroupQuery) -> ImageGroupPage {
         let mut matching = MatchingGroups::default();
-        if let Some(groups) = self.workspaces.get(query.workspace_id()) {
+        if let Some(workspace) = self.workspaces.get(query.workspace_id()) {
             let mut name_filter = VersionFilter::new(query);
-            for ((namespace, name), cells) in groups {
+            for group in &workspace.groups {
+                let (namespace, name) = (group.namespace.as_str(), group.name.as_str());
                 if query.namespace().is_some_and(|ns| ns != namespace)
                     || !name_filter.name_passes(name)
                 {
@@ -182,11 +205,11 @@ impl Catalog {
                     create_at: i64::MAX,
                     update_at: i64::MIN,
                 };
-                for (image_type, service_type, cell) in &cells.cells {
+                for (image_type, service_type, cell) in &group.cells {
                     if query.image_type().is_none_or(|t| t == *image_type)
                         && query.service_type().is_none_or(|s| s == *service_type)
                     {
-                        let cell = cell.state();
+                        let cell = &cell.state;
                         state.version_count += cell.version_count;
                         state.create_at = state.create_at.min(cell.create_at);
                         state.update_at = state.update_at.max(cell.update_at);
@@ -201,20 +224,42 @@ impl Catalog {
     }
 
     fn index(&mut self, v: &ImageVersion) {
-        let groups = self.workspaces.entry(v.workspace_id.clone()).or_default();
-        let cells = groups
-            .entry((v.namespace.clone(), v.name.clone()))
-            .or_default();
+        let workspace = match self.workspaces.get_mut(&v.workspace_id) {
+            Some(workspace) => workspace,
+            None => self.workspaces.entry(v.workspace_id.clone()).or_default(),
+        };
+        let found = workspace
+            .index
+            .get(&v.namespace)
+            .and_then(|names| names.get(&v.name))
+            .copied();
+        let g = match found {
+            Some(g) => g,
+            None => {
+                let g = workspace.groups.len();
+                workspace.groups.push(Group {
+                    namespace: v.namespace.clone(),
+                    name: v.name.clone(),
+                    cells: Vec::new(),
+                });
+                workspace
+                    .index
+                    .entry(v.namespace.clone())
+                    .or_default()
+                    .insert(v.name.clone(), g);
+                g
+            }
+        };
+        let cells = &mut workspace.groups[g].cells;
         match cells
-            .cells
             .iter_mut()
             .find(|(t, s, _)| *t == v.image_type && *s == v.service_type)
         {
             Some((_, _, cell)) => cell.add(v),
             None => {
-                let mut cell = Cell::default();
+                let mut cell = Cell::new();
                 cell.add(v);
-                cells.cells.push((v.image_type, v.service_type, cell));
+                cells.push((v.image_type, v.service_type, cell));
             }
         }
     }
@@ -222,29 +267,53 @@ impl Catalog {
     /// Takes `v`, which the catalog holds, out of its group, dropping the
     /// cell, group and workspace it leaves empty.
     fn unindex(&mut self, v: &ImageVersion) {
-        let Some(groups) = self.workspaces.get_mut(&v.workspace_id) else {
+        let Some(workspace) = self.workspaces.get_mut(&v.workspace_id) else {
             return;
         };
-        // Looking the group up by borrowed parts would need a key type of
-        // its own; the two clones are the price of a plain tuple key.
-        let key = (v.namespace.clone(), v.name.clone());
-        if let Some(cells) = groups.get_mut(&key) {
-            if let Some(i) = cells
-                .cells
-                .iter()
-                .position(|(t, s, _)| *t == v.image_type && *s == v.service_type)
-            {
-                cells.cells[i].2.remove(v);
-                if cells.cells[i].2.count == 0 {
-                    cells.cells.swap_remove(i);
-                }
-            }
-            if cells.cells.is_empty() {
-                groups.remove(&key);
+        let Some(&g) = workspace
+            .index
+            .get(&v.namespace)
+            .and_then(|names| names.get(&v.name))
+        else {
+            return;
+        };
+        let cells = &mut workspace.groups[g].cells;
+        if let Some(i) = cells
+            .iter()
+            .position(|(t, s, _)| *t == v.image_type && *s == v.service_type)
+        {
+            cells[i].2.remove(v);
+            if cells[i].2.state.version_count == 0 {
+                cells.swap_remove(i);
             }
         }
-        if groups.is_empty() {
+        if cells.is_empty() {
+            workspace.remove_group(g);
+        }
+        if workspace.groups.is_empty() {
             self.workspaces.remove(&v.workspace_id);
+        }
+    }
+}
+
+impl Workspace {
+    /// Removes group `g`; the last group takes its place in the vector.
+    fn remove_group(&mut self, g: usize) {
+        let removed = self.groups.swap_remove(g);
+        if let Some(names) = self.index.get_mut(&removed.namespace) {
+            names.remove(&removed.name);
+            if names.is_empty() {
+                self.index.remove(&removed.namespace);
+            }
+        }
+        if let Some(moved) = self.groups.get(g) {
+            if let Some(slot) = self
+                .index
+                .get_mut(&moved.namespace)
+                .and_then(|names| names.get_mut(&moved.name))
+            {
+                *slot = g;
+            }
         }
     }
 }
