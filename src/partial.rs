@@ -71,7 +71,8 @@ struct PartialGroup {
 /// let b = PartialGroups::from_records([], &"type=BUILD_IN".parse().unwrap());
 /// let err = a.clone().merge(b).unwrap_err();
 /// assert!(err.to_string().contains("type=DEDICATED"));
-/// assert!(a.into_page(&"limit=5".parse().unwrap()).is_ok()); // paging may differ
+/// // Paging and order may differ from the shards' query; the filters may not.
+/// assert!(a.into_page(&"type=DEDICATED&limit=5&sort_key=name".parse().unwrap()).is_ok());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterMismatch {
