@@ -58,10 +58,14 @@ use crate::response::ImageGroupPage;
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     /// The versions, by id.
-    versions: HashMap<String, ImageVersion>,
+    versions: Map<ImageVersion>,
     /// The groups of each workspace.
-    workspaces: HashMap<String, Workspace>,
+    workspaces: Map<Workspace>,
 }
+
+/// A map by string with foldhash, seeded per process like the scan's table:
+/// fast, and crafted ids or names cannot flood it.
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 /// The groups of one workspace: in a dense vector that a query walks in
 /// order, found by namespace and then name (nested maps, so that a lookup
@@ -69,7 +73,7 @@ pub struct Catalog {
 #[derive(Clone, Debug, Default)]
 struct Workspace {
     groups: Vec<Group>,
-    index: HashMap<String, HashMap<String, usize>>,
+    index: Map<Map<usize>>,
 }
 
 /// A group's key and aggregates, one per `(type, service_type)` its versions
@@ -140,7 +144,9 @@ impl Catalog {
 
     /// A catalog of `records`; of several with one `id`, the last wins.
     pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
+        let records = records.into_iter();
         let mut catalog = Catalog::new();
+        catalog.versions.reserve(records.size_hint().0);
         for version in records {
             catalog.upsert(version);
         }
