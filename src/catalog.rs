@@ -82,7 +82,26 @@ struct Workspace {
 struct Group {
     namespace: String,
     name: String,
+    /// The aggregates of all the group's versions: what a query without a
+    /// type or service-type filter reads, without visiting the cells.
+    total: GroupState,
     cells: Vec<(ImageType, ServiceType, Cell)>,
+}
+
+impl Group {
+    /// Recomputes `total` from the cells, after a removal.
+    fn retotal(&mut self) {
+        self.total = GroupState {
+            version_count: 0,
+            create_at: i64::MAX,
+            update_at: i64::MIN,
+        };
+        for (_, _, cell) in &self.cells {
+            self.total.version_count += cell.state.version_count;
+            self.total.create_at = self.total.create_at.min(cell.state.create_at);
+            self.total.update_at = self.total.update_at.max(cell.state.update_at);
+        }
+    }
 }
 
 /// The aggregates of one group's versions of one type and service type.
@@ -199,11 +218,16 @@ impl Catalog {
         let mut matching = MatchingGroups::default();
         if let Some(workspace) = self.workspaces.get(query.workspace_id()) {
             let mut name_filter = VersionFilter::new(query);
+            let by_cell = query.image_type().is_some() || query.service_type().is_some();
             for group in &workspace.groups {
                 let (namespace, name) = (group.namespace.as_str(), group.name.as_str());
                 if query.namespace().is_some_and(|ns| ns != namespace)
                     || !name_filter.name_passes(name)
                 {
+                    continue;
+                }
+                if !by_cell {
+                    matching.groups.push((name, namespace, group.total));
                     continue;
                 }
                 let mut state = GroupState {
@@ -246,6 +270,11 @@ impl Catalog {
                 workspace.groups.push(Group {
                     namespace: v.namespace.clone(),
                     name: v.name.clone(),
+                    total: GroupState {
+                        version_count: 0,
+                        create_at: i64::MAX,
+                        update_at: i64::MIN,
+                    },
                     cells: Vec::new(),
                 });
                 workspace
@@ -256,7 +285,11 @@ impl Catalog {
                 g
             }
         };
-        let cells = &mut workspace.groups[g].cells;
+        let group = &mut workspace.groups[g];
+        group.total.version_count += 1;
+        group.total.create_at = group.total.create_at.min(v.create_at);
+        group.total.update_at = group.total.update_at.max(v.update_at);
+        let cells = &mut group.cells;
         match cells
             .iter_mut()
             .find(|(t, s, _)| *t == v.image_type && *s == v.service_type)
@@ -283,17 +316,19 @@ impl Catalog {
         else {
             return;
         };
-        let cells = &mut workspace.groups[g].cells;
-        if let Some(i) = cells
+        let group = &mut workspace.groups[g];
+        if let Some(i) = group
+            .cells
             .iter()
             .position(|(t, s, _)| *t == v.image_type && *s == v.service_type)
         {
-            cells[i].2.remove(v);
-            if cells[i].2.state.version_count == 0 {
-                cells.swap_remove(i);
+            group.cells[i].2.remove(v);
+            if group.cells[i].2.state.version_count == 0 {
+                group.cells.swap_remove(i);
             }
         }
-        if cells.is_empty() {
+        group.retotal();
+        if group.cells.is_empty() {
             workspace.remove_group(g);
         }
         if workspace.groups.is_empty() {
