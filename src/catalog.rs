@@ -219,16 +219,15 @@ impl Catalog {
         if let Some(workspace) = self.workspaces.get(query.workspace_id()) {
             let mut name_filter = VersionFilter::new(query);
             let by_cell = query.image_type().is_some() || query.service_type().is_some();
-            for group in &workspace.groups {
+            let mut consider = |group: &'_ Group| {
                 let (namespace, name) = (group.namespace.as_str(), group.name.as_str());
                 if query.namespace().is_some_and(|ns| ns != namespace)
                     || !name_filter.name_passes(name)
                 {
-                    continue;
+                    return None;
                 }
                 if !by_cell {
-                    matching.groups.push((name, namespace, group.total));
-                    continue;
+                    return Some(group.total);
                 }
                 let mut state = GroupState {
                     version_count: 0,
@@ -245,8 +244,43 @@ impl Catalog {
                         state.update_at = state.update_at.max(cell.update_at);
                     }
                 }
-                if state.version_count > 0 {
-                    matching.groups.push((name, namespace, state));
+                (state.version_count > 0).then_some(state)
+            };
+            // Narrow the groups through the index where the query allows:
+            // an exact name is one lookup per namespace, a namespace is its
+            // own groups; otherwise every group of the workspace.
+            let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
+            let candidates: Box<dyn Iterator<Item = usize> + '_> =
+                match (exact_name, query.namespace()) {
+                    (Some(name), Some(ns)) => Box::new(
+                        workspace
+                            .index
+                            .get(ns)
+                            .and_then(|names| names.get(name))
+                            .copied()
+                            .into_iter(),
+                    ),
+                    (Some(name), None) => Box::new(
+                        workspace
+                            .index
+                            .values()
+                            .filter_map(move |names| names.get(name).copied()),
+                    ),
+                    (None, Some(ns)) => Box::new(
+                        workspace
+                            .index
+                            .get(ns)
+                            .into_iter()
+                            .flat_map(|names| names.values().copied()),
+                    ),
+                    (None, None) => Box::new(0..workspace.groups.len()),
+                };
+            for g in candidates {
+                let group = &workspace.groups[g];
+                if let Some(state) = consider(group) {
+                    matching
+                        .groups
+                        .push((group.name.as_str(), group.namespace.as_str(), state));
                 }
             }
         }
