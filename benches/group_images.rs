@@ -22,26 +22,6 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use image_groups::{group_images, group_images_parallel, GroupQuery, ImageVersion};
 
-/// Reads, from every record, the fields a query needs; no filtering or grouping.
-fn floor(records: &[ImageVersion]) -> u64 {
-    let mut acc = 0u64;
-    for v in records {
-        let (ws, name, ns) = (
-            v.workspace_id.as_bytes(),
-            v.name.as_bytes(),
-            v.namespace.as_bytes(),
-        );
-        acc = acc
-            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
-            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)))
-            .wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
-            .wrapping_add((name.len() + ns.len() + ws.len()) as u64)
-            .wrapping_add(v.image_type as u64 + v.service_type as u64)
-            .wrapping_add((v.create_at ^ v.update_at) as u64);
-    }
-    acc
-}
-
 /// Records as a deserializer leaves them: generated, written as JSON and parsed
 /// back, so that each record's strings are allocated together, in input order.
 fn load(records: usize, groups: usize) -> Vec<ImageVersion> {
@@ -69,7 +49,7 @@ fn bench(c: &mut Criterion) {
         let mut loaded: Option<Vec<ImageVersion>> = None;
         group.bench_function("floor", |b| {
             let records = loaded.get_or_insert_with(|| load(records, groups));
-            b.iter(|| floor(black_box(records)))
+            b.iter(|| synthetic::floor(black_box(records)))
         });
         for (shape, query) in synthetic::query_shapes(groups) {
             let query: GroupQuery = query.parse().expect("benchmark queries are valid");

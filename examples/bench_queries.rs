@@ -25,9 +25,7 @@ use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use image_groups::{
-    group_images, group_images_parallel, parse_records_bytes, Catalog, GroupQuery, ImageVersion,
-};
+use image_groups::{group_images, group_images_parallel, parse_records_bytes, Catalog, GroupQuery};
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
@@ -117,7 +115,7 @@ fn run(args: &[String]) {
         });
         writeln!(out, "{line_json}").unwrap();
     }
-    let (median, min) = time(repeat, || floor(&records));
+    let (median, min) = time(repeat, || synthetic::floor(&records));
     writeln!(
         out,
         "{}",
@@ -159,24 +157,4 @@ fn run(args: &[String]) {
         "remove_median_us": median(remove_us),
     });
     writeln!(out, "{catalog_line}").unwrap();
-}
-
-/// What the hardware allows for this input layout: read, from every record,
-/// the fields a query needs (workspace, type, service type, namespace, name,
-/// both times), with no filtering or grouping work.
-pub fn floor(records: &[ImageVersion]) -> u64 {
-    let mut acc = 0u64;
-    for v in records {
-        let ws = v.workspace_id.as_bytes();
-        let name = v.name.as_bytes();
-        let ns = v.namespace.as_bytes();
-        acc = acc
-            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
-            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)))
-            .wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
-            .wrapping_add((name.len() + ns.len() + ws.len()) as u64)
-            .wrapping_add(v.image_type as u64 + v.service_type as u64)
-            .wrapping_add((v.create_at ^ v.update_at) as u64);
-    }
-    acc
 }

@@ -54,9 +54,11 @@ def arg(name, default):
     return default
 
 
+sys.path.insert(0, str(ROOT / "tests" / "sql"))
+
+
 def parse_query(query_string):
     """The query as the engines need it (the crate validated it already)."""
-    sys.path.insert(0, str(ROOT / "tests" / "sql"))
     from crosscheck import validate  # the SPEC 2 rules in Python
     return validate(query_string)
 
@@ -93,17 +95,11 @@ def duckdb_engine(path):
             name: 'VARCHAR', namespace: 'VARCHAR', type: 'VARCHAR', service_type: 'VARCHAR',
             workspace_id: 'VARCHAR', create_at: 'BIGINT', update_at: 'BIGINT'}})""")
 
+    from crosscheck import sql_filter  # tests/sql/crosscheck.py, on the path via parse_query
+
     def run(q):
-        where, args = ["workspace_id = ?"], [q["workspace_id"]]
-        for column in ("type", "service_type", "namespace"):
-            if q[column] is not None:
-                where.append(f"{column} = ?")
-                args.append(q[column])
-        if q["name"] is not None:
-            # lower() folds ASCII like the spec; the synthetic names are ASCII.
-            where.append("contains(lower(name), ?)" if q["fuzzy"] else "name = ?")
-            args.append(q["name"])
-        order = [f"{f} {q['sort_dir']}" for f in q["sort_key"]] + ["name ASC", "namespace ASC"]
+        # DuckDB's lower() folds non-ASCII too; the synthetic names are ASCII.
+        where, args, order = sql_filter(q, "contains(lower(name), ?)")
         sql = f"""
             WITH g AS (
                 SELECT name, namespace, count(*) AS version_count,

@@ -186,3 +186,25 @@ pub fn query_shapes(groups: usize) -> Vec<(&'static str, String)> {
         ("limit_1000", "limit=1000".to_string()),
     ]
 }
+
+/// The "floor": what the hardware allows for this input layout. It reads,
+/// from every record, the fields a query needs (workspace, type, service
+/// type, namespace, name, both times), with no filtering or grouping work.
+pub fn floor(records: &[ImageVersion]) -> u64 {
+    let mut acc = 0u64;
+    for v in records {
+        let (ws, name, ns) = (
+            v.workspace_id.as_bytes(),
+            v.name.as_bytes(),
+            v.namespace.as_bytes(),
+        );
+        acc = acc
+            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)))
+            .wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
+            .wrapping_add((name.len() + ns.len() + ws.len()) as u64)
+            .wrapping_add(v.image_type as u64 + v.service_type as u64)
+            .wrapping_add((v.create_at ^ v.update_at) as u64);
+    }
+    acc
+}

@@ -94,7 +94,9 @@ def validate(query_string):
     return q
 
 
-def expected_page(db, q):
+def sql_filter(q, contains):
+    """SPEC 3 as SQL: the WHERE conditions, their arguments, and the ORDER BY
+    terms of SPEC 5. `contains` is the engine's "lower(name) contains ?"."""
     where = ["workspace_id = ?"]
     args = [q["workspace_id"]]
     for column in ("type", "service_type", "namespace"):
@@ -102,10 +104,15 @@ def expected_page(db, q):
             where.append(f"{column} = ?")
             args.append(q[column])
     if q["name"] is not None:
-        # SQLite's lower() folds ASCII only, as the spec's fuzzy match does.
-        where.append("instr(lower(name), ?) > 0" if q["fuzzy"] else "name = ?")
+        where.append(contains if q["fuzzy"] else "name = ?")
         args.append(q["name"])
     order = [f"{f} {q['sort_dir']}" for f in q["sort_key"]] + ["name ASC", "namespace ASC"]
+    return where, args, order
+
+
+def expected_page(db, q):
+    # SQLite's lower() folds ASCII only, as the spec's fuzzy match does.
+    where, args, order = sql_filter(q, "instr(lower(name), ?) > 0")
     grouped = f"""
         SELECT name, namespace, count(*) AS version_count,
                min(create_at) AS create_at, max(update_at) AS update_at
