@@ -30,13 +30,14 @@ def fmt(ns):
 sizes = [s for s in SIZES if (ROOT / s).exists()]
 floors = {s: median(ROOT / s / "floor") for s in sizes}
 shapes = sorted({p.name for s in sizes for p in (ROOT / s / "one_thread").glob("*")})
-print("| query | " + " | ".join(f"{s} 1 thread | {s} parallel" for s in sizes) + " |")
-print("|---|" + "---:|---:|" * len(sizes))
-print("| floor | " + " | ".join(f"{fmt(floors[s])} | " for s in sizes) + "|")
+KINDS = ["one_thread", "parallel", "catalog", "partial_merge"]
+print("| query | " + " | ".join(f"{s} {k}" for s in sizes for k in KINDS) + " |")
+print("|---|" + "---:|" * (len(sizes) * len(KINDS)))
+print("| floor | " + " | ".join(fmt(floors[s]) + " |" * (len(KINDS) - 1) for s in sizes) + " |")
 for shape in shapes:
     cells = []
     for s in sizes:
-        for kind in ("one_thread", "parallel"):
+        for kind in KINDS:
             t = median(ROOT / s / kind / shape)
             ratio = f" ({t / floors[s]:.1f}x)" if t and floors[s] else ""
             cells.append(fmt(t) + ratio)

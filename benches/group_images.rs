@@ -8,8 +8,10 @@
 //!
 //! Each size (10k, 100k, 1M, 10M records, with one group per 10 records and a
 //! Zipf-like number of versions per group) has the query shapes of
-//! `support/synthetic.rs`, run through `group_images` (one thread) and
-//! `group_images_parallel`, and a "floor": a loop that only reads, from every
+//! `support/synthetic.rs`, run through `group_images` (one thread),
+//! `group_images_parallel`, `Catalog::query` (the records indexed once) and
+//! the coordinator's side of `PartialGroups` (merging two shards' partials and
+//! paging), and a "floor": a loop that only reads, from every
 //! record, the fields a query needs. A query's time as a multiple of its
 //! size's floor is what the layout of the input leaves to the engine.
 
@@ -20,7 +22,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use image_groups::{group_images, group_images_parallel, GroupQuery, ImageVersion};
+use image_groups::{
+    group_images, group_images_parallel, Catalog, GroupQuery, ImageVersion, PartialGroups,
+};
 
 /// Records as a deserializer leaves them: generated, written as JSON and parsed
 /// back, so that each record's strings are allocated together, in input order.
@@ -47,6 +51,7 @@ fn bench(c: &mut Criterion) {
         }
         // Loaded lazily: a filter that skips this size skips its data too.
         let mut loaded: Option<Vec<ImageVersion>> = None;
+        let mut catalog: Option<Catalog> = None;
         group.bench_function("floor", |b| {
             let records = loaded.get_or_insert_with(|| load(records, groups));
             b.iter(|| synthetic::floor(black_box(records)))
@@ -60,6 +65,29 @@ fn bench(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("parallel", shape), &query, |b, q| {
                 let records = loaded.get_or_insert_with(|| load(records, groups));
                 b.iter(|| group_images_parallel(black_box(records), q))
+            });
+            group.bench_with_input(BenchmarkId::new("catalog", shape), &query, |b, q| {
+                let catalog = catalog.get_or_insert_with(|| {
+                    Catalog::from_records(
+                        loaded.get_or_insert_with(|| load(records, groups)).clone(),
+                    )
+                });
+                b.iter(|| black_box(&*catalog).query(q))
+            });
+            // Two shards' partials, computed beforehand as shards would; the
+            // coordinator's work is timed: merging them and paging.
+            group.bench_with_input(BenchmarkId::new("partial_merge", shape), &query, |b, q| {
+                let records = loaded.get_or_insert_with(|| load(records, groups));
+                let (left, right) = records.split_at(records.len() / 2);
+                let (left, right) = (
+                    PartialGroups::from_records(left, q),
+                    PartialGroups::from_records(right, q),
+                );
+                b.iter(|| {
+                    let mut merged = left.clone();
+                    merged.merge(right.clone()).expect("same filters");
+                    merged.into_page(q).expect("same filters")
+                })
             });
         }
         group.finish();
