@@ -243,6 +243,12 @@ fn bad_records_exit_1_naming_record_and_field_with_nothing_on_stdout() {
             "`type`",
         ),
         (
+            "enum.json",
+            format!("[{}]", good.replace("DEDICATED", "SHARED")),
+            "record 0",
+            "`type`",
+        ),
+        (
             "past-i64.json",
             format!("[{}]", good.replace(":1,", ":9223372036854775808,")),
             "record 0",
