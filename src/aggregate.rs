@@ -158,8 +158,8 @@ impl GroupTable {
     ///
     /// Four passes over the batch: read each key's first probe place, read
     /// the group entry it names, touch its key in the arena, then compare keys
-    /// and count. Each pass's
-    /// loads are independent of each other, so their cache misses overlap.
+    /// and count. Each pass's loads are independent of each other, so their
+    /// cache misses overlap.
     /// A key whose first place holds another key, or none, takes the full
     /// probe; a place read before an insert in this batch can only be stale
     /// in that way, since groups never move.
@@ -184,14 +184,21 @@ impl GroupTable {
         }
         std::hint::black_box(touched);
         for ((key, &c), e) in batch.iter().zip(&candidate).zip(&entry) {
-            let group = match e {
-                Some(e) if self.key_eq(e, key.name, key.namespace) => c,
-                _ => match self.find_or_insert(key.hash, key.name, key.namespace, key.state) {
-                    (group, true) => group,
-                    (_, false) => continue,
-                },
-            };
-            self.entries[group].state.merge(&key.state);
+            match e {
+                Some(e) if self.key_eq(e, key.name, key.namespace) => {
+                    self.entries[c].state.merge(&key.state)
+                }
+                _ => self.count(key.hash, key.name, key.namespace, key.state),
+            }
+        }
+    }
+
+    /// Counts `state` into the group of `(name, namespace)`, whose key hashes
+    /// to `hash`, creating the group if it is new.
+    fn count(&mut self, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
+        let (group, existed) = self.find_or_insert(hash, name, namespace, state);
+        if existed {
+            self.entries[group].state.merge(&state);
         }
     }
 
@@ -256,11 +263,7 @@ impl GroupTable {
         groups: impl IntoIterator<Item = (&'k [u8], &'k [u8], GroupState)>,
     ) {
         for (name, namespace, state) in groups {
-            let hash = self.hash_key(name, namespace);
-            let (group, existed) = self.find_or_insert(hash, name, namespace, state);
-            if existed {
-                self.entries[group].state.merge(&state);
-            }
+            self.count(self.hash_key(name, namespace), name, namespace, state);
         }
     }
 
@@ -270,10 +273,7 @@ impl GroupTable {
             let entry = &other.entries[slot.group];
             let name = &other.arena[entry.start..entry.name_end];
             let namespace = &other.arena[entry.name_end..entry.end];
-            let (into, existed) = self.find_or_insert(slot.hash, name, namespace, entry.state);
-            if existed {
-                self.entries[into].state.merge(&entry.state);
-            }
+            self.count(slot.hash, name, namespace, entry.state);
         }
     }
 

@@ -92,24 +92,17 @@ impl fmt::Display for FilterMismatch {
 
 impl std::error::Error for FilterMismatch {}
 
-/// The filter part of `query` as a canonical query string: paging and order
-/// cleared, so that partials computed with any paging merge.
+/// The filter part of `query` as a canonical query string: its `Display`
+/// without the paging and order parameters, so that partials computed with
+/// any paging merge.
 fn filters_of(query: &GroupQuery) -> String {
-    let mut filters = query.clone();
-    let default = GroupQuery::default();
-    filters = filters.with_sort_dir(default.sort_dir());
-    // The defaults are valid, so these setters cannot fail; keep the query
-    // as it is if they somehow did.
-    filters = filters
-        .clone()
-        .with_sort_key(default.sort_key().iter().copied())
-        .unwrap_or(filters);
-    filters = filters.clone().with_offset(0).unwrap_or(filters);
-    filters = filters
-        .clone()
-        .with_limit(u64::from(default.limit()))
-        .unwrap_or(filters);
-    filters.to_string()
+    const ORDER_AND_PAGING: [&str; 4] = ["offset=", "limit=", "sort_key=", "sort_dir="];
+    query
+        .to_string()
+        .split('&')
+        .filter(|param| !ORDER_AND_PAGING.iter().any(|p| param.starts_with(p)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl PartialGroups {
