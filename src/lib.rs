@@ -53,8 +53,11 @@
 //!
 //! [`group_images`] runs on the calling thread over any iterator of records;
 //! [`group_images_parallel`] splits a large slice over the machine's cores.
-//! Both give the same page. For records spread over shards, each shard
-//! computes [`PartialGroups`], and one node merges them and pages.
+//! Both give the same page. A service that answers again and again over
+//! versions that change a little at a time keeps a [`Catalog`], which takes
+//! updates one version at a time and answers from its index. For records
+//! spread over shards, each shard computes [`PartialGroups`], and one node
+//! merges them and pages.
 //!
 //! # Decisions where the API is silent
 //!
