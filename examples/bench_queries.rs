@@ -16,16 +16,51 @@
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
 //! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; and a last line times the catalog:
-//! `from_records`, and the median `upsert` and `remove`.
+//! `from_records`, the median `upsert` and `remove`, and the bytes per version
+//! of the catalog and of the `Vec<ImageVersion>` it was built from.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use image_groups::{group_images, group_images_parallel, parse_records_bytes, Catalog, GroupQuery};
+
+/// The system allocator, counting the bytes currently allocated, so that the
+/// catalog's memory can be stated against the `Vec<ImageVersion>` it is built
+/// from (requested sizes, the same way for both; the allocator's own
+/// per-block overhead is not included).
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is kept.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live_bytes() -> usize {
+    LIVE_BYTES.load(Ordering::Relaxed)
+}
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
@@ -94,10 +129,13 @@ fn run(args: &[String]) {
     let repeat: usize = arg(args, "--repeat").map_or(15, |s| s.parse().expect("--repeat R"));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let before_copy = live_bytes();
     let copies = records.clone(); // the catalog takes ownership; copying is not its cost
+    let vec_bytes = live_bytes() - before_copy;
     let start = Instant::now();
-    let mut catalog = Catalog::from_records(copies);
+    let mut catalog = Catalog::from_records(copies); // frees the copies
     let from_records_ms = start.elapsed().as_secs_f64() * 1e3;
+    let catalog_bytes = live_bytes() - before_copy;
     for line in queries.lines() {
         let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
         let page = group_images(&records, &query);
@@ -155,6 +193,8 @@ fn run(args: &[String]) {
         "from_records_ms": from_records_ms,
         "upsert_median_us": median(upsert_us),
         "remove_median_us": median(remove_us),
+        "vec_bytes_per_version": vec_bytes as f64 / records.len().max(1) as f64,
+        "catalog_bytes_per_version": catalog_bytes as f64 / records.len().max(1) as f64,
     });
     writeln!(out, "{catalog_line}").unwrap();
 }

@@ -34,7 +34,7 @@ pub(crate) struct GroupState {
 
 impl GroupState {
     /// A placeholder state.
-    const EMPTY: GroupState = GroupState {
+    pub(crate) const EMPTY: GroupState = GroupState {
         version_count: 0,
         create_at: i64::MAX,
         update_at: i64::MIN,
@@ -50,7 +50,7 @@ impl GroupState {
     }
 
     #[inline]
-    fn merge(&mut self, other: &GroupState) {
+    pub(crate) fn merge(&mut self, other: &GroupState) {
         self.version_count += other.version_count;
         self.create_at = self.create_at.min(other.create_at);
         self.update_at = self.update_at.max(other.update_at);

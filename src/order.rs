@@ -67,9 +67,38 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
         order[start..].sort_unstable_by(&cmp);
     }
 
-    let data: Vec<ImageGroup> = order
-        .get(start..)
-        .unwrap_or_default()
+    build_page(table, order.get(start..).unwrap_or_default(), total, query)
+}
+
+/// The page of `query` when `window` holds the groups at positions
+/// `first..first + window.len()` of the whole order (among themselves in any
+/// order), out of `total` groups: what a walk in name order collects, having
+/// counted the groups before and after it.
+pub(crate) fn page_of_window(
+    window: &impl Groups,
+    first: usize,
+    total: usize,
+    query: &GroupQuery,
+) -> ImageGroupPage {
+    let mut order: Vec<usize> = (0..window.len()).collect();
+    order.sort_unstable_by(comparator(window, query));
+    let offset = query.offset() as usize;
+    let start = offset.saturating_sub(first).min(order.len());
+    let end = offset
+        .saturating_add(query.limit() as usize)
+        .saturating_sub(first)
+        .min(order.len());
+    build_page(window, &order[start..end], total, query)
+}
+
+/// The page object for the groups `on_page`, in order, out of `total`.
+fn build_page(
+    table: &impl Groups,
+    on_page: &[usize],
+    total: usize,
+    query: &GroupQuery,
+) -> ImageGroupPage {
+    let data: Vec<ImageGroup> = on_page
         .iter()
         .map(|&g| {
             let state = table.state(g);

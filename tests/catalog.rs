@@ -8,21 +8,23 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use generators::{query, record};
-use image_groups::{group_images, Catalog, GroupQuery, ImageVersion};
+use image_groups::{group_images, Catalog, GroupQuery, ImageType, ImageVersion};
 use proptest::prelude::*;
+use proptest::sample::select;
 
 #[derive(Debug, Clone)]
 enum Op {
     /// Upsert a version under one of a few ids, so that most upserts replace
     /// a version, often moving it to another group, workspace or type.
-    Upsert(u8, ImageVersion),
+    Upsert(u8, Option<String>, ImageVersion),
     /// Remove an id, present or not.
     Remove(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0u8..24, record()).prop_map(|(id, v)| Op::Upsert(id, v)),
+        3 => (0u8..24, prop::option::of("[a-z0-9.]{0,4}"), record())
+            .prop_map(|(id, tag, v)| Op::Upsert(id, tag, v)),
         1 => (0u8..30).prop_map(Op::Remove),
     ]
 }
@@ -46,8 +48,9 @@ proptest! {
         let mut model: HashMap<String, ImageVersion> = HashMap::new();
         for op in ops {
             match op {
-                Op::Upsert(id, mut v) => {
+                Op::Upsert(id, tag, mut v) => {
                     v.id = format!("id-{id}");
+                    v.tag = tag;
                     prop_assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
                 }
                 Op::Remove(id) => {
@@ -62,7 +65,7 @@ proptest! {
             }
         }
         for (id, v) in &model {
-            prop_assert_eq!(catalog.get(id), Some(v));
+            prop_assert_eq!(catalog.get(id), Some(v.clone()));
         }
         prop_assert_eq!(catalog.get("absent"), None);
     }
@@ -82,6 +85,92 @@ proptest! {
         }
         let catalog = Catalog::from_records(records);
         prop_assert_eq!(catalog.query(&q), model_page(&model, &q));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Hundreds of versions over a handful of groups: cells grow past the
+    /// size where they switch from member lists to ordered multisets, and
+    /// shrink again, with extremes removed along the way.
+    #[test]
+    fn large_groups_keep_exact_extremes(
+        ops in prop::collection::vec(
+            (0u16..300, prop::bool::weighted(0.1), select(ImageType::ALL), -9999i64..9999, -9999i64..9999, prop::bool::weighted(0.3)),
+            400..700,
+        ),
+        queries in prop::collection::vec(query(), 4),
+    ) {
+        let mut catalog = Catalog::new();
+        let mut model: HashMap<String, ImageVersion> = HashMap::new();
+        for (i, (id, name, image_type, create_at, update_at, remove)) in ops.into_iter().enumerate() {
+            let id = format!("id-{id}");
+            if remove {
+                prop_assert_eq!(catalog.remove(&id), model.remove(&id));
+            } else {
+                let v = ImageVersion {
+                    id: id.clone(),
+                    name: if name { "tf" } else { "torch" }.into(),
+                    image_type,
+                    ..common_version(create_at, update_at)
+                };
+                prop_assert_eq!(catalog.upsert(v.clone()), model.insert(id, v));
+            }
+            if i % 10 == 0 {
+                for q in &queries {
+                    prop_assert_eq!(catalog.query(q), model_page(&model, q), "{}", q);
+                }
+            }
+        }
+        for q in &queries {
+            prop_assert_eq!(catalog.query(q), model_page(&model, q), "{}", q);
+        }
+    }
+}
+
+/// Many long names come and go, so the folded-name buffer of fuzzy queries
+/// is rebuilt several times; fuzzy and name-ordered pages stay right.
+#[test]
+fn fuzzy_names_survive_the_name_buffer_rebuilds() {
+    let mut catalog = Catalog::new();
+    let mut model: HashMap<String, ImageVersion> = HashMap::new();
+    let queries: Vec<GroupQuery> = [
+        "name=torch&limit=1000",
+        "name=x7&limit=1000",
+        "sort_key=name&sort_dir=ASC&offset=5&limit=20",
+        "sort_key=name,update_at&offset=3&limit=7&type=DEDICATED",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    for round in 0..6u32 {
+        for i in 0..200u32 {
+            let v = ImageVersion {
+                id: format!("id-{i}"),
+                name: format!(
+                    "{}-{}-{}",
+                    "x".repeat(60),
+                    ["Torch", "tf"][(i % 2) as usize],
+                    round * 1000 + i
+                ),
+                image_type: image_groups::ImageType::ALL[(i % 3 % 2) as usize],
+                ..common_version(i64::from(i), i64::from(round))
+            };
+            catalog.upsert(v.clone());
+            model.insert(v.id.clone(), v);
+        }
+        for i in (0..200u32).filter(|i| i % 4 != round % 4) {
+            let id = format!("id-{i}");
+            assert_eq!(catalog.remove(&id), model.remove(&id));
+        }
+        for q in &queries {
+            assert_eq!(
+                catalog.query(q),
+                model_page(&model, q),
+                "round {round}: {q}"
+            );
+        }
     }
 }
 
@@ -177,7 +266,8 @@ fn concurrent_readers_with_a_writer_see_consistent_pages() {
                 for i in 0..300 {
                     let q = &queries[(i + r) % queries.len()];
                     let guard = catalog.read().unwrap();
-                    assert_eq!(guard.query(q), group_images(guard.versions(), q));
+                    let versions: Vec<ImageVersion> = guard.versions().collect();
+                    assert_eq!(guard.query(q), group_images(&versions, q));
                 }
             })
         })

@@ -1,0 +1,156 @@
+//! Answering a query from one workspace's groups and indexes.
+
+use memchr::memmem;
+
+use super::workspace::{Group, Workspace};
+use crate::aggregate::GroupState;
+use crate::filter::VersionFilter;
+use crate::order::{self, Groups};
+use crate::query::{GroupQuery, SortDir, SortField};
+use crate::response::ImageGroupPage;
+
+/// The page of `query` over the workspace's groups (none if the workspace
+/// has no versions).
+pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> ImageGroupPage {
+    let mut matching = MatchingGroups::default();
+    let Some(ws) = workspace else {
+        return order::page(&matching, query);
+    };
+    let mut push = |g: u32| {
+        let group = &ws.groups[g as usize];
+        if let Some(state) = state_of(group, query) {
+            matching.push(group, state);
+        }
+    };
+    let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
+    let fuzzy_name = query.name().filter(|_| query.name_fuzzy_match());
+    match (exact_name, fuzzy_name, query.namespace()) {
+        // An exact name: its run in the name index.
+        (Some(name), _, namespace) => {
+            for &g in ws.by_name.get(name).into_iter().flatten() {
+                if namespace.is_none_or(|ns| *ws.groups[g as usize].namespace == *ns) {
+                    push(g);
+                }
+            }
+        }
+        // A namespace: its list, each name checked.
+        (None, fuzzy, Some(namespace)) => {
+            let mut names = VersionFilter::new(query);
+            for &g in ws.by_namespace.get(namespace).into_iter().flatten() {
+                if fuzzy.is_none() || names.name_passes(&ws.groups[g as usize].name) {
+                    push(g);
+                }
+            }
+        }
+        // A fuzzy name: one search over the folded names.
+        (None, Some(needle), None) => {
+            let finder = memmem::Finder::new(needle.as_bytes());
+            ws.names.for_each_match(&finder, &mut push);
+        }
+        // Every group: in name order when the page is ordered by name first.
+        (None, None, None) => {
+            if query.sort_key().first() == Some(&SortField::Name) {
+                return page_in_name_order(ws, query);
+            }
+            for (g, group) in ws.groups.iter().enumerate() {
+                if group.is_live() {
+                    push(g as u32);
+                }
+            }
+        }
+    }
+    order::page(&matching, query)
+}
+
+/// The group's aggregates over the versions of the query's type and service
+/// type, `None` if it has none.
+fn state_of(group: &Group, query: &GroupQuery) -> Option<GroupState> {
+    let state = match (query.image_type(), query.service_type()) {
+        (None, None) => group.total,
+        (Some(image_type), None) => group.by_type[image_type as usize],
+        (image_type, Some(service_type)) => {
+            let mut state = GroupState::EMPTY;
+            for (t, s, cell) in &group.cells {
+                if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
+                    state.merge(&cell.state);
+                }
+            }
+            state
+        }
+    };
+    (state.version_count > 0).then_some(state)
+}
+
+/// The page of a query without name or namespace filter whose first sort
+/// field is `name`: the name index is walked in order, a run of groups that
+/// share a name at a time (within a run, the other sort fields decide).
+/// Runs before the page are only counted, without visiting their groups
+/// when every group matches, and so is the rest once the page is full.
+fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
+    let offset = query.offset() as usize;
+    let end = offset.saturating_add(query.limit() as usize);
+    let every_group_matches = query.image_type().is_none() && query.service_type().is_none();
+    let runs: Box<dyn Iterator<Item = &Vec<u32>>> = match query.sort_dir() {
+        SortDir::Asc => Box::new(ws.by_name.values()),
+        SortDir::Desc => Box::new(ws.by_name.values().rev()),
+    };
+    let mut window = MatchingGroups::default();
+    let mut window_first = None;
+    // Matching groups in the runs walked so far.
+    let mut position = 0usize;
+    for run in runs {
+        if every_group_matches {
+            if position.saturating_add(run.len()) <= offset {
+                position += run.len();
+                continue;
+            }
+            if position >= end {
+                position = ws.live;
+                break;
+            }
+        }
+        let run_start = window.groups.len();
+        for &g in run {
+            let group = &ws.groups[g as usize];
+            if let Some(state) = state_of(group, query) {
+                window.push(group, state);
+            }
+        }
+        let matched = window.groups.len() - run_start;
+        if position.saturating_add(matched) <= offset || position >= end {
+            // Before or after the page: counted only.
+            window.groups.truncate(run_start);
+        } else {
+            window_first.get_or_insert(position);
+        }
+        position += matched;
+    }
+    order::page_of_window(&window, window_first.unwrap_or(position), position, query)
+}
+
+/// The groups one catalog query matched, borrowing their keys.
+#[derive(Default)]
+struct MatchingGroups<'c> {
+    groups: Vec<(&'c str, &'c str, GroupState)>,
+}
+
+impl<'c> MatchingGroups<'c> {
+    fn push(&mut self, group: &'c Group, state: GroupState) {
+        self.groups.push((&group.name, &group.namespace, state));
+    }
+}
+
+impl Groups for MatchingGroups<'_> {
+    fn len(&self) -> usize {
+        self.groups.len()
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        self.groups[g].0.as_bytes()
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        self.groups[g].1.as_bytes()
+    }
+    fn state(&self, g: usize) -> &GroupState {
+        &self.groups[g].2
+    }
+}

@@ -1,0 +1,173 @@
+//! The aggregates of one group's versions of one `(type, service_type)`,
+//! kept exact as versions come and go.
+
+use std::collections::BTreeMap;
+
+use crate::aggregate::GroupState;
+
+/// Up to this many versions, a cell lists its members' slots and rescans
+/// them when an extreme leaves; past it, it keeps ordered multisets of times.
+const SMALL: usize = 32;
+
+/// Count and extremes of a set of versions, with what it takes to find the
+/// next extreme when the current one is removed: minimum and maximum cannot
+/// be subtracted.
+#[derive(Clone, Debug)]
+pub(super) struct Cell {
+    /// Count and extremes, current, so a query reads them directly.
+    pub(super) state: GroupState,
+    members: Members,
+}
+
+#[derive(Clone, Debug)]
+enum Members {
+    /// The version slots (most cells hold a handful of versions): 4 bytes a
+    /// version, and a removal rescans at most [`SMALL`] of them.
+    Small(Vec<u32>),
+    /// Times with their multiplicities: a removal finds the next extreme in
+    /// O(log n), however large the cell.
+    Large(Box<Multisets>),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Multisets {
+    creates: BTreeMap<i64, u32>,
+    updates: BTreeMap<i64, u32>,
+}
+
+impl Multisets {
+    fn add(&mut self, create_at: i64, update_at: i64) {
+        *self.creates.entry(create_at).or_insert(0) += 1;
+        *self.updates.entry(update_at).or_insert(0) += 1;
+    }
+
+    fn remove(&mut self, create_at: i64, update_at: i64) {
+        for (map, key) in [
+            (&mut self.creates, create_at),
+            (&mut self.updates, update_at),
+        ] {
+            if let Some(n) = map.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+impl Cell {
+    pub(super) fn new() -> Self {
+        Cell {
+            state: GroupState::EMPTY,
+            members: Members::Small(Vec::new()),
+        }
+    }
+
+    /// Adds the version in `slot`; `times` gives any member's
+    /// `(create_at, update_at)` by slot.
+    pub(super) fn add(
+        &mut self,
+        slot: u32,
+        create_at: i64,
+        update_at: i64,
+        times: impl Fn(u32) -> (i64, i64),
+    ) {
+        self.state.merge(&GroupState {
+            version_count: 1,
+            create_at,
+            update_at,
+        });
+        match &mut self.members {
+            Members::Small(slots) if slots.len() < SMALL => slots.push(slot),
+            Members::Small(slots) => {
+                let mut sets = Box::<Multisets>::default();
+                for &s in slots.iter() {
+                    let (c, u) = times(s);
+                    sets.add(c, u);
+                }
+                sets.add(create_at, update_at);
+                self.members = Members::Large(sets);
+            }
+            Members::Large(sets) => sets.add(create_at, update_at),
+        }
+    }
+
+    /// Removes the version in `slot`, a member, whose times are given;
+    /// `times` gives the other members' times by slot.
+    pub(super) fn remove(
+        &mut self,
+        slot: u32,
+        create_at: i64,
+        update_at: i64,
+        times: impl Fn(u32) -> (i64, i64),
+    ) {
+        self.state.version_count = self.state.version_count.saturating_sub(1);
+        match &mut self.members {
+            Members::Small(slots) => {
+                if let Some(i) = slots.iter().position(|&s| s == slot) {
+                    slots.swap_remove(i);
+                }
+                // Rescan only when the removed version held an extreme.
+                if create_at == self.state.create_at || update_at == self.state.update_at {
+                    let count = self.state.version_count;
+                    self.state = GroupState::EMPTY;
+                    for &s in slots.iter() {
+                        let (c, u) = times(s);
+                        self.state.create_at = self.state.create_at.min(c);
+                        self.state.update_at = self.state.update_at.max(u);
+                    }
+                    self.state.version_count = count;
+                }
+            }
+            Members::Large(sets) => {
+                sets.remove(create_at, update_at);
+                self.state.create_at = sets.creates.keys().next().copied().unwrap_or(i64::MAX);
+                self.state.update_at = sets.updates.keys().next_back().copied().unwrap_or(i64::MIN);
+            }
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.state.version_count == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Adding and removing in any order, across the small/large switch,
+        /// the state is what a fresh scan of the remaining members gives.
+        #[test]
+        fn state_matches_a_rescan(
+            times in prop::collection::vec((-5i64..5, -5i64..5), 1..80),
+            removals in prop::collection::vec(any::<prop::sample::Index>(), 0..80),
+        ) {
+            let time_of = |s: u32| times[s as usize];
+            let mut cell = Cell::new();
+            let mut live: Vec<u32> = Vec::new();
+            for (s, &(c, u)) in times.iter().enumerate() {
+                cell.add(s as u32, c, u, time_of);
+                live.push(s as u32);
+            }
+            for index in removals {
+                if live.is_empty() {
+                    break;
+                }
+                let s = live.swap_remove(index.index(live.len()));
+                let (c, u) = time_of(s);
+                cell.remove(s, c, u, time_of);
+                let mut want = GroupState::EMPTY;
+                for &l in &live {
+                    let (c, u) = time_of(l);
+                    want.merge(&GroupState { version_count: 1, create_at: c, update_at: u });
+                }
+                prop_assert_eq!(cell.state, want);
+                prop_assert_eq!(cell.is_empty(), live.is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! An indexed catalog of versions that answers queries without scanning the
+//! versions, and takes updates one version at a time.
+//!
+//! The pieces, one per file: [`versions`] keeps the versions compactly by
+//! id; a [`workspace`] keeps its groups and their indexes; a group's
+//! aggregates per `(type, service_type)` are [`cell`]s; [`names`] is the
+//! folded-name buffer for fuzzy queries; [`answer`] turns a query into a page.
+
+mod answer;
+mod cell;
+mod names;
+mod versions;
+mod workspace;
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+
+use crate::query::GroupQuery;
+use crate::record::ImageVersion;
+use crate::response::ImageGroupPage;
+
+use self::versions::{Stored, VersionStore};
+use self::workspace::Workspace;
+
+/// An in-memory index over a live set of image versions, keyed by `id`.
+///
+/// [`query`](Self::query) returns exactly what [`group_images`](crate::group_images)
+/// returns over the catalog's current versions (one per `id`; the last
+/// [`upsert`](Self::upsert) wins), but its work grows with the number of
+/// groups in the queried workspace, not with the number of versions: each
+/// group keeps its aggregates per `(type, service_type)`, updated as versions
+/// come and go.
+///
+/// Minimum and maximum cannot be subtracted, so each aggregate keeps its
+/// creation and update times as ordered multisets: removing the version that
+/// held a group's smallest `create_at` or largest `update_at` yields the next
+/// one in O(log n).
+///
+/// ```
+/// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion, ServiceType};
+///
+/// let version = |id: &str, name: &str, create_at: i64| ImageVersion {
+///     id: id.into(), name: name.into(), namespace: "ml".into(), tag: None,
+///     image_type: ImageType::Dedicated, workspace_id: "0".into(),
+///     service_type: ServiceType::Unknown, create_at, update_at: create_at,
+/// };
+/// let mut catalog = Catalog::from_records([version("a", "torch", 1), version("b", "torch", 5)]);
+/// let q = GroupQuery::default();
+/// assert_eq!(catalog.query(&q).data[0].create_at, 1);
+///
+/// // An upsert may change anything, even the group; it returns the old version.
+/// let old = catalog.upsert(version("a", "tf", 7)).unwrap();
+/// assert_eq!(old.name, "torch");
+/// let page = catalog.query(&q);
+/// assert_eq!(page.total, 2);
+/// assert_eq!(page.data[1].create_at, 5); // torch's smallest create_at is now b's
+/// ```
+///
+/// # Sharing
+///
+/// `Catalog` is `Send + Sync` and [`query`](Self::query) takes `&self`, so a
+/// service shares one in either of two ways:
+///
+/// * behind a `std::sync::RwLock`: many queries at once under `read()`, an
+///   update under `write()`; simple, and updates wait for running queries;
+/// * as immutable snapshots: readers clone an `Arc<Catalog>` from a shared
+///   slot and query it without any lock held; the writer clones the catalog,
+///   applies a batch of updates, and swaps the new `Arc` in. Readers never
+///   wait, at the cost of a copy per batch.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    versions: VersionStore,
+    /// Workspaces in a slab (freed slots are reused), found by id.
+    workspaces: Vec<Workspace>,
+    free_workspaces: Vec<u32>,
+    workspace_slots: HashMap<Box<str>, u32, RandomState>,
+    /// Seeded per process, like the scan's table: crafted ids or names
+    /// cannot flood the indexes.
+    hasher: RandomState,
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A catalog of `records`; of several with one `id`, the last wins.
+    ///
+    /// Loads in bulk: each record's group key is hashed in input order, and
+    /// the records are then stored a group at a time (in the order of the
+    /// keys' hashes), so that a group's indexes and cells are found once per
+    /// group rather than once per version, and the loads of one record do not
+    /// wait for those of the one before.
+    pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
+        let mut records: Vec<ImageVersion> = records.into_iter().collect();
+        let mut catalog = Catalog::new();
+        catalog.versions.reserve(records.len());
+        let hasher = catalog.hasher.clone();
+        // Both hashes are taken here, in input order, so that the visit in
+        // key order below need not read the ids' bytes again.
+        let mut id_hashes = Vec::with_capacity(records.len());
+        let mut order: Vec<(u64, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                id_hashes.push(catalog.versions.hash_id(&v.id));
+                let key = (&v.workspace_id, &v.namespace, &v.name);
+                (hasher.hash_one(key), i)
+            })
+            .collect();
+        order.sort_unstable();
+        // The input position of the record in each slot, to let the last of
+        // several records with one id win.
+        let mut input_of_slot: Vec<usize> = Vec::with_capacity(records.len());
+        // The group of the previous record, and its key's hash.
+        let mut previous: Option<(u64, u32, u32)> = None;
+        for (k, &(hash, i)) in order.iter().enumerate() {
+            // Touch a record a few steps ahead: its loads (the record, then
+            // its key's bytes) then overlap with this step's work instead of
+            // waiting their turn. `black_box` keeps the reads.
+            if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
+                let v = &records[ahead];
+                std::hint::black_box((v.name.as_bytes().first(), v.namespace.as_bytes().first()));
+            }
+            let v = &mut records[i];
+            if let Some(slot) = catalog.versions.find_hashed(id_hashes[i], &v.id) {
+                if input_of_slot[slot as usize] > i {
+                    continue; // a later record has this id
+                }
+                catalog.remove(&v.id); // may drop the previous group
+                previous = None;
+            }
+            let (w, g) = match previous {
+                Some((h, w, g)) if h == hash && catalog.holds_key(w, g, v) => (w, g),
+                _ => {
+                    let w = catalog.workspace_for(&v.workspace_id);
+                    let g = catalog.workspaces[w as usize].group_for(
+                        &catalog.hasher,
+                        &v.namespace,
+                        &v.name,
+                    );
+                    (w, g)
+                }
+            };
+            previous = Some((hash, w, g));
+            let slot = catalog.insert_at(w, g, id_hashes[i], v);
+            if input_of_slot.len() <= slot as usize {
+                input_of_slot.resize(slot as usize + 1, 0);
+            }
+            input_of_slot[slot as usize] = i;
+        }
+        catalog
+    }
+
+    /// Adds `version`, or replaces the version with its `id`, and returns the
+    /// version it replaced. Any field may change, so the version may move to
+    /// another group, namespace, workspace or type.
+    pub fn upsert(&mut self, mut version: ImageVersion) -> Option<ImageVersion> {
+        let old = self.remove(&version.id);
+        let w = self.workspace_for(&version.workspace_id);
+        let g =
+            self.workspaces[w as usize].group_for(&self.hasher, &version.namespace, &version.name);
+        let id_hash = self.versions.hash_id(&version.id);
+        self.insert_at(w, g, id_hash, &mut version);
+        old
+    }
+
+    /// Removes the version with `id`, returning it; `None` if there is none.
+    pub fn remove(&mut self, id: &str) -> Option<ImageVersion> {
+        let (slot, stored) = self.versions.take(id)?;
+        let (w, g) = (stored.workspace, stored.group);
+        let workspace = &mut self.workspaces[w as usize];
+        let version = rebuild(workspace, stored);
+        let versions = &self.versions;
+        workspace.remove_version(
+            &self.hasher,
+            g,
+            slot,
+            version.image_type,
+            version.service_type,
+            version.create_at,
+            version.update_at,
+            |s| versions.times(s),
+        );
+        if workspace.live == 0 {
+            self.workspace_slots.remove(&*workspace.id);
+            *workspace = Workspace::default();
+            self.free_workspaces.push(w);
+        }
+        Some(version)
+    }
+
+    /// The version with `id`, if any (rebuilt from what the catalog keeps,
+    /// equal to the one given to it).
+    pub fn get(&self, id: &str) -> Option<ImageVersion> {
+        let stored = self.versions.get(self.versions.find(id)?);
+        Some(rebuild(
+            &self.workspaces[stored.workspace as usize],
+            stored.clone(),
+        ))
+    }
+
+    /// The number of versions.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether the catalog holds no version.
+    pub fn is_empty(&self) -> bool {
+        self.versions.len() == 0
+    }
+
+    /// The current versions, in no particular order, each rebuilt as with
+    /// [`get`](Self::get).
+    pub fn versions(&self) -> impl Iterator<Item = ImageVersion> + '_ {
+        self.versions
+            .iter()
+            .map(|stored| rebuild(&self.workspaces[stored.workspace as usize], stored.clone()))
+    }
+
+    /// Answers `query` over the current versions: the same page as
+    /// [`group_images`](crate::group_images) over [`versions`](Self::versions).
+    pub fn query(&self, query: &GroupQuery) -> ImageGroupPage {
+        let workspace = self
+            .workspace_slots
+            .get(query.workspace_id())
+            .map(|&w| &self.workspaces[w as usize]);
+        answer::answer(workspace, query)
+    }
+
+    /// The slot of workspace `id`, made if there is none.
+    fn workspace_for(&mut self, id: &str) -> u32 {
+        if let Some(&w) = self.workspace_slots.get(id) {
+            return w;
+        }
+        let workspace = Workspace::new(id, &self.hasher);
+        let w = match self.free_workspaces.pop() {
+            Some(w) => {
+                self.workspaces[w as usize] = workspace;
+                w
+            }
+            None => {
+                self.workspaces.push(workspace);
+                (self.workspaces.len() - 1) as u32
+            }
+        };
+        self.workspace_slots.insert(id.into(), w);
+        w
+    }
+
+    /// Whether group `g` of workspace `w` is the group of `v`.
+    fn holds_key(&self, w: u32, g: u32, v: &ImageVersion) -> bool {
+        let workspace = &self.workspaces[w as usize];
+        let group = &workspace.groups[g as usize];
+        *workspace.id == *v.workspace_id
+            && *group.namespace == *v.namespace
+            && *group.name == *v.name
+    }
+
+    /// Stores `version`, whose id the catalog does not hold, as a member of
+    /// group `g` of workspace `w`, and returns its slot. Its id and tag are
+    /// moved out; the rest of it is left to the caller.
+    fn insert_at(&mut self, w: u32, g: u32, id_hash: u64, version: &mut ImageVersion) -> u32 {
+        let slot = self.versions.insert(
+            id_hash,
+            Stored {
+                id: std::mem::take(&mut version.id).into_boxed_str(),
+                tag: version.tag.take().map(String::into_boxed_str),
+                workspace: w,
+                group: g,
+                image_type: version.image_type,
+                service_type: version.service_type,
+                create_at: version.create_at,
+                update_at: version.update_at,
+            },
+        );
+        let versions = &self.versions;
+        self.workspaces[w as usize].add_version(
+            g,
+            slot,
+            version.image_type,
+            version.service_type,
+            version.create_at,
+            version.update_at,
+            |s| versions.times(s),
+        );
+        slot
+    }
+}
+
+/// How many records ahead [`Catalog::from_records`] reads while storing one.
+const LOOKAHEAD: usize = 8;
+
+/// The version `stored` in `workspace`, as it was given.
+fn rebuild(workspace: &Workspace, stored: Stored) -> ImageVersion {
+    let group = &workspace.groups[stored.group as usize];
+    ImageVersion {
+        id: stored.id.into_string(),
+        name: group.name.to_string(),
+        namespace: group.namespace.to_string(),
+        tag: stored.tag.map(str::into_string),
+        image_type: stored.image_type,
+        workspace_id: workspace.id.to_string(),
+        service_type: stored.service_type,
+        create_at: stored.create_at,
+        update_at: stored.update_at,
+    }
+}

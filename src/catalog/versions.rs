@@ -1,0 +1,143 @@
+//! The catalog's versions: compact records in a slab, found by `id`.
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+
+use crate::record::{ImageType, ServiceType};
+
+/// One version as the catalog keeps it: what is its own (id, tag, type,
+/// times), with its workspace, name and namespace replaced by the group it
+/// belongs to, whose strings all its versions share.
+#[derive(Clone, Debug)]
+pub(super) struct Stored {
+    pub(super) id: Box<str>,
+    pub(super) tag: Option<Box<str>>,
+    /// The workspace's slot, or [`FREE`] for a free slab slot.
+    pub(super) workspace: u32,
+    /// The group's slot in its workspace.
+    pub(super) group: u32,
+    pub(super) image_type: ImageType,
+    pub(super) service_type: ServiceType,
+    pub(super) create_at: i64,
+    pub(super) update_at: i64,
+}
+
+/// The `workspace` of a free slab slot.
+const FREE: u32 = u32::MAX;
+
+impl Stored {
+    fn free() -> Self {
+        Stored {
+            id: Box::default(),
+            tag: None,
+            workspace: FREE,
+            group: 0,
+            image_type: ImageType::BuildIn,
+            service_type: ServiceType::Unknown,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+}
+
+/// Versions in a slab (freed slots are reused), with a hash table of slot
+/// numbers keyed by the id stored in the slot itself, so the id is kept once.
+#[derive(Clone, Debug, Default)]
+pub(super) struct VersionStore {
+    slots: Vec<Stored>,
+    free: Vec<u32>,
+    ids: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl VersionStore {
+    pub(super) fn reserve(&mut self, additional: usize) {
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.ids
+            .reserve(additional, |&s| hasher.hash_one(&*slots[s as usize].id));
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The hash of `id` in the index.
+    pub(super) fn hash_id(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// The slot of the version with `id`.
+    pub(super) fn find(&self, id: &str) -> Option<u32> {
+        self.find_hashed(self.hash_id(id), id)
+    }
+
+    /// [`find`](Self::find) with the id's [hash](Self::hash_id) known.
+    pub(super) fn find_hashed(&self, hash: u64, id: &str) -> Option<u32> {
+        self.ids
+            .find(hash, |&s| &*self.slots[s as usize].id == id)
+            .copied()
+    }
+
+    pub(super) fn get(&self, slot: u32) -> &Stored {
+        &self.slots[slot as usize]
+    }
+
+    /// `(create_at, update_at)` of the version in `slot`.
+    pub(super) fn times(&self, slot: u32) -> (i64, i64) {
+        let stored = &self.slots[slot as usize];
+        (stored.create_at, stored.update_at)
+    }
+
+    /// Stores `version`, whose id (with `hash` from [`hash_id`](Self::hash_id))
+    /// must not be stored yet, and returns its slot.
+    ///
+    /// # Panics
+    ///
+    /// With more than `u32::MAX - 1` versions at once, as a `Vec` panics past
+    /// its capacity: slots are 32-bit to keep the index small.
+    pub(super) fn insert(&mut self, hash: u64, version: Stored) -> u32 {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = version;
+                slot
+            }
+            None => {
+                let slot = self.slots.len();
+                assert!(
+                    slot < FREE as usize,
+                    "a Catalog holds at most u32::MAX - 1 versions"
+                );
+                self.slots.push(version);
+                slot as u32
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.ids
+            .insert_unique(hash, slot, |&s| hasher.hash_one(&*slots[s as usize].id));
+        slot
+    }
+
+    /// Takes the version with `id` out, freeing its slot; returns the slot
+    /// it had and the version.
+    pub(super) fn take(&mut self, id: &str) -> Option<(u32, Stored)> {
+        let hash = self.hasher.hash_one(id);
+        let slots = &self.slots;
+        let entry = self
+            .ids
+            .find_entry(hash, |&s| &*slots[s as usize].id == id)
+            .ok()?;
+        let (slot, _) = entry.remove();
+        let stored = std::mem::replace(&mut self.slots[slot as usize], Stored::free());
+        self.free.push(slot);
+        Some((slot, stored))
+    }
+
+    /// The stored versions, in slot order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Stored> + '_ {
+        self.slots.iter().filter(|stored| stored.workspace != FREE)
+    }
+}

@@ -1,0 +1,235 @@
+//! The groups of one workspace and the indexes a query narrows them with.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+
+use super::cell::Cell;
+use super::names::NameArena;
+use crate::aggregate::GroupState;
+use crate::record::{ImageType, ServiceType};
+
+/// One group (one SWR repository): its key, its aggregates, and its place
+/// in the indexes.
+#[derive(Clone, Debug)]
+pub(super) struct Group {
+    pub(super) name: Box<str>,
+    pub(super) namespace: Box<str>,
+    /// All its versions: what a query without a type or service-type
+    /// filter reads.
+    pub(super) total: GroupState,
+    /// Its versions per image type (indexed by `ImageType as usize`): what a
+    /// query with only a type filter reads, without visiting the cells.
+    pub(super) by_type: [GroupState; 2],
+    /// Per `(type, service_type)` it has versions of.
+    pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
+    /// Its position in its namespace's list.
+    namespace_pos: u32,
+    /// Its entry in the name arena.
+    name_entry: u32,
+}
+
+impl Group {
+    /// Whether the slot holds a group (a freed slot has no cells).
+    pub(super) fn is_live(&self) -> bool {
+        !self.cells.is_empty()
+    }
+
+    /// Recomputes `total` and `by_type` from the cells.
+    fn retotal(&mut self) {
+        self.total = GroupState::EMPTY;
+        self.by_type = [GroupState::EMPTY; 2];
+        for (image_type, _, cell) in &self.cells {
+            self.total.merge(&cell.state);
+            self.by_type[*image_type as usize].merge(&cell.state);
+        }
+    }
+}
+
+/// The groups of one workspace, in a slab that a query walks in order, with
+/// the indexes that narrow a query: by key (for updates), by name in order
+/// (exact names and name-ordered pages), by namespace, and the folded names
+/// (fuzzy names).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Workspace {
+    pub(super) id: Box<str>,
+    pub(super) groups: Vec<Group>,
+    free: Vec<u32>,
+    /// The number of live groups.
+    pub(super) live: usize,
+    /// Group slots by `(namespace, name)`, hashed from the group's own strings.
+    by_key: HashTable<u32>,
+    /// Group slots by name, names in byte order: one entry per run of groups
+    /// that share a name.
+    pub(super) by_name: BTreeMap<Box<str>, Vec<u32>>,
+    /// Group slots by namespace.
+    pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
+    pub(super) names: NameArena,
+}
+
+/// The hash of a group key.
+fn key_hash(hasher: &RandomState, namespace: &str, name: &str) -> u64 {
+    hasher.hash_one((namespace, name))
+}
+
+impl Workspace {
+    pub(super) fn new(id: &str, hasher: &RandomState) -> Self {
+        Workspace {
+            id: id.into(),
+            by_namespace: HashMap::with_hasher(hasher.clone()),
+            ..Workspace::default()
+        }
+    }
+
+    /// The slot of the group `(namespace, name)`, made if there is none.
+    pub(super) fn group_for(&mut self, hasher: &RandomState, namespace: &str, name: &str) -> u32 {
+        let hash = key_hash(hasher, namespace, name);
+        let groups = &self.groups;
+        if let Some(&g) = self.by_key.find(hash, |&g| {
+            let group = &groups[g as usize];
+            *group.namespace == *namespace && *group.name == *name
+        }) {
+            return g;
+        }
+        let group = Group {
+            name: name.into(),
+            namespace: namespace.into(),
+            total: GroupState::EMPTY,
+            by_type: [GroupState::EMPTY; 2],
+            cells: Vec::new(),
+            namespace_pos: 0,
+            name_entry: 0,
+        };
+        let g = match self.free.pop() {
+            Some(g) => {
+                self.groups[g as usize] = group;
+                g
+            }
+            None => {
+                assert!(
+                    self.groups.len() < u32::MAX as usize,
+                    "a Catalog workspace holds at most u32::MAX groups"
+                );
+                self.groups.push(group);
+                (self.groups.len() - 1) as u32
+            }
+        };
+        self.live += 1;
+        let groups = &self.groups;
+        self.by_key.insert_unique(hash, g, |&g| {
+            let group = &groups[g as usize];
+            key_hash(hasher, &group.namespace, &group.name)
+        });
+        self.by_name.entry(name.into()).or_default().push(g);
+        let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
+        self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
+        in_namespace.push(g);
+        self.groups[g as usize].name_entry = self.names.push(name, g);
+        g
+    }
+
+    /// Counts the version in `slot` into group `g`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_version(
+        &mut self,
+        g: u32,
+        slot: u32,
+        image_type: ImageType,
+        service_type: ServiceType,
+        create_at: i64,
+        update_at: i64,
+        times: impl Fn(u32) -> (i64, i64),
+    ) {
+        let group = &mut self.groups[g as usize];
+        let one = GroupState {
+            version_count: 1,
+            create_at,
+            update_at,
+        };
+        group.total.merge(&one);
+        group.by_type[image_type as usize].merge(&one);
+        let cells = &mut group.cells;
+        let i = match cells
+            .iter()
+            .position(|(t, s, _)| *t == image_type && *s == service_type)
+        {
+            Some(i) => i,
+            None => {
+                cells.push((image_type, service_type, Cell::new()));
+                cells.len() - 1
+            }
+        };
+        cells[i].2.add(slot, create_at, update_at, times);
+    }
+
+    /// Takes the version in `slot`, a member of group `g`, out of it,
+    /// dropping the cell and the group it leaves empty.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn remove_version(
+        &mut self,
+        hasher: &RandomState,
+        g: u32,
+        slot: u32,
+        image_type: ImageType,
+        service_type: ServiceType,
+        create_at: i64,
+        update_at: i64,
+        times: impl Fn(u32) -> (i64, i64),
+    ) {
+        let group = &mut self.groups[g as usize];
+        if let Some(i) = group
+            .cells
+            .iter()
+            .position(|(t, s, _)| *t == image_type && *s == service_type)
+        {
+            group.cells[i].2.remove(slot, create_at, update_at, times);
+            if group.cells[i].2.is_empty() {
+                group.cells.swap_remove(i);
+            }
+        }
+        group.retotal();
+        if !group.is_live() {
+            self.drop_group(hasher, g);
+        }
+    }
+
+    /// Takes the empty group `g` out of every index and frees its slot.
+    fn drop_group(&mut self, hasher: &RandomState, g: u32) {
+        let group = &mut self.groups[g as usize];
+        let hash = key_hash(hasher, &group.namespace, &group.name);
+        let name = std::mem::take(&mut group.name);
+        let namespace = std::mem::take(&mut group.namespace);
+        let (pos, name_entry) = (group.namespace_pos as usize, group.name_entry);
+        if let Ok(entry) = self.by_key.find_entry(hash, |&other| other == g) {
+            entry.remove();
+        }
+        if let Some(run) = self.by_name.get_mut(&*name) {
+            run.retain(|&other| other != g);
+            if run.is_empty() {
+                self.by_name.remove(&*name);
+            }
+        }
+        if let Some(in_namespace) = self.by_namespace.get_mut(&*namespace) {
+            in_namespace.swap_remove(pos);
+            if let Some(&moved) = in_namespace.get(pos) {
+                self.groups[moved as usize].namespace_pos = pos as u32;
+            }
+            if in_namespace.is_empty() {
+                self.by_namespace.remove(&*namespace);
+            }
+        }
+        self.names.kill(name_entry);
+        self.free.push(g);
+        self.live -= 1;
+        if self.names.wants_compaction() {
+            self.names.clear();
+            for (g, group) in self.groups.iter_mut().enumerate() {
+                if group.is_live() {
+                    group.name_entry = self.names.push(&group.name, g as u32);
+                }
+            }
+        }
+    }
+}
