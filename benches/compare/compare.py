@@ -13,7 +13,7 @@ synthetic data set as NDJSON (cached under benches/compare/data/), and then:
   in-process: `group_images` (one thread), `group_images_parallel` (both
   cores) and `Catalog::query` (the records indexed once, not timed), the
   "floor" loop that only reads the fields a query needs, and the catalog's
-  `from_records`, `upsert` and `remove`;
+  `from_records`, `upsert`, `remove` and its memory;
 * DuckDB: the records in an in-memory table, each query one SQL statement;
 * Polars: the records in a DataFrame, each query one lazy plan;
 
@@ -202,7 +202,10 @@ def main():
 
     print(f"\nCatalog: from_records {catalog['from_records_ms']:.0f} ms, "
           f"upsert median {catalog['upsert_median_us']:.2f} µs, remove median {catalog['remove_median_us']:.2f} µs "
-          f"(1,000 updates, a third of them moving a version to another group)")
+          f"(1,000 updates, a third of them moving a version to another group); "
+          f"memory {catalog['catalog_bytes_per_version']:.0f} bytes per version, against "
+          f"{catalog['vec_bytes_per_version']:.0f} for the Vec<ImageVersion> it was built from "
+          f"(bytes requested from the allocator)")
 
 
 if __name__ == "__main__":

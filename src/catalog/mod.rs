@@ -33,10 +33,25 @@ use self::workspace::Workspace;
 /// group keeps its aggregates per `(type, service_type)`, updated as versions
 /// come and go.
 ///
-/// Minimum and maximum cannot be subtracted, so each aggregate keeps its
-/// creation and update times as ordered multisets: removing the version that
-/// held a group's smallest `create_at` or largest `update_at` yields the next
-/// one in O(log n).
+/// Minimum and maximum cannot be subtracted, so each aggregate can find its
+/// next extremes: a small one (up to 32 versions) lists its members and
+/// rescans them when an extreme leaves; a larger one keeps its creation and
+/// update times as ordered multisets, which yield the next extreme in
+/// O(log n).
+///
+/// How a query is answered: an exact name is one look-up in the name index;
+/// a namespace is its own list of groups; a fuzzy name is one substring
+/// search over the workspace's group names folded to lower case and kept in
+/// one buffer; a page ordered by name first walks the name index in order,
+/// counting (not visiting) the groups before the page when no type filter
+/// applies; anything else visits each group of the workspace once and
+/// selects the page as [`group_images`](crate::group_images) does.
+///
+/// Memory: a version keeps its id, tag, type, times and a reference to its
+/// group (about 64 bytes plus the id's and tag's bytes, and 5 to 10 bytes
+/// of id index); a group keeps its name and namespace once for all its
+/// versions. Built from 1M synthetic versions, a catalog takes less than
+/// the `Vec<ImageVersion>` it was built from (README, Speed).
 ///
 /// ```
 /// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion, ServiceType};
@@ -97,24 +112,21 @@ impl Catalog {
     pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
         let mut records: Vec<ImageVersion> = records.into_iter().collect();
         let mut catalog = Catalog::new();
-        catalog.versions.reserve(records.len());
+        let replaced = catalog
+            .versions
+            .index_input(records.len(), |i| records[i].id.as_str());
         let hasher = catalog.hasher.clone();
-        // Both hashes are taken here, in input order, so that the visit in
-        // key order below need not read the ids' bytes again.
-        let mut id_hashes = Vec::with_capacity(records.len());
         let mut order: Vec<(u64, usize)> = records
             .iter()
             .enumerate()
+            .filter(|&(i, _)| !replaced[i])
             .map(|(i, v)| {
-                id_hashes.push(catalog.versions.hash_id(&v.id));
                 let key = (&v.workspace_id, &v.namespace, &v.name);
                 (hasher.hash_one(key), i)
             })
             .collect();
         order.sort_unstable();
-        // The input position of the record in each slot, to let the last of
-        // several records with one id win.
-        let mut input_of_slot: Vec<usize> = Vec::with_capacity(records.len());
+        let mut slot_of_input = vec![0u32; records.len()];
         // The group of the previous record, and its key's hash.
         let mut previous: Option<(u64, u32, u32)> = None;
         for (k, &(hash, i)) in order.iter().enumerate() {
@@ -126,13 +138,6 @@ impl Catalog {
                 std::hint::black_box((v.name.as_bytes().first(), v.namespace.as_bytes().first()));
             }
             let v = &mut records[i];
-            if let Some(slot) = catalog.versions.find_hashed(id_hashes[i], &v.id) {
-                if input_of_slot[slot as usize] > i {
-                    continue; // a later record has this id
-                }
-                catalog.remove(&v.id); // may drop the previous group
-                previous = None;
-            }
             let (w, g) = match previous {
                 Some((h, w, g)) if h == hash && catalog.holds_key(w, g, v) => (w, g),
                 _ => {
@@ -146,12 +151,11 @@ impl Catalog {
                 }
             };
             previous = Some((hash, w, g));
-            let slot = catalog.insert_at(w, g, id_hashes[i], v);
-            if input_of_slot.len() <= slot as usize {
-                input_of_slot.resize(slot as usize + 1, 0);
-            }
-            input_of_slot[slot as usize] = i;
+            let slot = catalog.versions.push_unindexed(take_stored(w, g, v));
+            catalog.count_in(w, g, slot);
+            slot_of_input[i] = slot;
         }
+        catalog.versions.finish_bulk(&slot_of_input);
         catalog
     }
 
@@ -163,8 +167,7 @@ impl Catalog {
         let w = self.workspace_for(&version.workspace_id);
         let g =
             self.workspaces[w as usize].group_for(&self.hasher, &version.namespace, &version.name);
-        let id_hash = self.versions.hash_id(&version.id);
-        self.insert_at(w, g, id_hash, &mut version);
+        self.insert_at(w, g, &mut version);
         old
     }
 
@@ -261,33 +264,40 @@ impl Catalog {
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of
-    /// group `g` of workspace `w`, and returns its slot. Its id and tag are
-    /// moved out; the rest of it is left to the caller.
-    fn insert_at(&mut self, w: u32, g: u32, id_hash: u64, version: &mut ImageVersion) -> u32 {
-        let slot = self.versions.insert(
-            id_hash,
-            Stored {
-                id: std::mem::take(&mut version.id).into_boxed_str(),
-                tag: version.tag.take().map(String::into_boxed_str),
-                workspace: w,
-                group: g,
-                image_type: version.image_type,
-                service_type: version.service_type,
-                create_at: version.create_at,
-                update_at: version.update_at,
-            },
-        );
+    /// group `g` of workspace `w`. Its id and tag are moved out.
+    fn insert_at(&mut self, w: u32, g: u32, version: &mut ImageVersion) {
+        let slot = self.versions.insert(take_stored(w, g, version));
+        self.count_in(w, g, slot);
+    }
+
+    /// Counts the stored version in `slot` into group `g` of workspace `w`.
+    fn count_in(&mut self, w: u32, g: u32, slot: u32) {
         let versions = &self.versions;
+        let stored = versions.get(slot);
         self.workspaces[w as usize].add_version(
             g,
             slot,
-            version.image_type,
-            version.service_type,
-            version.create_at,
-            version.update_at,
+            stored.image_type,
+            stored.service_type,
+            stored.create_at,
+            stored.update_at,
             |s| versions.times(s),
         );
-        slot
+    }
+}
+
+/// The catalog's form of `version`, a member of group `g` of workspace `w`;
+/// its id and tag are moved out, the rest is left to the caller.
+fn take_stored(w: u32, g: u32, version: &mut ImageVersion) -> Stored {
+    Stored {
+        id: std::mem::take(&mut version.id).into_boxed_str(),
+        tag: version.tag.take().map(String::into_boxed_str),
+        workspace: w,
+        group: g,
+        image_type: version.image_type,
+        service_type: version.service_type,
+        create_at: version.create_at,
+        update_at: version.update_at,
     }
 }
 

@@ -53,30 +53,18 @@ pub(super) struct VersionStore {
 }
 
 impl VersionStore {
-    pub(super) fn reserve(&mut self, additional: usize) {
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.ids
-            .reserve(additional, |&s| hasher.hash_one(&*slots[s as usize].id));
-        self.slots
-            .reserve(additional.saturating_sub(self.free.len()));
-    }
-
     pub(super) fn len(&self) -> usize {
         self.ids.len()
     }
 
     /// The hash of `id` in the index.
-    pub(super) fn hash_id(&self, id: &str) -> u64 {
+    fn hash_id(&self, id: &str) -> u64 {
         self.hasher.hash_one(id)
     }
 
     /// The slot of the version with `id`.
     pub(super) fn find(&self, id: &str) -> Option<u32> {
-        self.find_hashed(self.hash_id(id), id)
-    }
-
-    /// [`find`](Self::find) with the id's [hash](Self::hash_id) known.
-    pub(super) fn find_hashed(&self, hash: u64, id: &str) -> Option<u32> {
+        let hash = self.hash_id(id);
         self.ids
             .find(hash, |&s| &*self.slots[s as usize].id == id)
             .copied()
@@ -92,14 +80,14 @@ impl VersionStore {
         (stored.create_at, stored.update_at)
     }
 
-    /// Stores `version`, whose id (with `hash` from [`hash_id`](Self::hash_id))
-    /// must not be stored yet, and returns its slot.
+    /// Stores `version`, whose id must not be stored yet, and returns its slot.
     ///
     /// # Panics
     ///
     /// With more than `u32::MAX - 1` versions at once, as a `Vec` panics past
     /// its capacity: slots are 32-bit to keep the index small.
-    pub(super) fn insert(&mut self, hash: u64, version: Stored) -> u32 {
+    pub(super) fn insert(&mut self, version: Stored) -> u32 {
+        let hash = self.hash_id(&version.id);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = version;
@@ -119,6 +107,64 @@ impl VersionStore {
         self.ids
             .insert_unique(hash, slot, |&s| hasher.hash_one(&*slots[s as usize].id));
         slot
+    }
+
+    /// Bulk loading into an empty store, step 1 of 3: indexes the ids of
+    /// `count` input records, `id_of(i)` being the id of the `i`-th, by input
+    /// position, and returns which of them a later record with the same id
+    /// replaces. This pass reads the ids in input order, and its loop is
+    /// small, so the index's cache misses overlap.
+    pub(super) fn index_input<'r>(
+        &mut self,
+        count: usize,
+        id_of: impl Fn(usize) -> &'r str,
+    ) -> Vec<bool> {
+        debug_assert!(self.ids.is_empty() && self.slots.is_empty());
+        assert!(
+            count < FREE as usize,
+            "a Catalog holds at most u32::MAX - 1 versions"
+        );
+        let mut replaced = vec![false; count];
+        let hasher = &self.hasher;
+        self.ids
+            .reserve(count, |&i| hasher.hash_one(id_of(i as usize)));
+        for i in 0..count {
+            let id = id_of(i);
+            let hash = hasher.hash_one(id);
+            match self.ids.entry(
+                hash,
+                |&j| id_of(j as usize) == id,
+                |&j| hasher.hash_one(id_of(j as usize)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut entry) => {
+                    replaced[*entry.get() as usize] = true;
+                    *entry.get_mut() = i as u32;
+                }
+                hashbrown::hash_table::Entry::Vacant(entry) => {
+                    entry.insert(i as u32);
+                }
+            }
+        }
+        replaced
+    }
+
+    /// Bulk loading, step 2: appends `version` to the slab without indexing
+    /// it, and returns its slot.
+    pub(super) fn push_unindexed(&mut self, version: Stored) -> u32 {
+        assert!(
+            self.slots.len() < FREE as usize,
+            "a Catalog holds at most u32::MAX - 1 versions"
+        );
+        self.slots.push(version);
+        (self.slots.len() - 1) as u32
+    }
+
+    /// Bulk loading, step 3: turns the index's input positions into the
+    /// slots the records were stored in.
+    pub(super) fn finish_bulk(&mut self, slot_of_input: &[u32]) {
+        for value in self.ids.iter_mut() {
+            *value = slot_of_input[*value as usize];
+        }
     }
 
     /// Takes the version with `id` out, freeing its slot; returns the slot
