@@ -135,7 +135,11 @@ impl Catalog {
             // waiting their turn. `black_box` keeps the reads.
             if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
                 let v = &records[ahead];
-                std::hint::black_box((v.name.as_bytes().first(), v.namespace.as_bytes().first()));
+                std::hint::black_box((
+                    v.name.as_bytes().first(),
+                    v.namespace.as_bytes().first(),
+                    v.workspace_id.as_bytes().first(),
+                ));
             }
             let v = &mut records[i];
             let (w, g) = match previous {
