@@ -51,7 +51,15 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     if start >= end {
         order.clear();
     } else {
-        let cmp = comparator(table, query);
+        let full = comparator(table, query);
+        // Most comparisons are settled by the first sort field; when it is a
+        // number, read it once per group into a vector, ordered so that
+        // smaller comes first, and fall back to the full order on ties.
+        let primary = primary_keys(table, query);
+        let cmp = |a: &usize, b: &usize| match &primary {
+            Some(keys) => keys[*a].cmp(&keys[*b]).then_with(|| full(a, b)),
+            None => full(a, b),
+        };
         if end <= total / 4 {
             // A short prefix: keep the best `end` groups in a bounded heap.
             // Most groups lose to the heap's worst on the first sort field
@@ -159,6 +167,31 @@ fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering)
         }
     }
     heap
+}
+
+/// Each group's first sort field as a `u64` whose ascending order is the
+/// page's order on that field, if the field is a number.
+fn primary_keys(table: &impl Groups, query: &GroupQuery) -> Option<Vec<u64>> {
+    // An `i64` maps to a `u64` of the same order by flipping its sign bit.
+    let key: fn(&GroupState) -> u64 = match query.sort_key().first()? {
+        SortField::VersionCount => |s| s.version_count,
+        SortField::CreateAt => |s| (s.create_at as u64) ^ (1 << 63),
+        SortField::UpdateAt => |s| (s.update_at as u64) ^ (1 << 63),
+        SortField::Name | SortField::Namespace => return None,
+    };
+    let descending = query.sort_dir() == SortDir::Desc;
+    Some(
+        (0..table.len())
+            .map(|g| {
+                let k = key(table.state(g));
+                if descending {
+                    !k
+                } else {
+                    k
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The total order of SPEC 5 over group indices: the sort fields in turn, each

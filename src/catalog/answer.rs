@@ -2,7 +2,7 @@
 
 use memchr::memmem;
 
-use super::workspace::{Group, Workspace};
+use super::workspace::{of_type, Group, Workspace, ALL_TYPES};
 use crate::aggregate::GroupState;
 use crate::filter::VersionFilter;
 use crate::order::{self, Groups};
@@ -17,9 +17,8 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         return order::page(&matching, query);
     };
     let mut push = |g: u32| {
-        let group = &ws.groups[g as usize];
-        if let Some(state) = state_of(group, query) {
-            matching.push(group, state);
+        if let Some(state) = state_of(ws, g, query) {
+            matching.push(&ws.groups[g as usize], state);
         }
     };
     let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
@@ -52,6 +51,9 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
             if query.sort_key().first() == Some(&SortField::Name) {
                 return page_in_name_order(ws, query);
             }
+            if query.service_type().is_none() {
+                return page_from_states(ws, query);
+            }
             for (g, group) in ws.groups.iter().enumerate() {
                 if group.is_live() {
                     push(g as u32);
@@ -62,15 +64,15 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     order::page(&matching, query)
 }
 
-/// The group's aggregates over the versions of the query's type and service
+/// Group `g`'s aggregates over the versions of the query's type and service
 /// type, `None` if it has none.
-fn state_of(group: &Group, query: &GroupQuery) -> Option<GroupState> {
+fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
     let state = match (query.image_type(), query.service_type()) {
-        (None, None) => group.total,
-        (Some(image_type), None) => group.by_type[image_type as usize],
+        (None, None) => ws.states[ALL_TYPES][g as usize],
+        (Some(image_type), None) => ws.states[of_type(image_type)][g as usize],
         (image_type, Some(service_type)) => {
             let mut state = GroupState::EMPTY;
-            for (t, s, cell) in &group.cells {
+            for (t, s, cell) in &ws.groups[g as usize].cells {
                 if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
                     state.merge(&cell.state);
                 }
@@ -79,6 +81,40 @@ fn state_of(group: &Group, query: &GroupQuery) -> Option<GroupState> {
         }
     };
     (state.version_count > 0).then_some(state)
+}
+
+/// The page of a query with no filter but workspace and perhaps type,
+/// ordered other than by name first: the groups' aggregates are read from
+/// the workspace's state vector, in order, and keys only where the order
+/// needs them (ties, and the page itself).
+fn page_from_states(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
+    let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
+    let ids = (0..states.len() as u32)
+        .filter(|&g| states[g as usize].version_count > 0)
+        .collect();
+    order::page(&StateView { ws, states, ids }, query)
+}
+
+/// A workspace's groups with a count in `states`, by dense index.
+struct StateView<'w> {
+    ws: &'w Workspace,
+    states: &'w [GroupState],
+    ids: Vec<u32>,
+}
+
+impl Groups for StateView<'_> {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        self.ws.groups[self.ids[g] as usize].name.as_bytes()
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        self.ws.groups[self.ids[g] as usize].namespace.as_bytes()
+    }
+    fn state(&self, g: usize) -> &GroupState {
+        &self.states[self.ids[g] as usize]
+    }
 }
 
 /// The page of a query without name or namespace filter whose first sort
@@ -111,9 +147,8 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
         }
         let run_start = window.groups.len();
         for &g in run {
-            let group = &ws.groups[g as usize];
-            if let Some(state) = state_of(group, query) {
-                window.push(group, state);
+            if let Some(state) = state_of(ws, g, query) {
+                window.push(&ws.groups[g as usize], state);
             }
         }
         let matched = window.groups.len() - run_start;

@@ -17,12 +17,6 @@ use crate::record::{ImageType, ServiceType};
 pub(super) struct Group {
     pub(super) name: Box<str>,
     pub(super) namespace: Box<str>,
-    /// All its versions: what a query without a type or service-type
-    /// filter reads.
-    pub(super) total: GroupState,
-    /// Its versions per image type (indexed by `ImageType as usize`): what a
-    /// query with only a type filter reads, without visiting the cells.
-    pub(super) by_type: [GroupState; 2],
     /// Per `(type, service_type)` it has versions of.
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
@@ -37,14 +31,15 @@ impl Group {
         !self.cells.is_empty()
     }
 
-    /// Recomputes `total` and `by_type` from the cells.
-    fn retotal(&mut self) {
-        self.total = GroupState::EMPTY;
-        self.by_type = [GroupState::EMPTY; 2];
+    /// Its aggregates over all its versions and per image type, from the
+    /// cells (see [`Workspace::states`]).
+    fn totals(&self) -> [GroupState; 3] {
+        let mut states = [GroupState::EMPTY; 3];
         for (image_type, _, cell) in &self.cells {
-            self.total.merge(&cell.state);
-            self.by_type[*image_type as usize].merge(&cell.state);
+            states[ALL_TYPES].merge(&cell.state);
+            states[of_type(*image_type)].merge(&cell.state);
         }
+        states
     }
 }
 
@@ -56,6 +51,12 @@ impl Group {
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
     pub(super) groups: Vec<Group>,
+    /// Each group's aggregates over all its versions ([`ALL_TYPES`]) and
+    /// over those of each image type ([`of_type`]), by group slot, in plain
+    /// vectors apart from the groups: a query without a service-type filter
+    /// reads 24 bytes a group, in order, and nothing else but the page's
+    /// keys. A free slot has a count of 0.
+    pub(super) states: [Vec<GroupState>; 3],
     free: Vec<u32>,
     /// The number of live groups.
     pub(super) live: usize,
@@ -67,6 +68,15 @@ pub(super) struct Workspace {
     /// Group slots by namespace.
     pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
     pub(super) names: NameArena,
+}
+
+/// The index in [`Workspace::states`] of the aggregates over all versions.
+pub(super) const ALL_TYPES: usize = 0;
+
+/// The index in [`Workspace::states`] of the aggregates over versions of
+/// `image_type`.
+pub(super) fn of_type(image_type: ImageType) -> usize {
+    1 + image_type as usize
 }
 
 /// The hash of a group key.
@@ -96,8 +106,6 @@ impl Workspace {
         let group = Group {
             name: name.into(),
             namespace: namespace.into(),
-            total: GroupState::EMPTY,
-            by_type: [GroupState::EMPTY; 2],
             cells: Vec::new(),
             namespace_pos: 0,
             name_entry: 0,
@@ -113,6 +121,9 @@ impl Workspace {
                     "a Catalog workspace holds at most u32::MAX groups"
                 );
                 self.groups.push(group);
+                for states in &mut self.states {
+                    states.push(GroupState::EMPTY);
+                }
                 (self.groups.len() - 1) as u32
             }
         };
@@ -142,15 +153,14 @@ impl Workspace {
         update_at: i64,
         times: impl Fn(u32) -> (i64, i64),
     ) {
-        let group = &mut self.groups[g as usize];
         let one = GroupState {
             version_count: 1,
             create_at,
             update_at,
         };
-        group.total.merge(&one);
-        group.by_type[image_type as usize].merge(&one);
-        let cells = &mut group.cells;
+        self.states[ALL_TYPES][g as usize].merge(&one);
+        self.states[of_type(image_type)][g as usize].merge(&one);
+        let cells = &mut self.groups[g as usize].cells;
         let i = match cells
             .iter()
             .position(|(t, s, _)| *t == image_type && *s == service_type)
@@ -189,8 +199,12 @@ impl Workspace {
                 group.cells.swap_remove(i);
             }
         }
-        group.retotal();
-        if !group.is_live() {
+        let totals = group.totals();
+        let live = group.is_live();
+        for (states, total) in self.states.iter_mut().zip(totals) {
+            states[g as usize] = total;
+        }
+        if !live {
             self.drop_group(hasher, g);
         }
     }
