@@ -22,7 +22,7 @@ use crate::record::ImageVersion;
 use crate::response::ImageGroupPage;
 
 use self::versions::{Stored, VersionStore};
-use self::workspace::Workspace;
+use self::workspace::{Member, Workspace};
 
 /// An in-memory index over a live set of image versions, keyed by `id`.
 ///
@@ -185,11 +185,13 @@ impl Catalog {
         workspace.remove_version(
             &self.hasher,
             g,
-            slot,
-            version.image_type,
-            version.service_type,
-            version.create_at,
-            version.update_at,
+            Member {
+                slot,
+                image_type: version.image_type,
+                service_type: version.service_type,
+                create_at: version.create_at,
+                update_at: version.update_at,
+            },
             |s| versions.times(s),
         );
         if workspace.live == 0 {
@@ -278,15 +280,14 @@ impl Catalog {
     fn count_in(&mut self, w: u32, g: u32, slot: u32) {
         let versions = &self.versions;
         let stored = versions.get(slot);
-        self.workspaces[w as usize].add_version(
-            g,
+        let member = Member {
             slot,
-            stored.image_type,
-            stored.service_type,
-            stored.create_at,
-            stored.update_at,
-            |s| versions.times(s),
-        );
+            image_type: stored.image_type,
+            service_type: stored.service_type,
+            create_at: stored.create_at,
+            update_at: stored.update_at,
+        };
+        self.workspaces[w as usize].add_version(g, member, |s| versions.times(s));
     }
 }
 

@@ -31,6 +31,13 @@ impl Group {
         !self.cells.is_empty()
     }
 
+    /// The position of `version`'s cell, if the group has one.
+    fn cell_of(&self, version: &Member) -> Option<usize> {
+        self.cells
+            .iter()
+            .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
+    }
+
     /// Its aggregates over all its versions and per image type, from the
     /// cells (see [`Workspace::states`]).
     fn totals(&self) -> [GroupState; 3] {
@@ -68,6 +75,15 @@ pub(super) struct Workspace {
     /// Group slots by namespace.
     pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
     pub(super) names: NameArena,
+}
+
+/// What a group's aggregates need of one of its versions.
+pub(super) struct Member {
+    pub(super) slot: u32,
+    pub(super) image_type: ImageType,
+    pub(super) service_type: ServiceType,
+    pub(super) create_at: i64,
+    pub(super) update_at: i64,
 }
 
 /// The index in [`Workspace::states`] of the aggregates over all versions.
@@ -141,60 +157,46 @@ impl Workspace {
         g
     }
 
-    /// Counts the version in `slot` into group `g`.
-    #[allow(clippy::too_many_arguments)]
+    /// Counts `version` into group `g`.
     pub(super) fn add_version(
         &mut self,
         g: u32,
-        slot: u32,
-        image_type: ImageType,
-        service_type: ServiceType,
-        create_at: i64,
-        update_at: i64,
+        version: Member,
         times: impl Fn(u32) -> (i64, i64),
     ) {
         let one = GroupState {
             version_count: 1,
-            create_at,
-            update_at,
+            create_at: version.create_at,
+            update_at: version.update_at,
         };
         self.states[ALL_TYPES][g as usize].merge(&one);
-        self.states[of_type(image_type)][g as usize].merge(&one);
-        let cells = &mut self.groups[g as usize].cells;
-        let i = match cells
-            .iter()
-            .position(|(t, s, _)| *t == image_type && *s == service_type)
-        {
+        self.states[of_type(version.image_type)][g as usize].merge(&one);
+        let group = &mut self.groups[g as usize];
+        let i = match group.cell_of(&version) {
             Some(i) => i,
             None => {
-                cells.push((image_type, service_type, Cell::new()));
-                cells.len() - 1
+                let cell = (version.image_type, version.service_type, Cell::new());
+                group.cells.push(cell);
+                group.cells.len() - 1
             }
         };
-        cells[i].2.add(slot, create_at, update_at, times);
+        let cell = &mut group.cells[i].2;
+        cell.add(version.slot, version.create_at, version.update_at, times);
     }
 
-    /// Takes the version in `slot`, a member of group `g`, out of it,
-    /// dropping the cell and the group it leaves empty.
-    #[allow(clippy::too_many_arguments)]
+    /// Takes `version`, a member of group `g`, out of it, dropping the cell
+    /// and the group it leaves empty.
     pub(super) fn remove_version(
         &mut self,
         hasher: &RandomState,
         g: u32,
-        slot: u32,
-        image_type: ImageType,
-        service_type: ServiceType,
-        create_at: i64,
-        update_at: i64,
+        version: Member,
         times: impl Fn(u32) -> (i64, i64),
     ) {
         let group = &mut self.groups[g as usize];
-        if let Some(i) = group
-            .cells
-            .iter()
-            .position(|(t, s, _)| *t == image_type && *s == service_type)
-        {
-            group.cells[i].2.remove(slot, create_at, update_at, times);
+        if let Some(i) = group.cell_of(&version) {
+            let cell = &mut group.cells[i].2;
+            cell.remove(version.slot, version.create_at, version.update_at, times);
             if group.cells[i].2.is_empty() {
                 group.cells.swap_remove(i);
             }
