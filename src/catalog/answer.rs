@@ -141,7 +141,7 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
                 continue;
             }
             if position >= end {
-                position = ws.live;
+                position = ws.live();
                 break;
             }
         }

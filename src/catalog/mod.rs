@@ -22,7 +22,7 @@ use crate::record::ImageVersion;
 use crate::response::ImageGroupPage;
 
 use self::versions::{Stored, VersionStore};
-use self::workspace::{Member, Workspace};
+use self::workspace::Workspace;
 
 /// An in-memory index over a live set of image versions, keyed by `id`.
 ///
@@ -43,9 +43,11 @@ use self::workspace::{Member, Workspace};
 /// a namespace is its own list of groups; a fuzzy name is one substring
 /// search over the workspace's group names folded to lower case and kept in
 /// one buffer; a page ordered by name first walks the name index in order,
-/// counting (not visiting) the groups before the page when no type filter
-/// applies; anything else visits each group of the workspace once and
-/// selects the page as [`group_images`](crate::group_images) does.
+/// counting (not visiting) the groups before the page when no type or
+/// service-type filter applies; otherwise every group of the workspace is
+/// visited once (without a service-type filter, only its aggregates, read
+/// from one plain vector per workspace), and the page is selected as
+/// [`group_images`](crate::group_images) selects it.
 ///
 /// Memory: a version keeps its id, tag, type, times and a reference to its
 /// group (about 64 bytes plus the id's and tag's bytes, and 5 to 10 bytes
@@ -179,22 +181,12 @@ impl Catalog {
     pub fn remove(&mut self, id: &str) -> Option<ImageVersion> {
         let (slot, stored) = self.versions.take(id)?;
         let (w, g) = (stored.workspace, stored.group);
+        let member = stored.member(slot);
         let workspace = &mut self.workspaces[w as usize];
         let version = rebuild(workspace, stored);
         let versions = &self.versions;
-        workspace.remove_version(
-            &self.hasher,
-            g,
-            Member {
-                slot,
-                image_type: version.image_type,
-                service_type: version.service_type,
-                create_at: version.create_at,
-                update_at: version.update_at,
-            },
-            |s| versions.times(s),
-        );
-        if workspace.live == 0 {
+        workspace.remove_version(&self.hasher, g, member, |s| versions.times(s));
+        if workspace.live() == 0 {
             self.workspace_slots.remove(&*workspace.id);
             *workspace = Workspace::default();
             self.free_workspaces.push(w);
@@ -245,7 +237,7 @@ impl Catalog {
         if let Some(&w) = self.workspace_slots.get(id) {
             return w;
         }
-        let workspace = Workspace::new(id, &self.hasher);
+        let workspace = Workspace::new(id);
         let w = match self.free_workspaces.pop() {
             Some(w) => {
                 self.workspaces[w as usize] = workspace;
@@ -279,14 +271,7 @@ impl Catalog {
     /// Counts the stored version in `slot` into group `g` of workspace `w`.
     fn count_in(&mut self, w: u32, g: u32, slot: u32) {
         let versions = &self.versions;
-        let stored = versions.get(slot);
-        let member = Member {
-            slot,
-            image_type: stored.image_type,
-            service_type: stored.service_type,
-            create_at: stored.create_at,
-            update_at: stored.update_at,
-        };
+        let member = versions.get(slot).member(slot);
         self.workspaces[w as usize].add_version(g, member, |s| versions.times(s));
     }
 }

@@ -5,6 +5,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
+use super::workspace::Member;
 use crate::record::{ImageType, ServiceType};
 
 /// One version as the catalog keeps it: what is its own (id, tag, type,
@@ -28,6 +29,17 @@ pub(super) struct Stored {
 const FREE: u32 = u32::MAX;
 
 impl Stored {
+    /// What its group's aggregates need of it, stored in `slot`.
+    pub(super) fn member(&self, slot: u32) -> Member {
+        Member {
+            slot,
+            image_type: self.image_type,
+            service_type: self.service_type,
+            create_at: self.create_at,
+            update_at: self.update_at,
+        }
+    }
+
     fn free() -> Self {
         Stored {
             id: Box::default(),
@@ -93,15 +105,7 @@ impl VersionStore {
                 self.slots[slot as usize] = version;
                 slot
             }
-            None => {
-                let slot = self.slots.len();
-                assert!(
-                    slot < FREE as usize,
-                    "a Catalog holds at most u32::MAX - 1 versions"
-                );
-                self.slots.push(version);
-                slot as u32
-            }
+            None => self.push_unindexed(version),
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.ids
@@ -148,8 +152,9 @@ impl VersionStore {
         replaced
     }
 
-    /// Bulk loading, step 2: appends `version` to the slab without indexing
-    /// it, and returns its slot.
+    /// Appends `version` to the slab without indexing it, and returns its
+    /// slot: bulk loading's step 2, and [`insert`](Self::insert)'s first step
+    /// when no slot is free.
     pub(super) fn push_unindexed(&mut self, version: Stored) -> u32 {
         assert!(
             self.slots.len() < FREE as usize,
@@ -170,7 +175,7 @@ impl VersionStore {
     /// Takes the version with `id` out, freeing its slot; returns the slot
     /// it had and the version.
     pub(super) fn take(&mut self, id: &str) -> Option<(u32, Stored)> {
-        let hash = self.hasher.hash_one(id);
+        let hash = self.hash_id(id);
         let slots = &self.slots;
         let entry = self
             .ids

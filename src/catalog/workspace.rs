@@ -64,15 +64,15 @@ pub(super) struct Workspace {
     /// reads 24 bytes a group, in order, and nothing else but the page's
     /// keys. A free slot has a count of 0.
     pub(super) states: [Vec<GroupState>; 3],
+    /// Free group slots.
     free: Vec<u32>,
-    /// The number of live groups.
-    pub(super) live: usize,
     /// Group slots by `(namespace, name)`, hashed from the group's own strings.
     by_key: HashTable<u32>,
     /// Group slots by name, names in byte order: one entry per run of groups
     /// that share a name.
     pub(super) by_name: BTreeMap<Box<str>, Vec<u32>>,
-    /// Group slots by namespace.
+    /// Group slots by namespace (foldhash's default state is seeded per
+    /// instance, like every other index here).
     pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
     pub(super) names: NameArena,
 }
@@ -101,12 +101,16 @@ fn key_hash(hasher: &RandomState, namespace: &str, name: &str) -> u64 {
 }
 
 impl Workspace {
-    pub(super) fn new(id: &str, hasher: &RandomState) -> Self {
+    pub(super) fn new(id: &str) -> Self {
         Workspace {
             id: id.into(),
-            by_namespace: HashMap::with_hasher(hasher.clone()),
             ..Workspace::default()
         }
+    }
+
+    /// The number of groups: every slot but the free ones.
+    pub(super) fn live(&self) -> usize {
+        self.groups.len() - self.free.len()
     }
 
     /// The slot of the group `(namespace, name)`, made if there is none.
@@ -143,7 +147,6 @@ impl Workspace {
                 (self.groups.len() - 1) as u32
             }
         };
-        self.live += 1;
         let groups = &self.groups;
         self.by_key.insert_unique(hash, g, |&g| {
             let group = &groups[g as usize];
@@ -238,7 +241,6 @@ impl Workspace {
         }
         self.names.kill(name_entry);
         self.free.push(g);
-        self.live -= 1;
         if self.names.wants_compaction() {
             self.names.clear();
             for (g, group) in self.groups.iter_mut().enumerate() {
