@@ -16,7 +16,8 @@
 //!   Without any, no `X-Auth-Token` is asked for.
 //!
 //! Ctrl-C (SIGINT) stops accepting connections, lets the requests in flight
-//! finish, and exits 0.
+//! finish, and exits 0. `--help` prints the usage and exits 0; a usage error prints
+//! it on stderr and exits 2.
 //!
 //! # Answers
 //!
@@ -53,12 +54,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[path = "support/flags.rs"]
+mod flags;
+
 use axum::extract::rejection::PathRejection;
 use axum::extract::{self, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use flags::Arg;
 use image_groups::{parse_records_bytes, Catalog, GroupQuery};
 use serde_json::json;
 
@@ -209,30 +214,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut data_dir = None;
     let mut addr = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut tokens = HashMap::new();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
+    while let Some(arg) = args.next().map(Arg::new) {
+        let mut value = || arg.value(&mut args);
+        match arg.flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
-            "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
             "--addr" => {
-                let text = value("--addr")?;
+                let text = value()?;
                 addr = text.parse().map_err(|_| {
                     format!("--addr {text:?} is not an address like 127.0.0.1:8080")
                 })?;
             }
             "--token" => {
-                let text = value("--token")?;
+                let text = value()?;
                 let (project, token) = text
                     .split_once(':')
                     .filter(|(project, token)| is_project_id(project) && !token.is_empty())
@@ -247,7 +241,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     }
                 }
             }
-            _ => return Err(format!("unknown argument {arg:?}")),
+            _ => return Err(format!("unknown argument {:?}", arg.text)),
         }
     }
     let data_dir = data_dir.ok_or("--data-dir is required")?;
@@ -296,11 +290,12 @@ async fn shutdown_signal() {
 async fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
+        Err(msg) if msg.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("http_server: {msg}");
-            }
-            eprintln!("{USAGE}");
+            eprintln!("http_server: {msg}\n{USAGE}");
             return ExitCode::from(2);
         }
     };

@@ -22,6 +22,10 @@ use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+#[path = "support/flags.rs"]
+mod flags;
+
+use flags::Arg;
 use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageGroupPage, ImageVersion};
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images` page.
@@ -41,27 +45,15 @@ struct Args {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut out = Args::default();
     let mut format = None;
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
+    while let Some(arg) = args.next().map(Arg::new) {
+        match arg.flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
-            "--records" => out.records = Some(value("--records")?),
-            "--queries" => out.queries = Some(value("--queries")?),
-            "--format" => format = Some(value("--format")?),
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
+            "--records" => out.records = Some(arg.value(&mut args)?),
+            "--queries" => out.queries = Some(arg.value(&mut args)?),
+            "--format" => format = Some(arg.value(&mut args)?),
+            _ if arg.text.starts_with("--") => return Err(format!("unknown option {}", arg.text)),
             _ if out.query.is_some() => return Err("more than one QUERY_STRING".to_string()),
-            _ => out.query = Some(arg),
+            _ => out.query = Some(arg.text),
         }
     }
     out.table = match format.as_deref() {

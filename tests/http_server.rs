@@ -426,6 +426,17 @@ fn a_bad_records_file_stops_the_server_from_starting() {
 }
 
 #[test]
+fn help_prints_the_usage_and_exits_0() {
+    for flag in ["-h", "--help"] {
+        let output = Command::new(binary()).arg(flag).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{flag}");
+        assert!(String::from_utf8(output.stdout)
+            .unwrap()
+            .starts_with("usage: http_server"));
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     for args in [
         &[][..],
@@ -434,6 +445,7 @@ fn usage_errors_exit_2() {
         &["--data-dir", ".", "--token", "a_b:t"][..],
         &["--data-dir", ".", "--addr", "localhost"][..],
         &["--data-dir", ".", "--bogus"][..],
+        &["--data-dir=.", "--addr"][..],
     ] {
         let output = Command::new(binary()).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
