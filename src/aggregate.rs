@@ -1,21 +1,21 @@
 //! Grouping matching versions by `(namespace, name)` (SPEC 4).
 //!
 //! Following DataFusion's hash aggregation: each distinct key is interned to a
-//! dense group index, and per-group state lives in a plain vector indexed by
-//! it, so ordering and paging work on integers and owned strings are made only
-//! for the groups on the returned page. A table can be built from any subset
-//! of the records and merged with another built with the same hasher, which
-//! is how the scan is split over threads.
+//! dense group index, so ordering and paging work on integers and owned
+//! strings are made only for the groups on the returned page. A table can be
+//! built from any subset of the records and merged with another built with
+//! the same hasher, which is how the scan is split over threads.
 //!
 //! The layout is chosen for memory, which is where a scan's time goes: the
 //! versions of one repository are scattered over the input, so counting a
-//! version is a random access into the table. Each group's key is copied once
-//! into one arena (rather than borrowed from a record somewhere in the heap),
-//! a group's key range and aggregates share one entry, and versions are
-//! counted a batch at a time in passes whose loads are independent, so that
-//! the processor waits for many of them at once instead of one after another.
+//! version is a random access into the table. A group's key and aggregates
+//! are one record in an arena (so counting reads one slot of a small index
+//! and one record), and the scan is a software pipeline ([`Pipeline`]): a
+//! version's slot is prefetched when it is read, its group's record a batch
+//! later, and it is counted a batch after that, so that the processor waits
+//! for many cache misses at once instead of one after another.
 
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::RandomState;
 
@@ -57,203 +57,271 @@ impl GroupState {
     }
 }
 
-/// A matching version, read and hashed, waiting to be counted into its group.
+/// A matching version and its key's hash, waiting to be counted into its group.
 #[derive(Clone, Copy)]
 pub(crate) struct PendingKey<'a> {
     pub(crate) hash: u64,
-    pub(crate) name: &'a [u8],
-    pub(crate) namespace: &'a [u8],
-    pub(crate) state: GroupState,
+    pub(crate) version: &'a ImageVersion,
 }
 
-impl PendingKey<'_> {
-    /// A placeholder for batch arrays.
-    pub(crate) const NONE: PendingKey<'static> = PendingKey {
-        hash: 0,
-        name: &[],
-        namespace: &[],
-        state: GroupState::EMPTY,
-    };
+/// The hash of key `(name, namespace)` under `state`: two writes and no
+/// length prefixes, since foldhash's `write` already folds each part's length
+/// in, so `("ab", "c")` and `("a", "bc")` differ.
+#[inline]
+fn key_hash(state: &impl BuildHasher, name: &[u8], namespace: &[u8]) -> u64 {
+    let mut hasher = state.build_hasher();
+    hasher.write(name);
+    hasher.write(namespace);
+    hasher.finish()
 }
 
-/// One group: where its key lies in the arena, and its aggregates.
-#[derive(Clone, Copy)]
-struct GroupEntry {
-    /// `name` is `arena[start..name_end]`, `namespace` is `arena[name_end..end]`.
-    start: usize,
-    name_end: usize,
-    end: usize,
-    state: GroupState,
-}
-
-/// One place of the probe table: a group and its key's full hash, so that a
-/// probe compares keys only when the hashes agree.
-#[derive(Clone, Copy)]
-struct Slot {
-    hash: u64,
-    /// The group, or [`Slot::EMPTY`].
-    group: usize,
-}
-
-impl Slot {
-    const EMPTY: usize = usize::MAX;
-    const VACANT: Slot = Slot {
-        hash: 0,
-        group: Slot::EMPTY,
-    };
-}
-
-/// The probe table's first size.
+/// The index's first number of slots.
 const MIN_SLOTS: usize = 64;
-/// The most versions counted per batch: enough loads to overlap, few enough
-/// that the batch's keys are still in the first-level cache.
+/// The most versions per batch of the scan's pipeline: a batch's worth of
+/// work is the time a prefetch has to arrive.
 pub(crate) const BATCH: usize = 32;
 
+/// Where a group's record starts in the arena, in the low [`OFFSET_BITS`] of
+/// a slot, in units of 8 bytes, plus one (a free slot is 0). 2^50 units are
+/// 8 PiB, more than any 64-bit processor can address.
+const OFFSET_BITS: u32 = 50;
+const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+
+/// The layout of a group's record in the arena, in bytes from its start:
+/// its key's hash, its aggregates, its key's part lengths, then the name and
+/// namespace bytes, padded to a multiple of 8.
+const HASH: usize = 0;
+const VERSION_COUNT: usize = 8;
+const CREATE_AT: usize = 16;
+const UPDATE_AT: usize = 24;
+const NAME_LEN: usize = 32;
+const NAMESPACE_LEN: usize = 40;
+const KEY: usize = 48;
+
 /// The groups of one query's matching versions, keyed by `(name, namespace)`.
+///
+/// Two arrays: an index of 8-byte slots (open addressing, linear probing, at
+/// most half full), and an arena of group records, each holding a group's
+/// key and aggregates together, so that counting a version reads one slot
+/// and one record, and the slots of 100,000 groups take 2 MB.
 pub(crate) struct GroupTable {
     /// Hashes keys; foldhash's `RandomState` is seeded per process (and per
     /// table), so crafted keys cannot flood the table. Tables that merge share it.
     hasher: RandomState,
-    /// Open addressing with linear probing, at most half full; a key's first
-    /// place is its hash's top bits.
-    slots: Vec<Slot>,
+    /// A key's first slot is its hash's top bits; a used slot holds a record
+    /// offset (see [`OFFSET_BITS`]) and, above it, the hash's low bits, so
+    /// that a probe reads a record only when those agree.
+    slots: Vec<u64>,
     /// `64 - log2(slots.len())`.
     shift: u32,
-    /// Every group's name and namespace bytes, back to back. Only whole
-    /// `&str`s are appended, so every group's part is valid UTF-8.
+    /// The group records (see [`KEY`]), back to back. Only whole `&str`s are
+    /// copied in, so every group's name and namespace are valid UTF-8.
     arena: Vec<u8>,
-    /// The groups, by index.
-    entries: Vec<GroupEntry>,
+    /// The offset of each group's record, by dense group index (in order of
+    /// creation, which is arena order).
+    groups: Vec<usize>,
 }
 
 impl GroupTable {
     pub(crate) fn new(hasher: RandomState) -> Self {
         GroupTable {
             hasher,
-            slots: vec![Slot::VACANT; MIN_SLOTS],
+            slots: vec![0; MIN_SLOTS],
             shift: 64 - MIN_SLOTS.trailing_zeros(),
             arena: Vec::new(),
-            entries: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
     /// The hash of a key.
     #[inline]
     pub(crate) fn hash_key(&self, name: &[u8], namespace: &[u8]) -> u64 {
-        self.hasher.hash_one((name, namespace))
+        key_hash(&self.hasher, name, namespace)
     }
 
     #[inline]
-    fn first_place(&self, hash: u64) -> usize {
+    fn first_slot(&self, hash: u64) -> usize {
         (hash >> self.shift) as usize
     }
 
+    /// The bits of a slot that must match for the slot to hold `hash`'s key.
     #[inline]
-    fn key_eq(&self, entry: &GroupEntry, name: &[u8], namespace: &[u8]) -> bool {
-        bytes_eq(&self.arena[entry.start..entry.name_end], name)
-            && bytes_eq(&self.arena[entry.name_end..entry.end], namespace)
+    fn tag(hash: u64) -> u64 {
+        hash << OFFSET_BITS
     }
 
-    /// Counts a batch of versions (at most [`BATCH`]) into their groups.
+    /// The record offset a used slot holds.
+    #[inline]
+    fn record_of(slot: u64) -> usize {
+        (((slot & OFFSET_MASK) - 1) * 8) as usize
+    }
+
+    /// The 8-byte word at `at` in the arena (0 past its end, which a record
+    /// offset never is).
+    #[inline]
+    fn word(&self, at: usize) -> u64 {
+        self.arena
+            .get(at..)
+            .and_then(<[u8]>::first_chunk::<8>)
+            .map_or(0, |bytes| u64::from_ne_bytes(*bytes))
+    }
+
+    #[inline]
+    fn set_word(&mut self, at: usize, value: u64) {
+        if let Some(bytes) = self
+            .arena
+            .get_mut(at..)
+            .and_then(<[u8]>::first_chunk_mut::<8>)
+        {
+            *bytes = value.to_ne_bytes();
+        }
+    }
+
+    /// Whether the record at `record` is the group of key `(name, namespace)`
+    /// with hash `hash`.
     ///
-    /// Four passes over the batch: read each key's first probe place, read
-    /// the group entry it names, touch its key in the arena, then compare keys
-    /// and count. Each pass's loads are independent of each other, so their
-    /// cache misses overlap.
-    /// A key whose first place holds another key, or none, takes the full
-    /// probe; a place read before an insert in this batch can only be stale
-    /// in that way, since groups never move.
-    pub(crate) fn add_batch(&mut self, batch: &[PendingKey<'_>]) {
-        let batch = &batch[..batch.len().min(BATCH)];
-        let mut candidate = [Slot::EMPTY; BATCH];
-        for (key, c) in batch.iter().zip(&mut candidate) {
-            let slot = self.slots[self.first_place(key.hash)];
-            if slot.hash == key.hash {
-                *c = slot.group;
+    /// The bytes are compared with `==` (the C library's `memcmp`), not
+    /// [`bytes_eq`]: here the lengths are already known to agree, and
+    /// `memcmp` compares up to 32 bytes with masked vector loads, without
+    /// a branch on the length that the processor would mispredict.
+    fn key_eq(&self, record: usize, hash: u64, name: &[u8], namespace: &[u8]) -> bool {
+        let key = record + KEY;
+        self.word(record + HASH) == hash
+            && self.word(record + NAME_LEN) == name.len() as u64
+            && self.word(record + NAMESPACE_LEN) == namespace.len() as u64
+            && self.arena.get(key..key + name.len()) == Some(name)
+            && self
+                .arena
+                .get(key + name.len()..key + name.len() + namespace.len())
+                == Some(namespace)
+    }
+
+    /// The aggregates of the record at `record`.
+    #[inline]
+    fn state_at(&self, record: usize) -> GroupState {
+        GroupState {
+            version_count: self.word(record + VERSION_COUNT),
+            create_at: self.word(record + CREATE_AT) as i64,
+            update_at: self.word(record + UPDATE_AT) as i64,
+        }
+    }
+
+    #[inline]
+    fn merge_at(&mut self, record: usize, state: &GroupState) {
+        let mut merged = self.state_at(record);
+        merged.merge(state);
+        self.set_word(record + VERSION_COUNT, merged.version_count);
+        self.set_word(record + CREATE_AT, merged.create_at as u64);
+        self.set_word(record + UPDATE_AT, merged.update_at as u64);
+    }
+
+    /// Stage one of counting a key: start loading its first slot. A key
+    /// that will not be counted (`wanted` false) loads slot 0 instead, which
+    /// is cheaper than a branch the processor cannot predict.
+    #[inline]
+    pub(crate) fn prefetch_slot(&self, hash: u64, wanted: bool) {
+        let slot = self.first_slot(hash) & (usize::from(wanted).wrapping_neg());
+        if let Some(slot) = self.slots.get(slot) {
+            crate::prefetch::prefetch(slot);
+        }
+    }
+
+    /// Stage two, a batch after stage one: the key's first slot has arrived;
+    /// start loading the record it points at (both cache lines of a record's
+    /// usual size) if the slot's hash bits agree.
+    pub(crate) fn prefetch_record(&self, key: &PendingKey<'_>) {
+        let slot = self.slots[self.first_slot(key.hash)];
+        if slot != 0 && slot & !OFFSET_MASK == Self::tag(key.hash) {
+            let record = Self::record_of(slot);
+            if let Some(byte) = self.arena.get(record) {
+                crate::prefetch::prefetch(byte);
+            }
+            if let Some(byte) = self.arena.get(record + 64) {
+                crate::prefetch::prefetch(byte);
             }
         }
-        let mut entry = [None; BATCH];
-        for (c, e) in candidate.iter().zip(&mut entry) {
-            *e = self.entries.get(*c).copied();
-        }
-        // Touch each candidate's key in the arena, so that the comparisons
-        // below find it in cache; a plain load stands in for a prefetch.
-        let mut touched = 0u8;
-        for e in entry.iter().flatten() {
-            touched ^= self.arena.get(e.start).copied().unwrap_or(0);
-        }
-        std::hint::black_box(touched);
-        for ((key, &c), e) in batch.iter().zip(&candidate).zip(&entry) {
-            match e {
-                Some(e) if self.key_eq(e, key.name, key.namespace) => {
-                    self.entries[c].state.merge(&key.state)
-                }
-                _ => self.count(key.hash, key.name, key.namespace, key.state),
-            }
+    }
+
+    /// Stage three, a batch after stage two: counts each version into its
+    /// group, creating groups that are new. The prefetches were hints only;
+    /// this is the full look-up, right whatever happened in between.
+    pub(crate) fn count_batch(&mut self, batch: &[PendingKey<'_>]) {
+        for key in batch {
+            let v = key.version;
+            let state = GroupState::of(v);
+            self.count(key.hash, v.name.as_bytes(), v.namespace.as_bytes(), state);
         }
     }
 
     /// Counts `state` into the group of `(name, namespace)`, whose key hashes
     /// to `hash`, creating the group if it is new.
+    #[inline(always)]
     fn count(&mut self, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
-        let (group, existed) = self.find_or_insert(hash, name, namespace, state);
-        if existed {
-            self.entries[group].state.merge(&state);
-        }
-    }
-
-    /// The group of `(name, namespace)`, created with `state` if new; returns
-    /// its index and whether it already existed.
-    fn find_or_insert(
-        &mut self,
-        hash: u64,
-        name: &[u8],
-        namespace: &[u8],
-        state: GroupState,
-    ) -> (usize, bool) {
         let mask = self.slots.len() - 1;
-        let mut i = self.first_place(hash);
+        let tag = Self::tag(hash);
+        let mut i = self.first_slot(hash);
         loop {
             let slot = self.slots[i];
-            if slot.group == Slot::EMPTY {
-                break;
+            if slot == 0 {
+                self.insert(i, hash, name, namespace, state);
+                return;
             }
-            if slot.hash == hash && self.key_eq(&self.entries[slot.group], name, namespace) {
-                return (slot.group, true);
+            if slot & !OFFSET_MASK == tag {
+                let record = Self::record_of(slot);
+                if self.key_eq(record, hash, name, namespace) {
+                    self.merge_at(record, &state);
+                    return;
+                }
             }
             i = (i + 1) & mask;
         }
-        let group = self.entries.len();
-        self.slots[i] = Slot { hash, group };
-        let start = self.arena.len();
-        self.arena.extend_from_slice(name);
-        let name_end = self.arena.len();
-        self.arena.extend_from_slice(namespace);
-        self.entries.push(GroupEntry {
-            start,
-            name_end,
-            end: self.arena.len(),
-            state,
-        });
-        if self.entries.len() * 2 > self.slots.len() {
-            self.grow();
-        }
-        (group, false)
     }
 
-    /// Doubles the probe table and re-inserts every group.
+    /// Creates a group in the free slot `i`.
+    #[inline(never)]
+    fn insert(&mut self, i: usize, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
+        let record = self.arena.len();
+        for word in [
+            hash,
+            state.version_count,
+            state.create_at as u64,
+            state.update_at as u64,
+            name.len() as u64,
+            namespace.len() as u64,
+        ] {
+            self.arena.extend_from_slice(&word.to_ne_bytes());
+        }
+        self.arena.extend_from_slice(name);
+        self.arena.extend_from_slice(namespace);
+        self.arena.resize(self.arena.len().next_multiple_of(8), 0);
+        self.slots[i] = Self::slot_for(hash, record);
+        self.groups.push(record);
+        if self.groups.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// The slot of the record at `record` (a multiple of 8), whose key
+    /// hashes to `hash`.
+    fn slot_for(hash: u64, record: usize) -> u64 {
+        Self::tag(hash) | (record as u64 / 8 + 1)
+    }
+
+    /// Doubles the index and re-inserts every group, in arena order, reading
+    /// each record's stored hash.
     #[cold]
     fn grow(&mut self) {
         let len = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, vec![Slot::VACANT; len]);
+        self.slots = vec![0; len];
         self.shift -= 1;
         let mask = len - 1;
-        for slot in old.into_iter().filter(|s| s.group != Slot::EMPTY) {
-            let mut i = self.first_place(slot.hash);
-            while self.slots[i].group != Slot::EMPTY {
+        for &record in &self.groups {
+            let hash = self.word(record + HASH);
+            let mut i = (hash >> self.shift) as usize;
+            while self.slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            self.slots[i] = slot;
+            self.slots[i] = Self::slot_for(hash, record);
         }
     }
 
@@ -269,34 +337,117 @@ impl GroupTable {
 
     /// Folds `other`, built with the same hasher, into this table.
     pub(crate) fn merge(&mut self, other: &GroupTable) {
-        for slot in other.slots.iter().filter(|s| s.group != Slot::EMPTY) {
-            let entry = &other.entries[slot.group];
-            let name = &other.arena[entry.start..entry.name_end];
-            let namespace = &other.arena[entry.name_end..entry.end];
-            self.count(slot.hash, name, namespace, entry.state);
+        for g in 0..other.len() {
+            let record = other.groups[g];
+            let hash = other.word(record + HASH);
+            self.count(hash, other.name(g), other.namespace(g), other.state(g));
         }
     }
 
     /// The number of groups.
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.groups.len()
     }
 
     /// The name of group `g`, as bytes (strings compare byte-wise).
     pub(crate) fn name(&self, g: usize) -> &[u8] {
-        let e = &self.entries[g];
-        &self.arena[e.start..e.name_end]
+        let key = self.groups[g] + KEY;
+        let len = self.word(self.groups[g] + NAME_LEN) as usize;
+        self.arena.get(key..key + len).unwrap_or_default()
     }
 
     /// The namespace of group `g`, as bytes.
     pub(crate) fn namespace(&self, g: usize) -> &[u8] {
-        let e = &self.entries[g];
-        &self.arena[e.name_end..e.end]
+        let record = self.groups[g];
+        let start = record + KEY + self.word(record + NAME_LEN) as usize;
+        let len = self.word(record + NAMESPACE_LEN) as usize;
+        self.arena.get(start..start + len).unwrap_or_default()
     }
 
     /// The aggregates of group `g`.
-    pub(crate) fn state(&self, g: usize) -> &GroupState {
-        &self.entries[g].state
+    pub(crate) fn state(&self, g: usize) -> GroupState {
+        self.state_at(self.groups[g])
+    }
+}
+
+/// The scan's pipeline: matching versions wait in three batches, each a
+/// stage behind the other. Pushing a version prefetches its slot (stage
+/// one) and the record of the version at the same position of the batch
+/// before (stage two); a full batch has the batch two before it counted
+/// (stage three). So every random access of counting a version was asked
+/// for a batch's worth of work earlier, and the prefetches are spread one or
+/// two per version rather than issued in bursts the processor would drop.
+pub(crate) struct Pipeline<'a> {
+    batches: [[PendingKey<'a>; BATCH]; 3],
+    /// The batch being filled, and how many of its keys are kept.
+    filling: usize,
+    len: usize,
+    /// Full batches waiting: 0, 1 (the one before `filling`) or 2.
+    waiting: usize,
+}
+
+impl<'a> Pipeline<'a> {
+    pub(crate) fn new() -> Self {
+        /// What the batches' unused entries point at; never counted.
+        static NONE: ImageVersion = ImageVersion {
+            id: String::new(),
+            name: String::new(),
+            namespace: String::new(),
+            tag: None,
+            image_type: crate::ImageType::Dedicated,
+            workspace_id: String::new(),
+            service_type: crate::ServiceType::Unknown,
+            create_at: 0,
+            update_at: 0,
+        };
+        let none = PendingKey {
+            hash: 0,
+            version: &NONE,
+        };
+        Pipeline {
+            batches: [[none; BATCH]; 3],
+            filling: 0,
+            len: 0,
+            waiting: 0,
+        }
+    }
+
+    /// Adds a version's key; `matched` false writes it but does not keep it,
+    /// so the caller need not branch on the filter.
+    #[inline]
+    pub(crate) fn push(&mut self, table: &mut GroupTable, key: PendingKey<'a>, matched: bool) {
+        table.prefetch_slot(key.hash, matched);
+        table.prefetch_record(&self.batches[self.before(1)][self.len]);
+        self.batches[self.filling][self.len] = key;
+        self.len += usize::from(matched);
+        if self.len == BATCH {
+            self.advance(table);
+        }
+    }
+
+    /// The batch `back` batches before the one being filled.
+    fn before(&self, back: usize) -> usize {
+        (self.filling + 3 - back) % 3
+    }
+
+    /// The filling batch is full: count the oldest and start a new batch.
+    fn advance(&mut self, table: &mut GroupTable) {
+        if self.waiting == 2 {
+            table.count_batch(&self.batches[self.before(2)]);
+            self.waiting = 1;
+        }
+        self.waiting += 1;
+        self.filling = self.before(2);
+        self.len = 0;
+    }
+
+    /// Counts every version still waiting.
+    pub(crate) fn finish(mut self, table: &mut GroupTable) {
+        for back in (1..=self.waiting).rev() {
+            table.count_batch(&self.batches[self.before(back)]);
+        }
+        self.waiting = 0;
+        table.count_batch(&self.batches[self.filling][..self.len]);
     }
 }
 
@@ -343,9 +494,9 @@ mod tests {
     use super::*;
 
     impl GroupTable {
-        /// The longest run of occupied places a probe may walk.
+        /// The longest run of used slots a probe may walk.
         fn longest_probe(&self) -> usize {
-            let occupied: Vec<bool> = self.slots.iter().map(|s| s.group != Slot::EMPTY).collect();
+            let occupied: Vec<bool> = self.slots.iter().map(|&s| s != 0).collect();
             let (mut longest, mut run) = (0, 0);
             for &o in occupied.iter().chain(&occupied) {
                 run = if o { run + 1 } else { 0 };
@@ -355,8 +506,8 @@ mod tests {
         }
     }
 
-    /// Keys crafted so that all share their first probe place in a table of
-    /// 4096 places under foldhash's fixed seed: what an attacker would send
+    /// Keys crafted so that all share their first slot in an index of
+    /// 4096 slots under foldhash's fixed seed: what an attacker would send
     /// to a table with a fixed hash. The per-process seed scatters them.
     #[test]
     fn keys_crafted_against_a_fixed_seed_do_not_cluster() {
@@ -367,18 +518,17 @@ mod tests {
         while keys.len() < 1500 {
             let name = format!("img-{nonce}").into_bytes();
             nonce += 1;
-            if fixed.hash_one((name.as_slice(), namespace)) >> 52 == 0 {
+            if key_hash(&fixed, &name, namespace) >> 52 == 0 {
                 keys.push(name);
             }
         }
         let mut table = GroupTable::new(RandomState::default());
         for name in &keys {
             let hash = table.hash_key(name, namespace);
-            let state = GroupState::EMPTY;
-            table.find_or_insert(hash, name, namespace, state);
+            table.count(hash, name, namespace, GroupState::EMPTY);
         }
         assert_eq!(table.len(), keys.len());
-        // 1500 keys in a table of at least 4096 places: random hashes give
+        // 1500 keys in an index of at least 4096 slots: random hashes give
         // runs of a few dozen at most; a fixed seed would give one of 1500.
         assert!(table.longest_probe() < 100, "{}", table.longest_probe());
     }
@@ -395,5 +545,147 @@ mod tests {
             }
             assert!(!bytes_eq(&a, &a[..len.saturating_sub(1)]) || len == 0);
         }
+    }
+
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn version(name: &str, namespace: &str, t: i64) -> ImageVersion {
+        ImageVersion {
+            id: String::new(),
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            tag: None,
+            image_type: crate::ImageType::Dedicated,
+            workspace_id: "0".to_string(),
+            service_type: crate::ServiceType::Unknown,
+            create_at: t,
+            update_at: -t,
+        }
+    }
+
+    /// The naive model: a map from key to aggregates.
+    fn model<'a>(
+        versions: impl IntoIterator<Item = &'a ImageVersion>,
+    ) -> HashMap<(Vec<u8>, Vec<u8>), GroupState> {
+        let mut model: HashMap<(Vec<u8>, Vec<u8>), GroupState> = HashMap::new();
+        for v in versions {
+            let key = (
+                v.name.clone().into_bytes(),
+                v.namespace.clone().into_bytes(),
+            );
+            model
+                .entry(key)
+                .and_modify(|s| s.merge(&GroupState::of(v)))
+                .or_insert(GroupState::of(v));
+        }
+        model
+    }
+
+    /// The table's groups, read back through its group-index accessors.
+    fn contents(table: &GroupTable) -> HashMap<(Vec<u8>, Vec<u8>), GroupState> {
+        let groups: HashMap<_, _> = (0..table.len())
+            .map(|g| {
+                let key = (table.name(g).to_vec(), table.namespace(g).to_vec());
+                (key, table.state(g))
+            })
+            .collect();
+        assert_eq!(groups.len(), table.len(), "a key has two groups");
+        groups
+    }
+
+    /// Key parts of every length from 0 to 40 (crossing the record's 8-byte
+    /// padding and the comparison's block sizes), over few letters so that
+    /// keys repeat and differ in one byte.
+    fn part() -> impl Strategy<Value = String> {
+        (
+            0usize..41,
+            prop::collection::vec(prop::sample::select(vec!['a', 'b', 'é']), 0..41),
+        )
+            .prop_map(|(len, letters)| letters.into_iter().take(len).collect())
+    }
+
+    proptest! {
+        /// Through the pipeline (with versions pushed but not kept, as the
+        /// scan does for non-matching ones), the table holds what the model
+        /// holds, and merging two tables gives the table of both inputs.
+        #[test]
+        fn table_and_merge_agree_with_a_map(
+            versions in prop::collection::vec((part(), part(), -50i64..50, any::<bool>()), 0..300),
+            split in 0usize..300,
+        ) {
+            let versions: Vec<(ImageVersion, bool)> = versions
+                .into_iter()
+                .map(|(n, s, t, keep)| (version(&n, &s, t), keep))
+                .collect();
+            let hasher = RandomState::default();
+            let build = |part: &[(ImageVersion, bool)]| {
+                let mut table = GroupTable::new(hasher.clone());
+                let mut pipeline = Pipeline::new();
+                for (v, keep) in part {
+                    let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
+                    pipeline.push(&mut table, PendingKey { hash, version: v }, *keep);
+                }
+                pipeline.finish(&mut table);
+                table
+            };
+            let kept = versions.iter().filter(|(_, keep)| *keep).map(|(v, _)| v);
+            let want = model(kept);
+            prop_assert_eq!(contents(&build(&versions)), want.clone());
+
+            let (left, right) = versions.split_at(split.min(versions.len()));
+            let mut merged = build(left);
+            merged.merge(&build(right));
+            prop_assert_eq!(contents(&merged), want);
+        }
+    }
+
+    /// Two keys whose parts concatenate to the same bytes are two groups.
+    #[test]
+    fn the_boundary_between_name_and_namespace_is_part_of_the_key() {
+        let versions = [
+            version("ab", "c", 1),
+            version("a", "bc", 2),
+            version("abc", "", 3),
+        ];
+        let mut table = GroupTable::new(RandomState::default());
+        for v in &versions {
+            let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
+            table.count(
+                hash,
+                v.name.as_bytes(),
+                v.namespace.as_bytes(),
+                GroupState::of(v),
+            );
+        }
+        assert_eq!(contents(&table), model(&versions));
+        assert_eq!(table.len(), 3);
+    }
+
+    /// Keys that share a whole hash (forced here; the hasher makes it rare)
+    /// are still told apart by their bytes, including keys that are
+    /// prefixes of one another in either part.
+    #[test]
+    fn keys_with_the_same_hash_are_compared_whole() {
+        let versions = [
+            version("a", "b", 1),
+            version("a", "bc", 2),
+            version("ab", "", 3),
+            version("", "ab", 4),
+            version("a", "", 5),
+            version("a", "b", 6),
+            version("a", "bc", 7),
+        ];
+        let mut table = GroupTable::new(RandomState::default());
+        for v in &versions {
+            table.count(
+                7,
+                v.name.as_bytes(),
+                v.namespace.as_bytes(),
+                GroupState::of(v),
+            );
+        }
+        assert_eq!(contents(&table), model(&versions));
+        assert_eq!(table.len(), 5);
     }
 }

@@ -11,6 +11,10 @@ use crate::record::{ImageType, ImageVersion, ServiceType};
 /// a few comparisons and, for a fuzzy name, one substring search.
 pub(crate) struct VersionFilter<'q> {
     workspace_id: &'q str,
+    /// Bit `t as u8` is set for each image type `t` that passes.
+    type_mask: u8,
+    /// Bit `s as u8` is set for each service type `s` that passes.
+    service_mask: u8,
     image_type: Option<ImageType>,
     service_type: Option<ServiceType>,
     namespace: Option<&'q str>,
@@ -42,8 +46,18 @@ impl<'q> VersionFilter<'q> {
                 folded: Vec::new(),
             },
         };
+        let type_mask = ImageType::ALL
+            .iter()
+            .filter(|&&t| query.image_type().is_none_or(|q| q == t))
+            .fold(0, |mask, &t| mask | 1 << t as u8);
+        let service_mask = ServiceType::ALL
+            .iter()
+            .filter(|&&s| query.service_type().is_none_or(|q| q == s))
+            .fold(0, |mask, &s| mask | 1 << s as u8);
         VersionFilter {
             workspace_id: query.workspace_id(),
+            type_mask,
+            service_mask,
             image_type: query.image_type(),
             service_type: query.service_type(),
             namespace: query.namespace(),
@@ -57,7 +71,7 @@ impl<'q> VersionFilter<'q> {
     /// string lengths sit in the record itself, while the string bytes are
     /// elsewhere in memory, so most non-matching records of a selective query
     /// are rejected without reading any string.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
         self.image_type.is_none_or(|t| t == version.image_type)
             && self.service_type.is_none_or(|s| s == version.service_type)
@@ -75,29 +89,23 @@ impl<'q> VersionFilter<'q> {
             && self.name_matches(&version.name)
     }
 
-    /// Whether `version` matches every filter but a fuzzy name.
+    /// Whether `version` matches a query that is not
+    /// [selective](Self::is_selective): its workspace, type and service type.
     ///
-    /// Every comparison runs (`&`, not `&&`): which filters a record fails is
-    /// data the branch predictor cannot guess, and a mispredicted branch
-    /// discards the loads already started for the next records.
-    #[inline]
+    /// Every comparison runs (`&`, not `&&`), and the enums are tested by a
+    /// bit mask: which filters a record fails is data the branch predictor
+    /// cannot guess, and a mispredicted branch discards work already started
+    /// for the next records.
+    #[inline(always)]
     pub(crate) fn matches_fields(&self, version: &ImageVersion) -> bool {
+        debug_assert!(!self.is_selective());
         let workspace = bytes_eq(
             version.workspace_id.as_bytes(),
             self.workspace_id.as_bytes(),
         );
-        let image_type = self.image_type.is_none() | (self.image_type == Some(version.image_type));
-        let service_type =
-            self.service_type.is_none() | (self.service_type == Some(version.service_type));
-        let namespace = match self.namespace {
-            None => true,
-            Some(ns) => bytes_eq(ns.as_bytes(), version.namespace.as_bytes()),
-        };
-        let exact_name = match &self.name {
-            NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
-            NameFilter::Any | NameFilter::Contains { .. } => true,
-        };
-        workspace & image_type & service_type & namespace & exact_name
+        let image_type = self.type_mask >> (version.image_type as u8);
+        let service_type = self.service_mask >> (version.service_type as u8);
+        workspace & (image_type & service_type & 1 != 0)
     }
 
     /// Whether few records will match: a namespace or a name filter. Then a
@@ -117,7 +125,7 @@ impl<'q> VersionFilter<'q> {
     }
 
     /// Whether a name passes the fuzzy name filter (true without one; an
-    /// exact name is checked by [`matches_fields`](Self::matches_fields)).
+    /// exact name is checked by [`matches`](Self::matches)).
     fn name_matches(&mut self, name: &str) -> bool {
         let name = name.as_bytes();
         match &mut self.name {

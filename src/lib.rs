@@ -82,7 +82,7 @@
 //! * Percent-decoding replaces invalid UTF-8 with U+FFFD, which no rule
 //!   accepts, so it yields an error rather than a silently different value.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod aggregate;
@@ -92,6 +92,7 @@ mod filter;
 mod order;
 mod parse;
 mod partial;
+mod prefetch;
 mod query;
 mod record;
 mod records;
@@ -110,7 +111,7 @@ pub use crate::response::{ImageGroup, ImageGroupPage};
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-use crate::aggregate::{GroupTable, PendingKey, BATCH};
+use crate::aggregate::{GroupTable, PendingKey, Pipeline};
 use crate::filter::VersionFilter;
 
 /// Answers `query` over `records`: filters the versions, groups them by
@@ -167,8 +168,7 @@ fn aggregate_into<'a>(
 ) {
     let mut filter = VersionFilter::new(query);
     let selective = filter.is_selective();
-    let mut batch = [PendingKey::NONE; BATCH];
-    let mut len = 0;
+    let mut pipeline = Pipeline::new();
     for version in records {
         let matched = if selective {
             if !filter.matches(version) {
@@ -178,21 +178,13 @@ fn aggregate_into<'a>(
         } else {
             filter.matches_fields(version)
         };
-        let (name, namespace) = (version.name.as_bytes(), version.namespace.as_bytes());
-        batch[len] = PendingKey {
-            hash: groups.hash_key(name, namespace),
-            name,
-            namespace,
-            state: aggregate::GroupState::of(version),
+        let key = PendingKey {
+            hash: groups.hash_key(version.name.as_bytes(), version.namespace.as_bytes()),
+            version,
         };
-        // Branch-free: a non-matching record is written and then overwritten.
-        len += usize::from(matched);
-        if len == BATCH {
-            groups.add_batch(&batch);
-            len = 0;
-        }
+        pipeline.push(groups, key, matched);
     }
-    groups.add_batch(&batch[..len]);
+    pipeline.finish(groups);
 }
 
 /// Answers `query` over `records` in `chunks` parts, each grouped on its own

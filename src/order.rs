@@ -16,7 +16,7 @@ pub(crate) trait Groups {
     /// The namespace of group `g`, as bytes.
     fn namespace(&self, g: usize) -> &[u8];
     /// The aggregates of group `g`.
-    fn state(&self, g: usize) -> &GroupState;
+    fn state(&self, g: usize) -> GroupState;
 }
 
 impl Groups for GroupTable {
@@ -29,7 +29,7 @@ impl Groups for GroupTable {
     fn namespace(&self, g: usize) -> &[u8] {
         GroupTable::namespace(self, g)
     }
-    fn state(&self, g: usize) -> &GroupState {
+    fn state(&self, g: usize) -> GroupState {
         GroupTable::state(self, g)
     }
 }
@@ -173,7 +173,7 @@ fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering)
 /// page's order on that field, if the field is a number.
 fn primary_keys(table: &impl Groups, query: &GroupQuery) -> Option<Vec<u64>> {
     // An `i64` maps to a `u64` of the same order by flipping its sign bit.
-    let key: fn(&GroupState) -> u64 = match query.sort_key().first()? {
+    let key: fn(GroupState) -> u64 = match query.sort_key().first()? {
         SortField::VersionCount => |s| s.version_count,
         SortField::CreateAt => |s| (s.create_at as u64) ^ (1 << 63),
         SortField::UpdateAt => |s| (s.update_at as u64) ^ (1 << 63),

@@ -112,8 +112,8 @@ impl Groups for StateView<'_> {
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.groups[self.ids[g] as usize].namespace.as_bytes()
     }
-    fn state(&self, g: usize) -> &GroupState {
-        &self.states[self.ids[g] as usize]
+    fn state(&self, g: usize) -> GroupState {
+        self.states[self.ids[g] as usize]
     }
 }
 
@@ -185,7 +185,7 @@ impl Groups for MatchingGroups<'_> {
     fn namespace(&self, g: usize) -> &[u8] {
         self.groups[g].1.as_bytes()
     }
-    fn state(&self, g: usize) -> &GroupState {
-        &self.groups[g].2
+    fn state(&self, g: usize) -> GroupState {
+        self.groups[g].2
     }
 }
