@@ -52,9 +52,9 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
         order.clear();
     } else {
         let full = comparator(table, query);
-        // Most comparisons are settled by the first sort field; when it is a
-        // number, read it once per group into a vector, ordered so that
-        // smaller comes first, and fall back to the full order on ties.
+        // Most comparisons are settled by the first sort field: read it once
+        // per group into a vector of keys, ordered so that smaller comes
+        // first, and fall back to the full order on ties.
         let primary = primary_keys(table, query);
         let cmp = |a: &usize, b: &usize| match &primary {
             Some(keys) => keys[*a].cmp(&keys[*b]).then_with(|| full(a, b)),
@@ -169,29 +169,42 @@ fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering)
     heap
 }
 
-/// Each group's first sort field as a `u64` whose ascending order is the
-/// page's order on that field, if the field is a number.
-fn primary_keys(table: &impl Groups, query: &GroupQuery) -> Option<Vec<u64>> {
+/// Each group's first sort field as a `u128` whose ascending order agrees
+/// with the page's order on that field: a number exactly, a string by its
+/// first 16 bytes. Groups whose keys tie are ordered by the full comparator.
+///
+/// Why: comparing two groups through the table reads their records, and
+/// comparing names reads their bytes; one vector of keys, read once, settles
+/// most comparisons of a sort or selection without either. A string's first
+/// 16 bytes, big-endian and padded with zeros, never order two strings
+/// against their byte order (a shorter string pads with zeros, which no
+/// byte is below), so equal keys are the only ones left to compare in full.
+fn primary_keys(table: &impl Groups, query: &GroupQuery) -> Option<Vec<u128>> {
+    let field = *query.sort_key().first()?;
     // An `i64` maps to a `u64` of the same order by flipping its sign bit.
-    let key: fn(GroupState) -> u64 = match query.sort_key().first()? {
-        SortField::VersionCount => |s| s.version_count,
-        SortField::CreateAt => |s| (s.create_at as u64) ^ (1 << 63),
-        SortField::UpdateAt => |s| (s.update_at as u64) ^ (1 << 63),
-        SortField::Name | SortField::Namespace => return None,
+    let key = |g: usize| -> u128 {
+        match field {
+            SortField::VersionCount => u128::from(table.state(g).version_count),
+            SortField::CreateAt => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
+            SortField::UpdateAt => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
+            SortField::Name => prefix(table.name(g)),
+            SortField::Namespace => prefix(table.namespace(g)),
+        }
     };
     let descending = query.sort_dir() == SortDir::Desc;
     Some(
         (0..table.len())
-            .map(|g| {
-                let k = key(table.state(g));
-                if descending {
-                    !k
-                } else {
-                    k
-                }
-            })
+            .map(|g| if descending { !key(g) } else { key(g) })
             .collect(),
     )
+}
+
+/// The first 16 bytes of `bytes`, big-endian, padded with zeros.
+fn prefix(bytes: &[u8]) -> u128 {
+    let mut first = [0u8; 16];
+    let n = bytes.len().min(16);
+    first[..n].copy_from_slice(&bytes[..n]);
+    u128::from_be_bytes(first)
 }
 
 /// The total order of SPEC 5 over group indices: the sort fields in turn, each
@@ -265,6 +278,60 @@ mod tests {
             let mut want: Vec<usize> = (0..keys.len()).collect();
             want.sort_unstable_by(cmp);
             want.truncate(k);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    /// Groups of the given names in namespace "ns".
+    struct Names(Vec<(Vec<u8>, GroupState)>);
+
+    impl Groups for Names {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn name(&self, g: usize) -> &[u8] {
+            &self.0[g].0
+        }
+        fn namespace(&self, _: usize) -> &[u8] {
+            b"ns"
+        }
+        fn state(&self, g: usize) -> GroupState {
+            self.0[g].1
+        }
+    }
+
+    proptest! {
+        /// Ordering by name through the 16-byte prefix keys gives the byte
+        /// order, for names that share long prefixes, are prefixes of one
+        /// another, or hold zero bytes, in both directions and at any page.
+        #[test]
+        fn name_order_through_prefix_keys_is_byte_order(
+            names in prop::collection::hash_set(
+                prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), 0..20)
+                    .prop_map(|tail| [b"aaaaaaaaaaaaaa".to_vec(), tail].concat()),
+                0..80,
+            ),
+            desc in any::<bool>(),
+            offset in 0u32..90,
+            limit in 1u32..90,
+        ) {
+            let table = Names(names.into_iter().map(|n| (n, GroupState::EMPTY)).collect());
+            let dir = if desc { "desc" } else { "asc" };
+            let query: GroupQuery = format!("sort_key=name&sort_dir={dir}&offset={offset}&limit={limit}")
+                .parse()
+                .unwrap();
+            let mut want: Vec<Vec<u8>> = table.0.iter().map(|(n, _)| n.clone()).collect();
+            want.sort();
+            if desc {
+                want.reverse();
+            }
+            let want: Vec<String> = want
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|n| owned(&n))
+                .collect();
+            let got: Vec<String> = page(&table, &query).data.into_iter().map(|g| g.name).collect();
             prop_assert_eq!(got, want);
         }
     }
