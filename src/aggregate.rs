@@ -80,9 +80,6 @@ const MERGE_AHEAD: usize = 16;
 
 /// The index's first number of slots.
 const MIN_SLOTS: usize = 64;
-/// The most versions per batch of the scan's pipeline: a batch's worth of
-/// work is the time a prefetch has to arrive.
-pub(crate) const BATCH: usize = 32;
 
 /// Where a group's record starts in the arena, in the low [`OFFSET_BITS`] of
 /// a slot, in units of 8 bytes, plus one (a free slot is 0). 2^50 units are
@@ -90,9 +87,9 @@ pub(crate) const BATCH: usize = 32;
 const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
 
-/// The layout of a group's record in the arena, in bytes from its start:
-/// its key's hash, its aggregates, its key's part lengths, then the name and
-/// namespace bytes, padded to a multiple of 8.
+/// The layout of a group's record in the arena, in bytes from its start
+/// (a multiple of 64): its key's hash, its aggregates, its key's part
+/// lengths, then the name and namespace bytes.
 const HASH: usize = 0;
 const VERSION_COUNT: usize = 8;
 const CREATE_AT: usize = 16;
@@ -169,53 +166,69 @@ impl GroupTable {
             .map_or(0, |bytes| u64::from_ne_bytes(*bytes))
     }
 
-    #[inline]
-    fn set_word(&mut self, at: usize, value: u64) {
-        if let Some(bytes) = self
-            .arena
-            .get_mut(at..)
-            .and_then(<[u8]>::first_chunk_mut::<8>)
-        {
-            *bytes = value.to_ne_bytes();
+    /// The 8-byte field at `at` of a record's header.
+    #[inline(always)]
+    fn field(header: &[u8; KEY], at: usize) -> u64 {
+        u64::from_ne_bytes(header[at..at + 8].try_into().unwrap_or([0; 8]))
+    }
+
+    #[inline(always)]
+    fn set_field(header: &mut [u8; KEY], at: usize, value: u64) {
+        header[at..at + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    /// The aggregates in a record's header.
+    #[inline(always)]
+    fn header_state(header: &[u8; KEY]) -> GroupState {
+        GroupState {
+            version_count: Self::field(header, VERSION_COUNT),
+            create_at: Self::field(header, CREATE_AT) as i64,
+            update_at: Self::field(header, UPDATE_AT) as i64,
         }
     }
 
-    /// Whether the record at `record` is the group of key `(name, namespace)`
-    /// with hash `hash`.
+    /// If the record at `record` is the group of key `(name, namespace)`,
+    /// merges `state` into it and returns true.
     ///
     /// The bytes are compared with `==` (the C library's `memcmp`), not
     /// [`bytes_eq`]: here the lengths are already known to agree, and
     /// `memcmp` compares up to 32 bytes with masked vector loads, without
     /// a branch on the length that the processor would mispredict.
-    fn key_eq(&self, record: usize, hash: u64, name: &[u8], namespace: &[u8]) -> bool {
-        let key = record + KEY;
-        self.word(record + HASH) == hash
-            && self.word(record + NAME_LEN) == name.len() as u64
-            && self.word(record + NAMESPACE_LEN) == namespace.len() as u64
-            && self.arena.get(key..key + name.len()) == Some(name)
-            && self
-                .arena
-                .get(key + name.len()..key + name.len() + namespace.len())
-                == Some(namespace)
+    #[inline(always)]
+    fn merge_if_key(
+        &mut self,
+        record: usize,
+        name: &[u8],
+        namespace: &[u8],
+        state: &GroupState,
+    ) -> bool {
+        let Some((header, key)) = self
+            .arena
+            .get_mut(record..)
+            .and_then(<[u8]>::split_first_chunk_mut::<KEY>)
+        else {
+            return false;
+        };
+        let found = Self::field(header, NAME_LEN) == name.len() as u64
+            && Self::field(header, NAMESPACE_LEN) == namespace.len() as u64
+            && key.get(..name.len()) == Some(name)
+            && key.get(name.len()..name.len() + namespace.len()) == Some(namespace);
+        if found {
+            let mut merged = Self::header_state(header);
+            merged.merge(state);
+            Self::set_field(header, VERSION_COUNT, merged.version_count);
+            Self::set_field(header, CREATE_AT, merged.create_at as u64);
+            Self::set_field(header, UPDATE_AT, merged.update_at as u64);
+        }
+        found
     }
 
     /// The aggregates of the record at `record`.
-    #[inline]
     fn state_at(&self, record: usize) -> GroupState {
-        GroupState {
-            version_count: self.word(record + VERSION_COUNT),
-            create_at: self.word(record + CREATE_AT) as i64,
-            update_at: self.word(record + UPDATE_AT) as i64,
-        }
-    }
-
-    #[inline]
-    fn merge_at(&mut self, record: usize, state: &GroupState) {
-        let mut merged = self.state_at(record);
-        merged.merge(state);
-        self.set_word(record + VERSION_COUNT, merged.version_count);
-        self.set_word(record + CREATE_AT, merged.create_at as u64);
-        self.set_word(record + UPDATE_AT, merged.update_at as u64);
+        self.arena
+            .get(record..)
+            .and_then(<[u8]>::first_chunk::<KEY>)
+            .map_or(GroupState::EMPTY, Self::header_state)
     }
 
     /// Stage one of counting a key: start loading its first slot. A key
@@ -229,37 +242,42 @@ impl GroupTable {
         }
     }
 
-    /// Stage two, a batch after stage one: the key's first slot has arrived;
-    /// start loading the record it points at (both cache lines of a record's
-    /// usual size) if the slot's hash bits agree.
-    #[inline]
-    pub(crate) fn prefetch_record(&self, key: &PendingKey<'_>) {
-        self.prefetch_record_of(key.hash);
-    }
-
+    /// Stage two, half a pipeline after stage one: the key's first slot
+    /// has arrived; start loading the record of the group it points at
+    /// (both cache lines of a record's usual size) if the hash bits agree.
     #[inline]
     fn prefetch_record_of(&self, hash: u64) {
-        let slot = self.slots[self.first_slot(hash)];
-        if slot != 0 && slot & !OFFSET_MASK == Self::tag(hash) {
-            let record = Self::record_of(slot);
-            if let Some(byte) = self.arena.get(record) {
-                crate::prefetch::prefetch(byte);
+        let mask = self.slots.len() - 1;
+        let tag = Self::tag(hash);
+        let mut i = self.first_slot(hash);
+        // A key not at its first slot is a few slots on, in the same line.
+        for _ in 0..4 {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return;
             }
-            if let Some(byte) = self.arena.get(record + 64) {
-                crate::prefetch::prefetch(byte);
+            if slot & !OFFSET_MASK == tag {
+                let record = Self::record_of(slot);
+                if let Some(byte) = self.arena.get(record) {
+                    crate::prefetch::prefetch(byte);
+                }
+                if let Some(byte) = self.arena.get(record + 64) {
+                    crate::prefetch::prefetch(byte);
+                }
+                return;
             }
+            i = (i + 1) & mask;
         }
     }
 
-    /// Stage three, a batch after stage two: counts each version into its
-    /// group, creating groups that are new. The prefetches were hints only;
-    /// this is the full look-up, right whatever happened in between.
-    pub(crate) fn count_batch(&mut self, batch: &[PendingKey<'_>]) {
-        for key in batch {
-            let v = key.version;
-            let state = GroupState::of(v);
-            self.count(key.hash, v.name.as_bytes(), v.namespace.as_bytes(), state);
-        }
+    /// Stage three: counts a version into its group, creating the group if
+    /// it is new. The prefetches were hints only; this is the full look-up,
+    /// right whatever happened in between.
+    #[inline]
+    fn count_key(&mut self, key: &PendingKey<'_>) {
+        let v = key.version;
+        let state = GroupState::of(v);
+        self.count(key.hash, v.name.as_bytes(), v.namespace.as_bytes(), state);
     }
 
     /// Counts `state` into the group of `(name, namespace)`, whose key hashes
@@ -275,12 +293,10 @@ impl GroupTable {
                 self.insert(i, hash, name, namespace, state);
                 return;
             }
-            if slot & !OFFSET_MASK == tag {
-                let record = Self::record_of(slot);
-                if self.key_eq(record, hash, name, namespace) {
-                    self.merge_at(record, &state);
-                    return;
-                }
+            if slot & !OFFSET_MASK == tag
+                && self.merge_if_key(Self::record_of(slot), name, namespace, &state)
+            {
+                return;
             }
             i = (i + 1) & mask;
         }
@@ -289,6 +305,9 @@ impl GroupTable {
     /// Creates a group in the free slot `i`.
     #[inline(never)]
     fn insert(&mut self, i: usize, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
+        // A record starts on a cache line, so that one of up to 128 bytes
+        // (a key of up to 80) is the two lines the scan prefetches.
+        self.arena.resize(self.arena.len().next_multiple_of(64), 0);
         let record = self.arena.len();
         for word in [
             hash,
@@ -302,7 +321,6 @@ impl GroupTable {
         }
         self.arena.extend_from_slice(name);
         self.arena.extend_from_slice(namespace);
-        self.arena.resize(self.arena.len().next_multiple_of(8), 0);
         self.slots[i] = Self::slot_for(hash, record);
         self.groups.push(record);
         if self.groups.len() * 2 > self.slots.len() {
@@ -395,25 +413,26 @@ impl GroupTable {
     }
 }
 
-/// The scan's pipeline: matching versions wait in three batches, each a
-/// stage behind the other. Pushing a version prefetches its slot (stage
-/// one) and the record of the version at the same position of the batch
-/// before (stage two); a full batch has the batch two before it counted
-/// (stage three). So every random access of counting a version was asked
-/// for a batch's worth of work earlier, and the prefetches are spread one or
-/// two per version rather than issued in bursts the processor would drop.
+/// The scan's pipeline, a software pipeline over the matching versions in a
+/// ring: the `n`th version's slot is prefetched when it is pushed (stage
+/// one), its group's record when the `n + AHEAD / 2`th is (stage two), and
+/// it is counted when the `n + AHEAD`th is (stage three). So every random
+/// access of counting a version was asked for well before, and the
+/// prefetches are spread out, one or two per version.
 pub(crate) struct Pipeline<'a> {
-    batches: [[PendingKey<'a>; BATCH]; 3],
-    /// The batch being filled, and how many of its keys are kept.
-    filling: usize,
-    len: usize,
-    /// Full batches waiting: 0, 1 (the one before `filling`) or 2.
-    waiting: usize,
+    ring: [PendingKey<'a>; RING],
+    /// How many versions have been kept.
+    kept: usize,
 }
+
+/// How many versions behind the newest one a version is counted.
+const AHEAD: usize = 32;
+/// The ring's size: a power of two above [`AHEAD`].
+const RING: usize = 64;
 
 impl<'a> Pipeline<'a> {
     pub(crate) fn new() -> Self {
-        /// What the batches' unused entries point at; never counted.
+        /// What the ring's unused entries point at; never counted.
         static NONE: ImageVersion = ImageVersion {
             id: String::new(),
             name: String::new(),
@@ -430,49 +449,32 @@ impl<'a> Pipeline<'a> {
             version: &NONE,
         };
         Pipeline {
-            batches: [[none; BATCH]; 3],
-            filling: 0,
-            len: 0,
-            waiting: 0,
+            ring: [none; RING],
+            kept: 0,
         }
     }
 
-    /// Adds a version's key; `matched` false writes it but does not keep it,
-    /// so the caller need not branch on the filter.
+    /// Adds a version's key; `matched` false writes it but does not keep it
+    /// (the next push overwrites it).
     #[inline]
     pub(crate) fn push(&mut self, table: &mut GroupTable, key: PendingKey<'a>, matched: bool) {
         table.prefetch_slot(key.hash, matched);
-        table.prefetch_record(&self.batches[self.before(1)][self.len]);
-        self.batches[self.filling][self.len] = key;
-        self.len += usize::from(matched);
-        if self.len == BATCH {
-            self.advance(table);
+        self.ring[self.kept % RING] = key;
+        if matched {
+            self.kept += 1;
+            if self.kept > AHEAD {
+                let next = &self.ring[(self.kept - 1 - AHEAD / 2) % RING];
+                table.prefetch_record_of(next.hash);
+                table.count_key(&self.ring[(self.kept - 1 - AHEAD) % RING]);
+            }
         }
-    }
-
-    /// The batch `back` batches before the one being filled.
-    fn before(&self, back: usize) -> usize {
-        (self.filling + 3 - back) % 3
-    }
-
-    /// The filling batch is full: count the oldest and start a new batch.
-    fn advance(&mut self, table: &mut GroupTable) {
-        if self.waiting == 2 {
-            table.count_batch(&self.batches[self.before(2)]);
-            self.waiting = 1;
-        }
-        self.waiting += 1;
-        self.filling = self.before(2);
-        self.len = 0;
     }
 
     /// Counts every version still waiting.
-    pub(crate) fn finish(mut self, table: &mut GroupTable) {
-        for back in (1..=self.waiting).rev() {
-            table.count_batch(&self.batches[self.before(back)]);
+    pub(crate) fn finish(self, table: &mut GroupTable) {
+        for n in self.kept.saturating_sub(AHEAD)..self.kept {
+            table.count_key(&self.ring[n % RING]);
         }
-        self.waiting = 0;
-        table.count_batch(&self.batches[self.filling][..self.len]);
     }
 }
 
