@@ -115,6 +115,12 @@ impl<'q> VersionFilter<'q> {
         self.namespace.is_some() || !matches!(self.name, NameFilter::Any)
     }
 
+    /// Whether the query has a fuzzy name filter, which reads every
+    /// candidate record's name.
+    pub(crate) fn has_fuzzy_name(&self) -> bool {
+        matches!(self.name, NameFilter::Contains { .. })
+    }
+
     /// Whether a name passes the name filter, exact or fuzzy (the catalog
     /// asks this once per group).
     pub(crate) fn name_passes(&mut self, name: &str) -> bool {

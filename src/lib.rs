@@ -167,6 +167,26 @@ fn aggregate_into<'a>(
     query: &GroupQuery,
 ) {
     let mut filter = VersionFilter::new(query);
+    if filter.has_fuzzy_name() {
+        // Every record's name is searched: read the strings a few records
+        // ahead (measured: a third faster on the fuzzy benchmark query,
+        // and slower on queries that reject most records by length).
+        count_matching(
+            groups,
+            prefetch::Lookahead::new(records.into_iter()),
+            &mut filter,
+        );
+    } else {
+        count_matching(groups, records, &mut filter);
+    }
+}
+
+/// The loop of [`aggregate_into`].
+fn count_matching<'a>(
+    groups: &mut GroupTable,
+    records: impl IntoIterator<Item = &'a ImageVersion>,
+    filter: &mut VersionFilter<'_>,
+) {
     let selective = filter.is_selective();
     let mut pipeline = Pipeline::new();
     for version in records {

@@ -29,3 +29,109 @@ pub(crate) fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+use crate::record::ImageVersion;
+
+/// How many records ahead [`Lookahead`] prefetches.
+const LOOKAHEAD: usize = 8;
+
+/// The records of an iterator, each handed out [`LOOKAHEAD`] records after
+/// the strings a fuzzy-name filter reads (workspace, name) were prefetched.
+///
+/// Why: a record's strings are separate heap blocks, and a scan reads them
+/// one record after another; without a hint, each first read of a record's
+/// strings waits for memory, and the processor cannot look past a record's
+/// filter branches to start the next ones.
+pub(crate) struct Lookahead<'a, I> {
+    inner: std::iter::Fuse<I>,
+    ring: [Option<&'a ImageVersion>; LOOKAHEAD],
+    at: usize,
+}
+
+impl<'a, I: Iterator<Item = &'a ImageVersion>> Lookahead<'a, I> {
+    pub(crate) fn new(inner: I) -> Self {
+        let mut inner = inner.fuse();
+        let ring = std::array::from_fn(|_| inner.next().inspect(|v| prefetch_strings(v)));
+        Lookahead { inner, ring, at: 0 }
+    }
+}
+
+impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
+    type Item = &'a ImageVersion;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a ImageVersion> {
+        let incoming = self.inner.next();
+        if let Some(v) = incoming {
+            prefetch_strings(v);
+        }
+        // The ring was filled in order, so once it hands out `None` the
+        // inner iterator is done and every later entry is `None` too.
+        let out = std::mem::replace(&mut self.ring[self.at], incoming);
+        self.at = (self.at + 1) % LOOKAHEAD;
+        out
+    }
+}
+
+#[inline(always)]
+fn prefetch_strings(v: &ImageVersion) {
+    for s in [&v.workspace_id, &v.name] {
+        if let Some(first) = s.as_bytes().first() {
+            prefetch(first);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(i: usize) -> ImageVersion {
+        ImageVersion {
+            id: i.to_string(),
+            name: if i % 3 == 0 {
+                String::new()
+            } else {
+                format!("n{i}")
+            },
+            namespace: "ns".to_string(),
+            tag: None,
+            image_type: crate::ImageType::Dedicated,
+            workspace_id: "0".to_string(),
+            service_type: crate::ServiceType::Unknown,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+
+    /// Any number of records, fewer or more than the ring holds, comes out
+    /// once each and in order.
+    #[test]
+    fn lookahead_yields_the_records_in_order() {
+        let records: Vec<ImageVersion> = (0..40).map(version).collect();
+        for n in 0..records.len() {
+            let ids: Vec<&str> = Lookahead::new(records[..n].iter())
+                .map(|v| v.id.as_str())
+                .collect();
+            let want: Vec<&str> = records[..n].iter().map(|v| v.id.as_str()).collect();
+            assert_eq!(ids, want, "{n} records");
+        }
+    }
+
+    /// An iterator that yields again after its first `None` is read as
+    /// ending there.
+    #[test]
+    fn lookahead_stops_at_the_first_end() {
+        let records: Vec<ImageVersion> = (0..3).map(version).collect();
+        let mut calls = 0;
+        let restarting = std::iter::from_fn(|| {
+            calls += 1;
+            match calls {
+                1 | 2 => records.get(calls - 1),
+                3 => None,
+                _ => records.get(2),
+            }
+        });
+        assert_eq!(Lookahead::new(restarting).count(), 2);
+    }
+}
