@@ -81,6 +81,14 @@
 //!   `sort_key` field) in the string that breaks one is reported.
 //! * Percent-decoding replaces invalid UTF-8 with U+FFFD, which no rule
 //!   accepts, so it yields an error rather than a silently different value.
+//!
+//! # Unsafe code
+//!
+//! The crate denies `unsafe_code` with one exception, a cache prefetch hint:
+//! the standard library's prefetch intrinsic is `unsafe` to call, and the
+//! scan's benchmark measured it worth having (a prefetch, unlike a load, does
+//! not stall the processor). A prefetch reads nothing the program can see
+//! and cannot fault, and it is given only addresses of live references.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -155,12 +163,12 @@ where
 
 /// Filters `records` and counts the matching ones into `groups`.
 ///
-/// Why in two phases over batches: the records' strings are scattered over
-/// the heap, and a scan's time is the time of waiting for them. The first
-/// phase filters, reads and hashes each record with no branch on its data
-/// (unless the query is selective, when "no match" is well predicted), so
-/// that the processor overlaps the loads of many records; the second counts
-/// the batch into the group table, in passes that overlap its cache misses.
+/// A scan's time is the time of waiting for memory: the records' strings
+/// are scattered over the heap, and each matching version is a random access
+/// into the group table. So each record is filtered, read and hashed with no
+/// branch on its data (unless the query is selective, when "no match" is
+/// well predicted), and counted through the table's [`Pipeline`], which asks
+/// for the table's memory well before it is needed.
 fn aggregate_into<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
