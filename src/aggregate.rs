@@ -11,9 +11,9 @@
 //! version is a random access into the table. A group's key and aggregates
 //! are one record in an arena (so counting reads one slot of a small index
 //! and one record), and the scan is a software pipeline ([`Pipeline`]): a
-//! version's slot is prefetched when it is read, its group's record a batch
-//! later, and it is counted a batch after that, so that the processor waits
-//! for many cache misses at once instead of one after another.
+//! version's slot is prefetched when it is read, its group's record 16
+//! versions later, and it is counted 16 after that, so that the processor
+//! waits for many cache misses at once instead of one after another.
 
 use std::hash::{BuildHasher, Hasher};
 
