@@ -215,33 +215,42 @@ fn count_matching<'a>(
     pipeline.finish(groups);
 }
 
-/// Answers `query` over `records` in `chunks` parts, each grouped on its own
-/// thread, then merges the parts and pages.
-fn group_in_chunks(records: &[ImageVersion], query: &GroupQuery, chunks: usize) -> ImageGroupPage {
-    if chunks <= 1 || records.len() < 2 {
+/// Answers `query` over `records` on `threads` threads, then merges their
+/// groups and pages.
+///
+/// Each thread groups pieces of `piece_len` records into its own table,
+/// taking the next piece not yet taken, so that a thread slowed down by the
+/// rest of the machine takes fewer pieces instead of holding up the answer.
+fn group_on_threads(
+    records: &[ImageVersion],
+    query: &GroupQuery,
+    threads: usize,
+    piece_len: usize,
+) -> ImageGroupPage {
+    if threads <= 1 || records.len() < 2 {
         return group_images(records, query);
     }
     let hasher = foldhash::fast::RandomState::default();
-    let chunk_len = records.len().div_ceil(chunks);
+    let next_piece = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut groups = GroupTable::new(hasher.clone());
+        while let Some(piece) = records
+            .chunks(piece_len.max(1))
+            .nth(next_piece.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            aggregate_into(&mut groups, piece, query);
+        }
+        groups
+    };
     let tables: Vec<GroupTable> = std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(chunk_len)
-            .map(|chunk| {
-                let hasher = hasher.clone();
-                scope.spawn(move || {
-                    let mut groups = GroupTable::new(hasher);
-                    aggregate_into(&mut groups, chunk, query);
-                    groups
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        // The calling thread works too, rather than wait.
+        let mut tables = vec![work()];
+        tables.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        tables
     });
     let mut tables = tables.into_iter();
     let mut groups = tables.next().unwrap_or_else(|| GroupTable::new(hasher));
@@ -252,8 +261,8 @@ fn group_in_chunks(records: &[ImageVersion], query: &GroupQuery, chunks: usize) 
 }
 
 /// Answers `query` over `records` like [`group_images`], splitting the scan
-/// over the machine's cores (scoped threads, each grouping one chunk of
-/// the slice) and merging the partial groups before ordering.
+/// over the machine's cores (scoped threads, each grouping pieces of the
+/// slice as it gets to them) and merging the partial groups before ordering.
 ///
 /// It spawns no thread unless every chunk would hold at least 65,536 records,
 /// below which the threads cost more than they save. Use it where a call may
@@ -269,7 +278,15 @@ fn group_in_chunks(records: &[ImageVersion], query: &GroupQuery, chunks: usize) 
 pub fn group_images_parallel(records: &[ImageVersion], query: &GroupQuery) -> ImageGroupPage {
     const MIN_CHUNK: usize = 1 << 16;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    group_in_chunks(records, query, threads.min(records.len() / MIN_CHUNK))
+    let threads = threads.min(records.len() / MIN_CHUNK);
+    // About 16 pieces a thread: few enough that each piece's pipeline fills,
+    // enough that a slowed thread costs at most a piece's time.
+    group_on_threads(
+        records,
+        query,
+        threads,
+        records.len().div_ceil(threads.max(1) * 16),
+    )
 }
 
 #[cfg(test)]
@@ -292,16 +309,20 @@ mod tests {
     }
 
     proptest! {
-        /// Grouping in chunks on threads and merging gives the one-thread page.
+        /// Grouping pieces on threads and merging gives the one-thread page.
         #[test]
-        fn chunks_merge_to_the_same_page(
+        fn pieces_on_threads_merge_to_the_same_page(
             records in prop::collection::vec((0u8..40, 0u8..3, any::<bool>(), -50i64..50), 0..400)
                 .prop_map(|rs| rs.into_iter().map(|(n, s, w, t)| record(n, s, w, t)).collect::<Vec<_>>()),
-            chunks in 1usize..6,
+            threads in 1usize..6,
+            piece_len in 0usize..60,
             query in prop::sample::select(vec!["", "name=n1", "sort_key=name&limit=7&offset=3", "sort_key=create_at,version_count&sort_dir=asc"]),
         ) {
             let query: GroupQuery = query.parse().unwrap();
-            prop_assert_eq!(group_in_chunks(&records, &query, chunks), group_images(&records, &query));
+            prop_assert_eq!(
+                group_on_threads(&records, &query, threads, piece_len),
+                group_images(&records, &query)
+            );
         }
     }
 }
