@@ -15,8 +15,6 @@ pub(crate) struct VersionFilter<'q> {
     type_mask: u8,
     /// Bit `s as u8` is set for each service type `s` that passes.
     service_mask: u8,
-    image_type: Option<ImageType>,
-    service_type: Option<ServiceType>,
     namespace: Option<&'q str>,
     name: NameFilter<'q>,
 }
@@ -58,8 +56,6 @@ impl<'q> VersionFilter<'q> {
             workspace_id: query.workspace_id(),
             type_mask,
             service_mask,
-            image_type: query.image_type(),
-            service_type: query.service_type(),
             namespace: query.namespace(),
             name,
         }
@@ -73,8 +69,7 @@ impl<'q> VersionFilter<'q> {
     /// are rejected without reading any string.
     #[inline(always)]
     pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
-        self.image_type.is_none_or(|t| t == version.image_type)
-            && self.service_type.is_none_or(|s| s == version.service_type)
+        self.types_match(version)
             && self
                 .namespace
                 .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace.as_bytes()))
@@ -103,9 +98,16 @@ impl<'q> VersionFilter<'q> {
             version.workspace_id.as_bytes(),
             self.workspace_id.as_bytes(),
         );
+        workspace & self.types_match(version)
+    }
+
+    /// Whether `version`'s type and service type pass, by the bit masks
+    /// (no branch).
+    #[inline(always)]
+    fn types_match(&self, version: &ImageVersion) -> bool {
         let image_type = self.type_mask >> (version.image_type as u8);
         let service_type = self.service_mask >> (version.service_type as u8);
-        workspace & (image_type & service_type & 1 != 0)
+        image_type & service_type & 1 != 0
     }
 
     /// Whether few records will match: a namespace or a name filter. Then a
@@ -192,5 +194,37 @@ mod tests {
         assert!(f.matches(&version("torch")));
         assert!(!f.matches(&version("Torch")));
         assert!(!f.matches(&version("pytorch")));
+    }
+
+    /// The type and service type masks pass exactly the versions whose
+    /// fields equal the query's, or all of them without a filter, on both
+    /// the short-circuit and the branch-free test.
+    #[test]
+    fn type_masks_agree_with_equality() {
+        let types = ImageType::ALL.iter().map(|&t| Some(t)).chain([None]);
+        for query_type in types {
+            let services = ServiceType::ALL.iter().map(|&s| Some(s)).chain([None]);
+            for query_service in services {
+                let mut q = GroupQuery::new();
+                if let Some(t) = query_type {
+                    q = q.with_image_type(t);
+                }
+                if let Some(s) = query_service {
+                    q = q.with_service_type(s);
+                }
+                let mut f = VersionFilter::new(&q);
+                for &t in ImageType::ALL {
+                    for &s in ServiceType::ALL {
+                        let mut v = version("n");
+                        v.image_type = t;
+                        v.service_type = s;
+                        let want = query_type.is_none_or(|q| q == t)
+                            && query_service.is_none_or(|q| q == s);
+                        assert_eq!(f.matches_fields(&v), want, "{q} {t} {s}");
+                        assert_eq!(f.matches(&v), want, "{q} {t} {s}");
+                    }
+                }
+            }
+        }
     }
 }
