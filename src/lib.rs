@@ -264,7 +264,7 @@ fn group_on_threads(
 /// over the machine's cores (scoped threads, each grouping pieces of the
 /// slice as it gets to them) and merging the partial groups before ordering.
 ///
-/// It spawns no thread unless every chunk would hold at least 65,536 records,
+/// It spawns no thread unless each thread would get at least 65,536 records,
 /// below which the threads cost more than they save. Use it where a call may
 /// take the machine's cores for a moment (a batch job, a dedicated service);
 /// [`group_images`] never spawns threads.
@@ -276,9 +276,9 @@ fn group_on_threads(
 /// assert_eq!(group_images_parallel(&records, &q), group_images(&records, &q));
 /// ```
 pub fn group_images_parallel(records: &[ImageVersion], query: &GroupQuery) -> ImageGroupPage {
-    const MIN_CHUNK: usize = 1 << 16;
+    const MIN_PER_THREAD: usize = 1 << 16;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = threads.min(records.len() / MIN_CHUNK);
+    let threads = threads.min(records.len() / MIN_PER_THREAD);
     // About 16 pieces a thread: few enough that each piece's pipeline fills,
     // enough that a slowed thread costs at most a piece's time.
     group_on_threads(
