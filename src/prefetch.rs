@@ -75,10 +75,15 @@ impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
 
 #[inline(always)]
 fn prefetch_strings(v: &ImageVersion) {
-    for s in [&v.workspace_id, &v.name] {
-        if let Some(first) = s.as_bytes().first() {
-            prefetch(first);
-        }
+    prefetch_str(&v.workspace_id);
+    prefetch_str(&v.name);
+}
+
+/// Asks for the first cache line of a string's bytes (none if it is empty).
+#[inline(always)]
+pub(crate) fn prefetch_str(s: &str) {
+    if let Some(first) = s.as_bytes().first() {
+        prefetch(first);
     }
 }
 

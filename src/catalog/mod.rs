@@ -132,16 +132,13 @@ impl Catalog {
         // The group of the previous record, and its key's hash.
         let mut previous: Option<(u64, u32, u32)> = None;
         for (k, &(hash, i)) in order.iter().enumerate() {
-            // Touch a record a few steps ahead: its loads (the record, then
-            // its key's bytes) then overlap with this step's work instead of
-            // waiting their turn. `black_box` keeps the reads.
+            // Ask for the key bytes of a record a few steps ahead: its loads
+            // then overlap with this step's work instead of waiting their turn.
             if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
                 let v = &records[ahead];
-                std::hint::black_box((
-                    v.name.as_bytes().first(),
-                    v.namespace.as_bytes().first(),
-                    v.workspace_id.as_bytes().first(),
-                ));
+                for part in [&v.name, &v.namespace, &v.workspace_id] {
+                    crate::prefetch::prefetch_str(part);
+                }
             }
             let v = &mut records[i];
             let (w, g) = match previous {
