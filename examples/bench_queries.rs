@@ -16,8 +16,9 @@
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
 //! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; and a last line times the catalog:
-//! `from_records` (median of three builds, and the first), the median `upsert` and `remove`, and the bytes per version
-//! of the catalog and of the `Vec<ImageVersion>` it was built from.
+//! `from_records` (median of three builds, and the first), the median
+//! `upsert` and `remove`, and the bytes per version of the catalog and of the
+//! `Vec<ImageVersion>` it was built from.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
