@@ -619,6 +619,24 @@ mod tests {
         }
     }
 
+    /// A table with `versions` counted in, each under the hash `hash` gives.
+    fn counted(
+        versions: &[ImageVersion],
+        hash: impl Fn(&GroupTable, &ImageVersion) -> u64,
+    ) -> GroupTable {
+        let mut table = GroupTable::new(RandomState::default());
+        for v in versions {
+            let h = hash(&table, v);
+            table.count(
+                h,
+                v.name.as_bytes(),
+                v.namespace.as_bytes(),
+                GroupState::of(v),
+            );
+        }
+        table
+    }
+
     /// Two keys whose parts concatenate to the same bytes are two groups.
     #[test]
     fn the_boundary_between_name_and_namespace_is_part_of_the_key() {
@@ -627,16 +645,9 @@ mod tests {
             version("a", "bc", 2),
             version("abc", "", 3),
         ];
-        let mut table = GroupTable::new(RandomState::default());
-        for v in &versions {
-            let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
-            table.count(
-                hash,
-                v.name.as_bytes(),
-                v.namespace.as_bytes(),
-                GroupState::of(v),
-            );
-        }
+        let table = counted(&versions, |table, v| {
+            table.hash_key(v.name.as_bytes(), v.namespace.as_bytes())
+        });
         assert_eq!(contents(&table), model(&versions));
         assert_eq!(table.len(), 3);
     }
@@ -655,15 +666,7 @@ mod tests {
             version("a", "b", 6),
             version("a", "bc", 7),
         ];
-        let mut table = GroupTable::new(RandomState::default());
-        for v in &versions {
-            table.count(
-                7,
-                v.name.as_bytes(),
-                v.namespace.as_bytes(),
-                GroupState::of(v),
-            );
-        }
+        let table = counted(&versions, |_, _| 7);
         assert_eq!(contents(&table), model(&versions));
         assert_eq!(table.len(), 5);
     }
