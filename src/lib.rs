@@ -271,12 +271,6 @@ fn group_on_threads(
 /// take the machine's cores for a moment (a batch job, a dedicated service);
 /// [`group_images`] never spawns threads.
 ///
-/// Each thread keeps its own groups, merged at the end, so the split pays
-/// when groups are fewer than records by a wide margin: on the benchmark's
-/// 1M records in 100k groups two threads took about 0.65 of one thread's
-/// time, but on 10M records in 1M groups merging the threads' tables cost
-/// more than the split saved (1.1 s against 0.65 s).
-///
 /// ```
 /// use image_groups::{group_images, group_images_parallel, GroupQuery};
 /// # let records = image_groups::parse_records("[]").unwrap();
