@@ -94,6 +94,7 @@
 #![deny(missing_docs)]
 
 mod aggregate;
+mod arena;
 mod bytes;
 mod catalog;
 mod error;
