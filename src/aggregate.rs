@@ -91,8 +91,8 @@ const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
 
 /// The layout of a group's record in the arena, in bytes from its start
-/// (a multiple of [`LINE`]): its aggregates, its key's part lengths as two `u16`,
-/// then the name and namespace bytes. So a key of up to 36 bytes (most
+/// (a multiple of [`LINE`]): its aggregates, its key's part lengths as two
+/// `u16`, then the name and namespace bytes. So a key of up to 36 bytes (most
 /// names and namespaces together) lies in the record's first cache line,
 /// and checking it reads one line.
 const VERSION_COUNT: usize = 0;
@@ -110,10 +110,12 @@ const LONG_KEY: usize = 48;
 
 /// The groups of one query's matching versions, keyed by `(name, namespace)`.
 ///
-/// Two arrays: an index of 8-byte slots (open addressing, linear probing, at
-/// most half full), and an arena of group records, each holding a group's
-/// key and aggregates together, so that counting a version reads one slot
-/// and one record, and the slots of 100,000 groups take 2 MB.
+/// Two arrays the scan touches: an index of 8-byte slots (open addressing,
+/// linear probing, at most half full), and an arena of group records, each
+/// holding a group's key and aggregates together on whole cache lines, so
+/// that counting a version reads one slot and one record (one line for a key
+/// of up to 36 bytes), and the slots of 100,000 groups take 2 MB. Beside
+/// them, by dense group index, each group's record and key hash.
 pub(crate) struct GroupTable {
     /// Hashes keys; foldhash's `RandomState` is seeded per process (and per
     /// table), so crafted keys cannot flood the table. Tables that merge share it.
@@ -248,7 +250,7 @@ impl GroupTable {
     ///
     /// The key is compared by [`bytes_eq`], not by two `memcmp` calls:
     /// measured in alternating runs in one process, the scan's aggregate
-    /// queries took 1.05x to 1.3x less time.
+    /// queries ran 1.05x to 1.3x faster.
     #[inline(always)]
     fn merge_if_key(
         &mut self,
