@@ -29,7 +29,10 @@ fn main() {
     let old = before::parse_records_bytes(&bytes).expect("records parse (before)");
     let new = after::parse_records_bytes(&bytes).expect("records parse (after)");
     drop(bytes);
-    for line in std::fs::read_to_string(queries).expect("queries file").lines() {
+    for line in std::fs::read_to_string(queries)
+        .expect("queries file")
+        .lines()
+    {
         let old_query: before::GroupQuery = line.parse().expect("query parses (before)");
         let new_query: after::GroupQuery = line.parse().expect("query parses (after)");
         let (old_page, new_page) = (
