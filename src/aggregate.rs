@@ -281,13 +281,10 @@ impl GroupTable {
         found
     }
 
-    /// Stage one of counting a key: start loading its first slot. A key
-    /// that will not be counted (`wanted` false) loads slot 0 instead, which
-    /// is cheaper than a branch the processor cannot predict.
+    /// Stage one of counting a key: start loading its first slot.
     #[inline]
-    pub(crate) fn prefetch_slot(&self, hash: u64, wanted: bool) {
-        let slot = self.first_slot(hash) & (usize::from(wanted).wrapping_neg());
-        if let Some(slot) = self.slots.get(slot) {
+    pub(crate) fn prefetch_slot(&self, hash: u64) {
+        if let Some(slot) = self.slots.get(self.first_slot(hash)) {
             crate::prefetch::prefetch(slot);
         }
     }
@@ -433,7 +430,7 @@ impl GroupTable {
         let hash_of = |g: usize| other.hashes[g];
         for g in 0..other.len() {
             if g + MERGE_AHEAD < other.len() {
-                self.prefetch_slot(hash_of(g + MERGE_AHEAD), true);
+                self.prefetch_slot(hash_of(g + MERGE_AHEAD));
             }
             if g + MERGE_AHEAD / 2 < other.len() {
                 self.prefetch_record_of(hash_of(g + MERGE_AHEAD / 2));
@@ -481,8 +478,8 @@ impl GroupTable {
 /// prefetches are spread out, one or two per version.
 pub(crate) struct Pipeline<'a> {
     ring: [PendingKey<'a>; RING],
-    /// How many versions have been kept.
-    kept: usize,
+    /// How many versions have been pushed.
+    pushed: usize,
 }
 
 /// How many versions behind the newest one a version is counted.
@@ -510,29 +507,26 @@ impl<'a> Pipeline<'a> {
         };
         Pipeline {
             ring: [none; RING],
-            kept: 0,
+            pushed: 0,
         }
     }
 
-    /// Adds a version's key; `matched` false writes it but does not keep it
-    /// (the next push overwrites it).
+    /// Adds a matching version's key.
     #[inline]
-    pub(crate) fn push(&mut self, table: &mut GroupTable, key: PendingKey<'a>, matched: bool) {
-        table.prefetch_slot(key.hash, matched);
-        self.ring[self.kept % RING] = key;
-        if matched {
-            self.kept += 1;
-            if self.kept > AHEAD {
-                let next = &self.ring[(self.kept - 1 - AHEAD / 2) % RING];
-                table.prefetch_record_of(next.hash);
-                table.count_key(&self.ring[(self.kept - 1 - AHEAD) % RING]);
-            }
+    pub(crate) fn push(&mut self, table: &mut GroupTable, key: PendingKey<'a>) {
+        table.prefetch_slot(key.hash);
+        self.ring[self.pushed % RING] = key;
+        self.pushed += 1;
+        if self.pushed > AHEAD {
+            let next = &self.ring[(self.pushed - 1 - AHEAD / 2) % RING];
+            table.prefetch_record_of(next.hash);
+            table.count_key(&self.ring[(self.pushed - 1 - AHEAD) % RING]);
         }
     }
 
     /// Counts every version still waiting.
     pub(crate) fn finish(self, table: &mut GroupTable) {
-        for n in self.kept.saturating_sub(AHEAD)..self.kept {
+        for n in self.pushed.saturating_sub(AHEAD)..self.pushed {
             table.count_key(&self.ring[n % RING]);
         }
     }
@@ -641,31 +635,29 @@ mod tests {
     }
 
     proptest! {
-        /// Through the pipeline (with versions pushed but not kept, as the
-        /// scan does for non-matching ones), the table holds what the model
-        /// holds, and merging two tables gives the table of both inputs.
+        /// Through the pipeline, the table holds what the model holds, and
+        /// merging two tables gives the table of both inputs.
         #[test]
         fn table_and_merge_agree_with_a_map(
-            versions in prop::collection::vec((part(), part(), -50i64..50, any::<bool>()), 0..300),
+            versions in prop::collection::vec((part(), part(), -50i64..50), 0..300),
             split in 0usize..300,
         ) {
-            let versions: Vec<(ImageVersion, bool)> = versions
+            let versions: Vec<ImageVersion> = versions
                 .into_iter()
-                .map(|(n, s, t, keep)| (version(&n, &s, t), keep))
+                .map(|(n, s, t)| version(&n, &s, t))
                 .collect();
             let hasher = RandomState::default();
-            let build = |part: &[(ImageVersion, bool)]| {
+            let build = |part: &[ImageVersion]| {
                 let mut table = GroupTable::new(hasher.clone());
                 let mut pipeline = Pipeline::new();
-                for (v, keep) in part {
+                for v in part {
                     let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
-                    pipeline.push(&mut table, PendingKey { hash, version: v }, *keep);
+                    pipeline.push(&mut table, PendingKey { hash, version: v });
                 }
                 pipeline.finish(&mut table);
                 table
             };
-            let kept = versions.iter().filter(|(_, keep)| *keep).map(|(v, _)| v);
-            let want = model(kept);
+            let want = model(&versions);
             prop_assert_eq!(contents(&build(&versions)), want.clone());
 
             let (left, right) = versions.split_at(split.min(versions.len()));

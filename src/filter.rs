@@ -88,9 +88,10 @@ impl<'q> VersionFilter<'q> {
     /// [selective](Self::is_selective): its workspace, type and service type.
     ///
     /// Every comparison runs (`&`, not `&&`), and the enums are tested by a
-    /// bit mask: which filters a record fails is data the branch predictor
-    /// cannot guess, and a mispredicted branch discards work already started
-    /// for the next records.
+    /// bit mask, so that the one branch is on the result: which filters a
+    /// record fails is data the branch predictor cannot guess, and a
+    /// mispredicted branch discards work already started for the next
+    /// records.
     #[inline(always)]
     pub(crate) fn matches_fields(&self, version: &ImageVersion) -> bool {
         debug_assert!(!self.is_selective());

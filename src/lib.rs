@@ -167,10 +167,11 @@ where
 ///
 /// A scan's time is the time of waiting for memory: the records' strings
 /// are scattered over the heap, and each matching version is a random access
-/// into the group table. So each record is filtered, read and hashed with no
-/// branch on its data (unless the query is selective, when "no match" is
-/// well predicted), and counted through the table's [`Pipeline`], which asks
-/// for the table's memory well before it is needed.
+/// into the group table. So the records and their strings are asked for a
+/// few records ahead (unless the query is selective), each record is
+/// filtered with one branch on the result, and each matching version is
+/// counted through the table's [`Pipeline`], which asks for the table's
+/// memory well before it is needed.
 fn aggregate_into<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
@@ -202,19 +203,19 @@ fn count_matching<'a>(
     let selective = filter.is_selective();
     let mut pipeline = Pipeline::new();
     for version in records {
-        let matched = if selective {
-            if !filter.matches(version) {
-                continue;
-            }
-            true
+        let matches = if selective {
+            filter.matches(version)
         } else {
             filter.matches_fields(version)
         };
+        if !matches {
+            continue;
+        }
         let key = PendingKey {
             hash: groups.hash_key(version.name.as_bytes(), version.namespace.as_bytes()),
             version,
         };
-        pipeline.push(groups, key, matched);
+        pipeline.push(groups, key);
     }
     pipeline.finish(groups);
 }
