@@ -248,9 +248,9 @@ impl GroupTable {
     /// If the record at `record` is the group of key `(name, namespace)`,
     /// merges `state` into it and returns true.
     ///
-    /// The key is compared by [`bytes_eq`], not by two `memcmp` calls:
-    /// measured in alternating runs in one process, the scan's aggregate
-    /// queries ran 1.05x to 1.3x faster.
+    /// Each key part is compared, length and bytes, by [`bytes_eq`], not by
+    /// `memcmp` calls: measured in alternating runs in one process, the
+    /// scan's aggregate queries ran 1.05x to 1.3x faster.
     #[inline(always)]
     fn merge_if_key(
         &mut self,
@@ -266,11 +266,9 @@ impl GroupTable {
         else {
             return false;
         };
-        let found = Self::stored_lengths(header)
-            == Self::packed_lengths(name.len(), namespace.len())
-            && Self::key_parts(header, rest).is_some_and(|(stored_name, stored_namespace)| {
-                bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace)
-            });
+        let found = Self::key_parts(header, rest).is_some_and(|(stored_name, stored_namespace)| {
+            bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace)
+        });
         if found {
             let mut merged = Self::header_state(header);
             merged.merge(state);
