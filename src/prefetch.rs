@@ -36,6 +36,7 @@ fn prefetch_address(address: *const u8) {
     let _ = address;
 }
 
+use crate::arena::LINE;
 use crate::record::ImageVersion;
 
 /// How many records ahead [`Lookahead`] prefetches a record's own bytes;
@@ -89,21 +90,23 @@ impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
     }
 }
 
-/// Asks for the first cache line of each string the scan reads.
+/// Asks for the first cache line of each string a scan reads: workspace,
+/// name and namespace.
 #[inline(always)]
-fn prefetch_strings(v: &ImageVersion) {
+pub(crate) fn prefetch_strings(v: &ImageVersion) {
     prefetch_str(&v.workspace_id);
     prefetch_str(&v.name);
     prefetch_str(&v.namespace);
 }
 
 /// Asks for every cache line of a record itself (not its strings): one
-/// every 64 bytes and its last byte's, since a record need not start a line.
+/// every line's length and its last byte's, since a record need not start a
+/// line.
 #[inline(always)]
 fn prefetch_record(v: &ImageVersion) {
     let start = std::ptr::from_ref(v).cast::<u8>();
     let size = std::mem::size_of::<ImageVersion>();
-    for at in (0..size).step_by(64).chain([size - 1]) {
+    for at in (0..size).step_by(LINE).chain([size - 1]) {
         // `at < size`: the address is inside the record.
         prefetch_address(start.wrapping_add(at));
     }
@@ -111,7 +114,7 @@ fn prefetch_record(v: &ImageVersion) {
 
 /// Asks for the first cache line of a string's bytes (none if it is empty).
 #[inline(always)]
-pub(crate) fn prefetch_str(s: &str) {
+fn prefetch_str(s: &str) {
     if let Some(first) = s.as_bytes().first() {
         prefetch(first);
     }

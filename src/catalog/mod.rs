@@ -135,10 +135,7 @@ impl Catalog {
             // Ask for the key bytes of a record a few steps ahead: its loads
             // then overlap with this step's work instead of waiting their turn.
             if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
-                let v = &records[ahead];
-                for part in [&v.name, &v.namespace, &v.workspace_id] {
-                    crate::prefetch::prefetch_str(part);
-                }
+                crate::prefetch::prefetch_strings(&records[ahead]);
             }
             let v = &mut records[i];
             let (w, g) = match previous {
