@@ -665,12 +665,14 @@ mod tests {
         }
     }
 
-    /// A table with `versions` counted in, each under the hash `hash` gives.
+    /// A table with `hasher` and `versions` counted in, each under the hash
+    /// `hash` gives.
     fn counted(
+        hasher: &RandomState,
         versions: &[ImageVersion],
         hash: impl Fn(&GroupTable, &ImageVersion) -> u64,
     ) -> GroupTable {
-        let mut table = GroupTable::new(RandomState::default());
+        let mut table = GroupTable::new(hasher.clone());
         for v in versions {
             let h = hash(&table, v);
             table.count(
@@ -683,6 +685,11 @@ mod tests {
         table
     }
 
+    /// The table's own hash of a version's key.
+    fn real_hash(table: &GroupTable, v: &ImageVersion) -> u64 {
+        table.hash_key(v.name.as_bytes(), v.namespace.as_bytes())
+    }
+
     /// Two keys whose parts concatenate to the same bytes are two groups.
     #[test]
     fn the_boundary_between_name_and_namespace_is_part_of_the_key() {
@@ -691,9 +698,7 @@ mod tests {
             version("a", "bc", 2),
             version("abc", "", 3),
         ];
-        let table = counted(&versions, |table, v| {
-            table.hash_key(v.name.as_bytes(), v.namespace.as_bytes())
-        });
+        let table = counted(&RandomState::default(), &versions, real_hash);
         assert_eq!(contents(&table), model(&versions));
         assert_eq!(table.len(), 3);
     }
@@ -712,7 +717,7 @@ mod tests {
             version("a", "b", 6),
             version("a", "bc", 7),
         ];
-        let table = counted(&versions, |_, _| 7);
+        let table = counted(&RandomState::default(), &versions, |_, _| 7);
         assert_eq!(contents(&table), model(&versions));
         assert_eq!(table.len(), 5);
     }
@@ -745,25 +750,12 @@ mod tests {
                 versions.push(version(&name, &namespace, (t * 3 + repeat) as i64));
             }
         }
-        let forced = counted(&versions, |_, _| 7);
+        let forced = counted(&RandomState::default(), &versions, |_, _| 7);
         assert_eq!(contents(&forced), model(&versions));
         let (left, right) = versions.split_at(versions.len() / 2);
         let hasher = RandomState::default();
-        let build = |part: &[ImageVersion]| {
-            let mut table = GroupTable::new(hasher.clone());
-            for v in part {
-                let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
-                table.count(
-                    hash,
-                    v.name.as_bytes(),
-                    v.namespace.as_bytes(),
-                    GroupState::of(v),
-                );
-            }
-            table
-        };
-        let mut merged = build(left);
-        merged.merge(&build(right));
+        let mut merged = counted(&hasher, left, real_hash);
+        merged.merge(&counted(&hasher, right, real_hash));
         assert_eq!(contents(&merged), model(&versions));
         assert_eq!(merged.len(), 10);
     }
