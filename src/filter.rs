@@ -111,9 +111,10 @@ impl<'q> VersionFilter<'q> {
         image_type & service_type & 1 != 0
     }
 
-    /// Whether few records will match: a namespace or a name filter. Then a
-    /// branch on the match is well predicted (mostly "no"), and skipping the
-    /// rest of a non-matching record pays.
+    /// Whether few records will match: a namespace or a name filter. Then
+    /// [`matches`](Self::matches) rejects most records on a length stored in
+    /// the record, skipping the rest of the test, and the scan does not read
+    /// the records' strings ahead.
     pub(crate) fn is_selective(&self) -> bool {
         self.namespace.is_some() || !matches!(self.name, NameFilter::Any)
     }
