@@ -12,7 +12,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Milliseconds that `f` takes.
-fn time(f: impl FnOnce()) -> f64 {
+fn time(f: &dyn Fn()) -> f64 {
     let start = Instant::now();
     f();
     start.elapsed().as_secs_f64() * 1e3
@@ -45,23 +45,20 @@ fn main() {
             "the two versions answer {line:?} differently"
         );
         for parallel in [false, true] {
+            // Each version's scan in this form, timed.
+            let form =
+                |one: &dyn Fn(), two: &dyn Fn()| if parallel { time(two) } else { time(one) };
             let run_old = || {
-                time(|| {
-                    if parallel {
-                        black_box(before::group_images_parallel(&old, &old_query));
-                    } else {
-                        black_box(before::group_images(&old, &old_query));
-                    }
-                })
+                form(
+                    &|| drop(black_box(before::group_images(&old, &old_query))),
+                    &|| drop(black_box(before::group_images_parallel(&old, &old_query))),
+                )
             };
             let run_new = || {
-                time(|| {
-                    if parallel {
-                        black_box(after::group_images_parallel(&new, &new_query));
-                    } else {
-                        black_box(after::group_images(&new, &new_query));
-                    }
-                })
+                form(
+                    &|| drop(black_box(after::group_images(&new, &new_query))),
+                    &|| drop(black_box(after::group_images_parallel(&new, &new_query))),
+                )
             };
             // Warm both, then alternate which goes first.
             run_old();
