@@ -15,23 +15,20 @@ use std::hash::{BuildHasher, Hasher};
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use image_groups::{group_images, GroupQuery, ImageType, ImageVersion, ServiceType};
+use image_groups::{group_images, GroupQuery, ImageType, ImageVersion};
 
 const GROUPS: usize = 20_000;
 const VERSIONS: usize = 5;
 
 fn record(name: &str, i: usize) -> ImageVersion {
-    ImageVersion {
-        id: i.to_string(),
-        name: name.to_string(),
-        namespace: "ns".to_string(),
-        tag: None,
-        image_type: ImageType::Dedicated,
-        workspace_id: "0".to_string(),
-        service_type: ServiceType::Unknown,
-        create_at: i as i64,
-        update_at: i as i64,
-    }
+    ImageVersion::new(
+        i.to_string(),
+        name,
+        "ns",
+        ImageType::Dedicated,
+        i as i64,
+        i as i64,
+    )
 }
 
 fn records(names: &[String]) -> Vec<ImageVersion> {

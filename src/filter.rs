@@ -1,14 +1,15 @@
-//! Which versions match a query (SPEC 3): workspace, type, service type,
-//! namespace and name.
-
-use memchr::memmem;
+//! Which versions match a query (crate docs, "Filter"): workspace, type,
+//! service type, namespace and name.
 
 use crate::bytes::bytes_eq;
+use crate::kinds::{ImageType, ServiceType};
+use crate::name_match::NameMatcher;
 use crate::query::GroupQuery;
-use crate::record::{ImageType, ImageVersion, ServiceType};
+use crate::version::ImageVersion;
 
 /// A query's filter, compiled once per query so that the per-record test is
-/// a few comparisons and, for a fuzzy name, one substring search.
+/// a few comparisons and, for a fuzzy name, one substring search. It answers
+/// one question: does this version match.
 pub(crate) struct VersionFilter<'q> {
     workspace_id: &'q str,
     /// Bit `t as u8` is set for each image type `t` that passes.
@@ -17,6 +18,9 @@ pub(crate) struct VersionFilter<'q> {
     service_mask: u8,
     namespace: Option<&'q str>,
     name: NameFilter<'q>,
+    /// Whether a namespace or name filter applies: the test then
+    /// short-circuits instead of running every comparison.
+    selective: bool,
 }
 
 enum NameFilter<'q> {
@@ -24,14 +28,8 @@ enum NameFilter<'q> {
     Any,
     /// `name_fuzzy_match=false`: byte-for-byte equality.
     Exact(&'q str),
-    /// `name_fuzzy_match=true`: the query name occurs in the record's name,
-    /// ASCII-case-insensitively.
-    Contains {
-        /// Searches for the query name, which the rules make lower-case ASCII.
-        finder: Box<memmem::Finder<'q>>,
-        /// Reused buffer for record names that hold upper-case ASCII letters.
-        folded: Vec<u8>,
-    },
+    /// `name_fuzzy_match=true`: a substring, ASCII-case-insensitively.
+    Contains(Box<NameMatcher<'q>>),
 }
 
 impl<'q> VersionFilter<'q> {
@@ -39,10 +37,7 @@ impl<'q> VersionFilter<'q> {
         let name = match (query.name(), query.name_fuzzy_match()) {
             (None, _) => NameFilter::Any,
             (Some(name), false) => NameFilter::Exact(name),
-            (Some(name), true) => NameFilter::Contains {
-                finder: Box::new(memmem::Finder::new(name.as_bytes())),
-                folded: Vec::new(),
-            },
+            (Some(name), true) => NameFilter::Contains(Box::new(NameMatcher::new(name))),
         };
         let type_mask = ImageType::ALL
             .iter()
@@ -57,49 +52,51 @@ impl<'q> VersionFilter<'q> {
             type_mask,
             service_mask,
             namespace: query.namespace(),
+            selective: query.namespace().is_some() || !matches!(name, NameFilter::Any),
             name,
         }
     }
 
     /// Whether `version` matches every filter of the query.
     ///
-    /// Short-circuits, cheapest and most selective first: the enums and the
-    /// string lengths sit in the record itself, while the string bytes are
-    /// elsewhere in memory, so most non-matching records of a selective query
-    /// are rejected without reading any string.
+    /// Two forms, chosen by the query (so the branch between them is always
+    /// predicted):
+    ///
+    /// * with a namespace or name filter, few versions match: the test
+    ///   short-circuits, cheapest and most selective first. The enums and
+    ///   the string lengths sit in the record itself, while the string bytes
+    ///   are elsewhere in memory, so most versions are rejected without
+    ///   reading any string;
+    /// * otherwise every comparison runs (`&`, not `&&`) and the enums are
+    ///   tested by bit masks, so that the one branch is on the result: which
+    ///   filter a version fails is data the branch predictor cannot guess,
+    ///   and a mispredicted branch discards loads already started for the
+    ///   next versions.
     #[inline(always)]
     pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
+        if !self.selective {
+            let workspace = bytes_eq(
+                version.workspace_id.as_bytes(),
+                self.workspace_id.as_bytes(),
+            );
+            return workspace & self.types_match(version);
+        }
         self.types_match(version)
             && self
                 .namespace
                 .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace.as_bytes()))
             && match &self.name {
                 NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
-                NameFilter::Any | NameFilter::Contains { .. } => true,
+                NameFilter::Any | NameFilter::Contains(_) => true,
             }
             && bytes_eq(
                 version.workspace_id.as_bytes(),
                 self.workspace_id.as_bytes(),
             )
-            && self.name_matches(&version.name)
-    }
-
-    /// Whether `version` matches a query that is not
-    /// [selective](Self::is_selective): its workspace, type and service type.
-    ///
-    /// Every comparison runs (`&`, not `&&`), and the enums are tested by a
-    /// bit mask, so that the one branch is on the result: which filters a
-    /// record fails is data the branch predictor cannot guess, and a
-    /// mispredicted branch discards work already started for the next
-    /// records.
-    #[inline(always)]
-    pub(crate) fn matches_fields(&self, version: &ImageVersion) -> bool {
-        debug_assert!(!self.is_selective());
-        let workspace = bytes_eq(
-            version.workspace_id.as_bytes(),
-            self.workspace_id.as_bytes(),
-        );
-        workspace & self.types_match(version)
+            && match &mut self.name {
+                NameFilter::Contains(matcher) => matcher.matches(version.name.as_bytes()),
+                NameFilter::Any | NameFilter::Exact(_) => true,
+            }
     }
 
     /// Whether `version`'s type and service type pass, by the bit masks
@@ -110,50 +107,6 @@ impl<'q> VersionFilter<'q> {
         let service_type = self.service_mask >> (version.service_type as u8);
         image_type & service_type & 1 != 0
     }
-
-    /// Whether few records will match: a namespace or a name filter. Then
-    /// [`matches`](Self::matches) rejects most records on a length stored in
-    /// the record, skipping the rest of the test, and the scan does not read
-    /// the records' strings ahead.
-    pub(crate) fn is_selective(&self) -> bool {
-        self.namespace.is_some() || !matches!(self.name, NameFilter::Any)
-    }
-
-    /// Whether the query has a fuzzy name filter, which reads every
-    /// candidate record's name.
-    pub(crate) fn has_fuzzy_name(&self) -> bool {
-        matches!(self.name, NameFilter::Contains { .. })
-    }
-
-    /// Whether a name passes the name filter, exact or fuzzy (the catalog
-    /// asks this once per group).
-    pub(crate) fn name_passes(&mut self, name: &str) -> bool {
-        match &self.name {
-            NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), name.as_bytes()),
-            NameFilter::Any | NameFilter::Contains { .. } => self.name_matches(name),
-        }
-    }
-
-    /// Whether a name passes the fuzzy name filter (true without one; an
-    /// exact name is checked by [`matches`](Self::matches)).
-    fn name_matches(&mut self, name: &str) -> bool {
-        let name = name.as_bytes();
-        match &mut self.name {
-            NameFilter::Any | NameFilter::Exact(_) => true,
-            NameFilter::Contains { finder, folded } => {
-                // The query name is lower-case ASCII, so only the record's
-                // upper-case ASCII letters need folding; UTF-8 continuation and
-                // lead bytes are >= 0x80 and can never match query bytes, so a
-                // byte-wise search is a correct character-wise one.
-                if !name.iter().any(u8::is_ascii_uppercase) {
-                    return finder.find(name).is_some();
-                }
-                folded.clear();
-                folded.extend(name.iter().map(u8::to_ascii_lowercase));
-                finder.find(folded).is_some()
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -161,17 +114,7 @@ mod tests {
     use super::*;
 
     fn version(name: &str) -> ImageVersion {
-        ImageVersion {
-            id: "id".into(),
-            name: name.into(),
-            namespace: "ns".into(),
-            tag: None,
-            image_type: ImageType::Dedicated,
-            workspace_id: "0".into(),
-            service_type: ServiceType::Unknown,
-            create_at: 0,
-            update_at: 0,
-        }
+        ImageVersion::new("id", name, "ns", ImageType::Dedicated, 0, 0)
     }
 
     #[test]
@@ -179,10 +122,8 @@ mod tests {
         let q = GroupQuery::new().with_name("torch").unwrap();
         let mut f = VersionFilter::new(&q);
         assert!(f.matches(&version("PyTorch-2")));
-        assert!(f.matches(&version("torch")));
         assert!(f.matches(&version("ÄTORCHÖ")));
         assert!(!f.matches(&version("TÖRCH")));
-        assert!(!f.matches(&version("torc")));
         assert!(!f.matches(&version("")));
     }
 
@@ -199,34 +140,49 @@ mod tests {
     }
 
     /// The type and service type masks pass exactly the versions whose
-    /// fields equal the query's, or all of them without a filter, on both
-    /// the short-circuit and the branch-free test.
+    /// fields equal the query's, or all of them without a filter, in both
+    /// forms of the test (without and with a namespace filter).
     #[test]
     fn type_masks_agree_with_equality() {
         let types = ImageType::ALL.iter().map(|&t| Some(t)).chain([None]);
         for query_type in types {
             let services = ServiceType::ALL.iter().map(|&s| Some(s)).chain([None]);
             for query_service in services {
-                let mut q = GroupQuery::new();
-                if let Some(t) = query_type {
-                    q = q.with_image_type(t);
-                }
-                if let Some(s) = query_service {
-                    q = q.with_service_type(s);
-                }
-                let mut f = VersionFilter::new(&q);
-                for &t in ImageType::ALL {
-                    for &s in ServiceType::ALL {
-                        let mut v = version("n");
-                        v.image_type = t;
-                        v.service_type = s;
-                        let want = query_type.is_none_or(|q| q == t)
-                            && query_service.is_none_or(|q| q == s);
-                        assert_eq!(f.matches_fields(&v), want, "{q} {t} {s}");
-                        assert_eq!(f.matches(&v), want, "{q} {t} {s}");
+                for namespace in [None, Some("ns")] {
+                    let q = GroupQuery::new()
+                        .with_image_type(query_type)
+                        .with_service_type(query_service)
+                        .with_namespace(namespace)
+                        .unwrap();
+                    let mut f = VersionFilter::new(&q);
+                    for &t in ImageType::ALL {
+                        for &s in ServiceType::ALL {
+                            let mut v = version("n");
+                            v.image_type = t;
+                            v.service_type = s;
+                            let want = query_type.is_none_or(|q| q == t)
+                                && query_service.is_none_or(|q| q == s);
+                            assert_eq!(f.matches(&v), want, "{q} {t} {s}");
+                        }
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_workspace_must_be_equal_in_both_forms() {
+        for query in [
+            "",
+            "namespace=ns",
+            "name=n",
+            "name=n&name_fuzzy_match=false",
+        ] {
+            let q: GroupQuery = query.parse().unwrap();
+            let mut f = VersionFilter::new(&q);
+            assert!(f.matches(&version("n")), "{query}");
+            assert!(!f.matches(&version("n").with_workspace_id("1")), "{query}");
+            assert!(!f.matches(&version("n").with_workspace_id("")), "{query}");
         }
     }
 }

@@ -3,12 +3,14 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::aggregate::{GroupState, GroupTable};
+use crate::group_state::GroupState;
+use crate::order::owned;
 use crate::query::GroupQuery;
-use crate::record::ImageVersion;
 use crate::response::ImageGroupPage;
+use crate::scan::table::GroupTable;
+use crate::version::ImageVersion;
 
 /// The groups of one shard's matching versions, before ordering and paging.
 ///
@@ -24,6 +26,14 @@ use crate::response::ImageGroupPage;
 /// and merging partials of different filters is an error rather than a silently
 /// wrong page. Order and paging are the coordinator's: only the query given to
 /// [`into_page`](Self::into_page) decides them.
+///
+/// A partial keeps its groups in the scan's hash table, so merging costs one
+/// look-up per incoming group, whatever the size of the partial merged into.
+/// Serialized, it is `{"filters": "<canonical query string of the filters>",
+/// "groups": [{"name", "namespace", "version_count", "create_at",
+/// "update_at"}, ...]}`; deserializing checks the filters as a query string
+/// and merges groups that repeat a key. Two partials are equal when they
+/// have the same filters and the same groups, in any order.
 ///
 /// ```
 /// use image_groups::{group_images, parse_records, GroupQuery, PartialGroups};
@@ -44,22 +54,31 @@ use crate::response::ImageGroupPage;
 /// merged.merge(serde_json::from_str(&wire_b).unwrap()).unwrap();
 /// assert_eq!(merged.into_page(&query).unwrap(), group_images(&records, &query));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct PartialGroups {
-    /// The filter part of the query, as a canonical query string.
-    filters: String,
-    /// One entry per group.
-    groups: Vec<PartialGroup>,
+    /// The filters: a query whose order and paging are the defaults.
+    filters: GroupQuery,
+    groups: GroupTable,
 }
 
-/// One group of a partial result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct PartialGroup {
-    name: String,
-    namespace: String,
+/// One group of a partial result, as serialized.
+#[derive(Serialize, Deserialize)]
+struct WireGroup<'a> {
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    namespace: std::borrow::Cow<'a, str>,
     version_count: u64,
     create_at: i64,
     update_at: i64,
+}
+
+/// A partial result, as serialized.
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
+    filters: GroupQuery,
+    #[serde(borrow)]
+    groups: Vec<WireGroup<'a>>,
 }
 
 /// Partial results computed with different filters, which cannot be merged.
@@ -76,8 +95,8 @@ struct PartialGroup {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterMismatch {
-    expected: String,
-    found: String,
+    /// The two filters (boxed: an error stays one pointer wide).
+    filters: Box<(GroupQuery, GroupQuery)>,
 }
 
 impl fmt::Display for FilterMismatch {
@@ -85,24 +104,24 @@ impl fmt::Display for FilterMismatch {
         write!(
             f,
             "partial results were computed with different filters: \"{}\" and \"{}\"",
-            self.expected, self.found
+            self.filters.0, self.filters.1
         )
     }
 }
 
 impl std::error::Error for FilterMismatch {}
 
-/// The filter part of `query` as a canonical query string: its `Display`
-/// without the paging and order parameters, so that partials computed with
-/// any paging merge.
-fn filters_of(query: &GroupQuery) -> String {
-    const ORDER_AND_PAGING: [&str; 4] = ["offset=", "limit=", "sort_key=", "sort_dir="];
+/// The filter part of `query`: the same query with the default order and
+/// paging, so that partials computed with any paging merge.
+fn filters_of(query: &GroupQuery) -> GroupQuery {
+    let defaults = GroupQuery::default();
     query
-        .to_string()
-        .split('&')
-        .filter(|param| !ORDER_AND_PAGING.iter().any(|p| param.starts_with(p)))
-        .collect::<Vec<_>>()
-        .join("&")
+        .clone()
+        .with_sort_dir(defaults.sort_dir())
+        .with_sort_key(defaults.sort_key().iter().copied())
+        .and_then(|q| q.with_offset(defaults.offset()))
+        .and_then(|q| q.with_limit(defaults.limit()))
+        .expect("the default order and paging are valid")
 }
 
 impl PartialGroups {
@@ -111,12 +130,15 @@ impl PartialGroups {
         records: impl IntoIterator<Item = &'a ImageVersion>,
         query: &GroupQuery,
     ) -> Self {
-        let mut table = GroupTable::new(foldhash::fast::RandomState::default());
-        crate::aggregate_into(&mut table, records, query);
-        PartialGroups::from_table(&table, filters_of(query))
+        let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+        crate::scan::aggregate_into(&mut groups, records, query);
+        PartialGroups {
+            filters: filters_of(query),
+            groups,
+        }
     }
 
-    /// Folds `other` into this partial.
+    /// Folds `other` into this partial: one look-up per group of `other`.
     ///
     /// # Errors
     /// [`FilterMismatch`] if the two were computed with different filters;
@@ -124,13 +146,10 @@ impl PartialGroups {
     pub fn merge(&mut self, other: PartialGroups) -> Result<(), FilterMismatch> {
         if self.filters != other.filters {
             return Err(FilterMismatch {
-                expected: self.filters.clone(),
-                found: other.filters,
+                filters: Box::new((self.filters.clone(), other.filters)),
             });
         }
-        let mut table = self.table();
-        table.add_states(other.groups.iter().map(PartialGroup::parts));
-        *self = PartialGroups::from_table(&table, std::mem::take(&mut self.filters));
+        self.groups.merge(&other.groups);
         Ok(())
     }
 
@@ -143,11 +162,10 @@ impl PartialGroups {
         let filters = filters_of(query);
         if self.filters != filters {
             return Err(FilterMismatch {
-                expected: self.filters,
-                found: filters,
+                filters: Box::new((self.filters, filters)),
             });
         }
-        Ok(crate::order::page(&self.table(), query))
+        Ok(crate::order::page(&self.groups, query))
     }
 
     /// The number of groups in this partial.
@@ -157,44 +175,86 @@ impl PartialGroups {
 
     /// Whether this partial has no groups.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.groups.len() == 0
     }
 
-    fn table(&self) -> GroupTable {
-        let mut table = GroupTable::new(foldhash::fast::RandomState::default());
-        table.add_states(self.groups.iter().map(PartialGroup::parts));
-        table
-    }
-
-    fn from_table(table: &GroupTable, filters: String) -> Self {
-        PartialGroups {
-            filters,
-            groups: (0..table.len())
-                .map(|g| {
-                    let state = table.state(g);
-                    PartialGroup {
-                        name: crate::order::owned(table.name(g)),
-                        namespace: crate::order::owned(table.namespace(g)),
-                        version_count: state.version_count,
-                        create_at: state.create_at,
-                        update_at: state.update_at,
-                    }
-                })
-                .collect(),
-        }
+    /// The groups as `(name, namespace, state)`, sorted by key.
+    fn sorted_groups(&self) -> Vec<(&[u8], &[u8], GroupState)> {
+        let mut groups: Vec<_> = (0..self.groups.len())
+            .map(|g| {
+                let (name, namespace) = self.groups.key(g);
+                (name, namespace, self.groups.state(g))
+            })
+            .collect();
+        groups.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        groups
     }
 }
 
-impl PartialGroup {
-    fn parts(&self) -> (&[u8], &[u8], GroupState) {
-        (
-            self.name.as_bytes(),
-            self.namespace.as_bytes(),
-            GroupState {
-                version_count: self.version_count,
-                create_at: self.create_at,
-                update_at: self.update_at,
-            },
-        )
+impl PartialEq for PartialGroups {
+    fn eq(&self, other: &Self) -> bool {
+        self.filters == other.filters && self.sorted_groups() == other.sorted_groups()
+    }
+}
+
+impl Eq for PartialGroups {}
+
+impl fmt::Debug for PartialGroups {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartialGroups")
+            .field("filters", &self.filters.to_string())
+            .field("groups", &self.groups.len())
+            .finish()
+    }
+}
+
+impl Serialize for PartialGroups {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let groups = (0..self.groups.len())
+            .map(|g| {
+                let (name, namespace) = self.groups.key(g);
+                let state = self.groups.state(g);
+                WireGroup {
+                    name: owned(name).into(),
+                    namespace: owned(namespace).into(),
+                    version_count: state.version_count,
+                    create_at: state.create_at,
+                    update_at: state.update_at,
+                }
+            })
+            .collect();
+        Wire {
+            filters: self.filters.clone(),
+            groups,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PartialGroups {
+    /// Reads the serialized form; the filters must be a valid query string
+    /// without order or paging parameters.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        if filters_of(&wire.filters) != wire.filters {
+            return Err(serde::de::Error::custom(format_args!(
+                "the filters of a partial result hold order or paging parameters: \"{}\"",
+                wire.filters
+            )));
+        }
+        let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+        for g in &wire.groups {
+            let (name, namespace) = (g.name.as_bytes(), g.namespace.as_bytes());
+            let state = GroupState {
+                version_count: g.version_count,
+                create_at: g.create_at,
+                update_at: g.update_at,
+            };
+            groups.count(groups.hash_key(name, namespace), name, namespace, state);
+        }
+        Ok(PartialGroups {
+            filters: wire.filters,
+            groups,
+        })
     }
 }

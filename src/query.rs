@@ -1,10 +1,13 @@
-//! The query: [`GroupQuery`], validated by construction, and its sort types.
+//! The query: [`GroupQuery`], validated by construction.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::QueryError;
-use crate::record::{ImageType, ServiceType, DEFAULT_WORKSPACE_ID};
+use crate::kinds::{ImageType, ServiceType};
+use crate::params::Param;
+use crate::query_error::QueryError;
+use crate::sort::{serde_via_str, SortDir, SortField};
+use crate::version::DEFAULT_WORKSPACE_ID;
 
 /// A validated "Obtaining User Image Groups" query.
 ///
@@ -15,7 +18,11 @@ use crate::record::{ImageType, ServiceType, DEFAULT_WORKSPACE_ID};
 ///   [`str::parse`]), as a transport receives it;
 /// * start from [`GroupQuery::new`] (the empty query, same as `Default`) and
 ///   chain `with_*` setters; a setter whose value could break a rule returns
-///   `Result`.
+///   `Result`. An absent filter is `None`, in setters and getters alike.
+///
+/// `Display` writes the canonical query string, and serde carries a query as
+/// that string (`"name=torch&limit=20"`), so a query that arrives over JSON,
+/// a message queue or an RPC is validated exactly as a parsed one is.
 ///
 /// ```
 /// use image_groups::{GroupQuery, ImageType, SortDir, SortField};
@@ -35,6 +42,10 @@ use crate::record::{ImageType, ServiceType, DEFAULT_WORKSPACE_ID};
 ///     built.to_string(),
 ///     "name=torch&type=DEDICATED&limit=20&sort_key=version_count&sort_dir=ASC"
 /// );
+/// // Serde uses the same string, and validates what it reads.
+/// let json = serde_json::to_string(&built).unwrap();
+/// assert_eq!(serde_json::from_str::<GroupQuery>(&json).unwrap(), built);
+/// assert!(serde_json::from_str::<GroupQuery>(r#""limit=0""#).is_err());
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -56,24 +67,6 @@ pub const MAX_OFFSET_OR_LIMIT: u32 = i32::MAX as u32;
 /// The `limit` of a query that does not give one.
 pub const DEFAULT_LIMIT: u32 = 200;
 
-pub(crate) const NAME_RULE: &str = "must be 1 to 512 characters of a-z, 0-9, '-', '_' and '.' \
-     (an empty value means no name filter)";
-pub(crate) const FUZZY_RULE: &str = "must be `true` or `false`";
-pub(crate) const NAMESPACE_RULE: &str = "must be 1 to 64 characters: a lower-case letter, \
-     then letters, digits, '-', '_' and '.'";
-pub(crate) const TYPE_RULE: &str = "must be one of `BUILD_IN`, `DEDICATED` (upper case)";
-pub(crate) const SERVICE_TYPE_RULE: &str =
-    "must be one of `COMMON`, `INFERENCE`, `TRAIN`, `DEV`, `UNKNOWN` (upper case)";
-pub(crate) const WORKSPACE_RULE: &str = "must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'";
-pub(crate) const OFFSET_RULE: &str = "must be an integer from 0 to 2147483647";
-pub(crate) const LIMIT_RULE: &str = "must be an integer from 1 to 2147483647";
-pub(crate) const SORT_KEY_RULE: &str =
-    "must be a comma-separated list of fields with no empty field";
-pub(crate) const SORT_DIR_RULE: &str = "must be `ASC` or `DESC` (in any case)";
-pub(crate) const SORTABLE_FIELDS_HELP: &str = "name, namespace, version_count (alias \
-     versionCount), create_at (aliases createTime, create_time), update_at (aliases \
-     updateTime, update_time)";
-
 impl Default for GroupQuery {
     /// The empty query: every version of workspace `"0"`, grouped, by
     /// `update_at` descending, the first 200 groups.
@@ -87,8 +80,8 @@ impl Default for GroupQuery {
             workspace_id: DEFAULT_WORKSPACE_ID.to_string(),
             offset: 0,
             limit: DEFAULT_LIMIT,
-            sort_key: vec![SortField::UpdateAt],
-            sort_dir: SortDir::Desc,
+            sort_key: vec![SortField::default()],
+            sort_dir: SortDir::default(),
         }
     }
 }
@@ -99,17 +92,24 @@ impl GroupQuery {
         Self::default()
     }
 
-    /// Sets the name filter: 1 to 512 characters of `a-z 0-9 - _ .`, or the
-    /// empty string for no name filter.
+    /// Sets the name filter: 1 to 512 characters of `a-z 0-9 - _ .`; `None`
+    /// for no name filter.
     ///
     /// # Errors
-    /// `ModelArts.0104` for a name that breaks the rule.
-    pub fn with_name(mut self, name: &str) -> Result<Self, QueryError> {
-        let allowed = |b: u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.');
-        if name.len() > 512 || !name.bytes().all(allowed) {
-            return Err(QueryError::invalid_value("name", name, NAME_RULE));
-        }
-        self.name = (!name.is_empty()).then(|| name.to_string());
+    /// `ModelArts.0104` for a name that breaks the rule, the empty name
+    /// included (in a query string, `name=` means no filter; in code, `None`
+    /// does).
+    pub fn with_name<'a>(mut self, name: impl Into<Option<&'a str>>) -> Result<Self, QueryError> {
+        self.name = match name.into() {
+            None => None,
+            Some(name) => {
+                let allowed = |b: u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.');
+                if !(1..=512).contains(&name.len()) || !name.bytes().all(allowed) {
+                    return Err(QueryError::invalid_value(Param::Name, name));
+                }
+                Some(name.to_string())
+            }
+        };
         Ok(self)
     }
 
@@ -138,7 +138,7 @@ impl GroupQuery {
                     && bytes[0].is_ascii_lowercase()
                     && bytes[1..].iter().all(rest_ok);
                 if !ok {
-                    return Err(QueryError::invalid_value("namespace", ns, NAMESPACE_RULE));
+                    return Err(QueryError::invalid_value(Param::Namespace, ns));
                 }
                 Some(ns.to_string())
             }
@@ -167,31 +167,36 @@ impl GroupQuery {
     pub fn with_workspace_id(mut self, workspace_id: &str) -> Result<Self, QueryError> {
         let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
         if !(1..=64).contains(&workspace_id.len()) || !workspace_id.bytes().all(allowed) {
-            return Err(QueryError::invalid_value(
-                "workspace_id",
-                workspace_id,
-                WORKSPACE_RULE,
-            ));
+            return Err(QueryError::invalid_value(Param::WorkspaceId, workspace_id));
         }
         self.workspace_id = workspace_id.to_string();
         Ok(self)
     }
 
-    /// Sets how many groups to skip: 0 to 2147483647.
+    /// Sets how many groups to skip: 0 to [`MAX_OFFSET_OR_LIMIT`].
     ///
     /// # Errors
     /// `ModelArts.0104` for a value out of range.
-    pub fn with_offset(mut self, offset: u64) -> Result<Self, QueryError> {
-        self.offset = in_range(offset, 0, "offset", OFFSET_RULE)?;
+    pub fn with_offset(mut self, offset: u32) -> Result<Self, QueryError> {
+        if offset > MAX_OFFSET_OR_LIMIT {
+            return Err(QueryError::invalid_value(
+                Param::Offset,
+                &offset.to_string(),
+            ));
+        }
+        self.offset = offset;
         Ok(self)
     }
 
-    /// Sets the page size: 1 to 2147483647.
+    /// Sets the page size: 1 to [`MAX_OFFSET_OR_LIMIT`].
     ///
     /// # Errors
     /// `ModelArts.0104` for a value out of range.
-    pub fn with_limit(mut self, limit: u64) -> Result<Self, QueryError> {
-        self.limit = in_range(limit, 1, "limit", LIMIT_RULE)?;
+    pub fn with_limit(mut self, limit: u32) -> Result<Self, QueryError> {
+        if !(1..=MAX_OFFSET_OR_LIMIT).contains(&limit) {
+            return Err(QueryError::invalid_value(Param::Limit, &limit.to_string()));
+        }
+        self.limit = limit;
         Ok(self)
     }
 
@@ -201,21 +206,30 @@ impl GroupQuery {
     /// # Errors
     /// `ModelArts.0104` for a field given twice.
     pub fn with_sort_key(
-        mut self,
+        self,
         fields: impl IntoIterator<Item = SortField>,
+    ) -> Result<Self, QueryError> {
+        self.with_sort_fields(fields.into_iter().map(|field| Ok((field, field.as_str()))))
+    }
+
+    /// Sets the sort fields, each with the text it was given as (shown in
+    /// the error for a field named twice, possibly through an alias), taking
+    /// them in turn and stopping at the first error, the caller's or a
+    /// repeat.
+    pub(crate) fn with_sort_fields<'a>(
+        mut self,
+        fields: impl IntoIterator<Item = Result<(SortField, &'a str), QueryError>>,
     ) -> Result<Self, QueryError> {
         let mut sort_key = Vec::with_capacity(SortField::ALL.len());
         for field in fields {
+            let (field, given) = field?;
             if sort_key.contains(&field) {
-                return Err(QueryError::repeated_sort_field(
-                    field.as_str(),
-                    field.as_str(),
-                ));
+                return Err(QueryError::repeated_sort_field(field.as_str(), given));
             }
             sort_key.push(field);
         }
         if sort_key.is_empty() {
-            sort_key.push(SortField::UpdateAt);
+            sort_key.push(SortField::default());
         }
         self.sort_key = sort_key;
         Ok(self)
@@ -280,22 +294,6 @@ impl GroupQuery {
     }
 }
 
-fn in_range(
-    value: u64,
-    min: u32,
-    parameter: &'static str,
-    rule: &'static str,
-) -> Result<u32, QueryError> {
-    match u32::try_from(value) {
-        Ok(v) if (min..=MAX_OFFSET_OR_LIMIT).contains(&v) => Ok(v),
-        _ => Err(QueryError::invalid_value(
-            parameter,
-            &value.to_string(),
-            rule,
-        )),
-    }
-}
-
 impl fmt::Display for GroupQuery {
     /// Writes the canonical query string: the parameters that differ from
     /// their defaults, in the API's order, with canonical spellings. It parses
@@ -310,36 +308,60 @@ impl fmt::Display for GroupQuery {
         };
         // Every accepted value is URL-safe (the rules allow only letters,
         // digits, '-', '_', '.' and ','), so nothing needs percent-encoding.
-        if let Some(name) = &self.name {
-            param(f, "name", name)?;
-        }
-        if self.name_fuzzy_match != default.name_fuzzy_match {
-            param(f, "name_fuzzy_match", &self.name_fuzzy_match)?;
-        }
-        if let Some(namespace) = &self.namespace {
-            param(f, "namespace", namespace)?;
-        }
-        if let Some(image_type) = self.image_type {
-            param(f, "type", &image_type)?;
-        }
-        if let Some(service_type) = self.service_type {
-            param(f, "service_type", &service_type)?;
-        }
-        if self.workspace_id != default.workspace_id {
-            param(f, "workspace_id", &self.workspace_id)?;
-        }
-        if self.offset != default.offset {
-            param(f, "offset", &self.offset)?;
-        }
-        if self.limit != default.limit {
-            param(f, "limit", &self.limit)?;
-        }
-        if self.sort_key != default.sort_key {
-            let fields: Vec<&str> = self.sort_key.iter().map(|k| k.as_str()).collect();
-            param(f, "sort_key", &fields.join(","))?;
-        }
-        if self.sort_dir != default.sort_dir {
-            param(f, "sort_dir", &self.sort_dir)?;
+        for p in Param::ALL {
+            match p {
+                Param::Name => {
+                    if let Some(name) = &self.name {
+                        param(f, p.name(), name)?;
+                    }
+                }
+                Param::NameFuzzyMatch => {
+                    if self.name_fuzzy_match != default.name_fuzzy_match {
+                        param(f, p.name(), &self.name_fuzzy_match)?;
+                    }
+                }
+                Param::Namespace => {
+                    if let Some(namespace) = &self.namespace {
+                        param(f, p.name(), namespace)?;
+                    }
+                }
+                Param::Type => {
+                    if let Some(image_type) = self.image_type {
+                        param(f, p.name(), &image_type)?;
+                    }
+                }
+                Param::ServiceType => {
+                    if let Some(service_type) = self.service_type {
+                        param(f, p.name(), &service_type)?;
+                    }
+                }
+                Param::WorkspaceId => {
+                    if self.workspace_id != default.workspace_id {
+                        param(f, p.name(), &self.workspace_id)?;
+                    }
+                }
+                Param::Offset => {
+                    if self.offset != default.offset {
+                        param(f, p.name(), &self.offset)?;
+                    }
+                }
+                Param::Limit => {
+                    if self.limit != default.limit {
+                        param(f, p.name(), &self.limit)?;
+                    }
+                }
+                Param::SortKey => {
+                    if self.sort_key != default.sort_key {
+                        let fields: Vec<&str> = self.sort_key.iter().map(|k| k.as_str()).collect();
+                        param(f, p.name(), &fields.join(","))?;
+                    }
+                }
+                Param::SortDir => {
+                    if self.sort_dir != default.sort_dir {
+                        param(f, p.name(), &self.sort_dir)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -354,120 +376,4 @@ impl FromStr for GroupQuery {
     }
 }
 
-/// A group field that `sort_key` can name.
-///
-/// `FromStr` accepts the canonical names and the API's aliases
-/// (`createTime`, `create_time`, `updateTime`, `update_time`, `versionCount`);
-/// `Display` writes the canonical name.
-///
-/// ```
-/// use image_groups::SortField;
-///
-/// assert_eq!("createTime".parse::<SortField>().unwrap(), SortField::CreateAt);
-/// assert_eq!(SortField::CreateAt.to_string(), "create_at");
-/// assert_eq!("size".parse::<SortField>().unwrap_err().error_code(), "ModelArts.6303");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SortField {
-    /// `name`.
-    Name,
-    /// `namespace`.
-    Namespace,
-    /// `version_count`.
-    VersionCount,
-    /// `create_at`: the group's earliest creation time.
-    CreateAt,
-    /// `update_at`: the group's latest update time.
-    UpdateAt,
-}
-
-impl SortField {
-    /// Every sortable field.
-    pub const ALL: &'static [SortField] = &[
-        SortField::Name,
-        SortField::Namespace,
-        SortField::VersionCount,
-        SortField::CreateAt,
-        SortField::UpdateAt,
-    ];
-
-    /// The canonical name, as in the response's JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortField::Name => "name",
-            SortField::Namespace => "namespace",
-            SortField::VersionCount => "version_count",
-            SortField::CreateAt => "create_at",
-            SortField::UpdateAt => "update_at",
-        }
-    }
-}
-
-impl fmt::Display for SortField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SortField {
-    type Err = QueryError;
-
-    /// Parses a canonical name or an alias, exactly (case matters).
-    ///
-    /// # Errors
-    /// `ModelArts.6303` ("The field does not support sorting") for any other
-    /// string.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "name" => SortField::Name,
-            "namespace" => SortField::Namespace,
-            "version_count" | "versionCount" => SortField::VersionCount,
-            "create_at" | "createTime" | "create_time" => SortField::CreateAt,
-            "update_at" | "updateTime" | "update_time" => SortField::UpdateAt,
-            _ => return Err(QueryError::unsortable_field(s)),
-        })
-    }
-}
-
-/// The direction of the sort fields.
-///
-/// ```
-/// use image_groups::SortDir;
-///
-/// assert_eq!("asc".parse::<SortDir>().unwrap(), SortDir::Asc);
-/// assert_eq!(SortDir::Desc.to_string(), "DESC");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SortDir {
-    /// Smallest first.
-    Asc,
-    /// Largest first (the default).
-    Desc,
-}
-
-impl fmt::Display for SortDir {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SortDir::Asc => "ASC",
-            SortDir::Desc => "DESC",
-        })
-    }
-}
-
-impl FromStr for SortDir {
-    type Err = QueryError;
-
-    /// Parses `ASC` or `DESC`, ASCII case-insensitively.
-    ///
-    /// # Errors
-    /// `ModelArts.0104` for any other string.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.eq_ignore_ascii_case("ASC") {
-            Ok(SortDir::Asc)
-        } else if s.eq_ignore_ascii_case("DESC") {
-            Ok(SortDir::Desc)
-        } else {
-            Err(QueryError::invalid_value("sort_dir", s, SORT_DIR_RULE))
-        }
-    }
-}
+serde_via_str!(GroupQuery);

@@ -1,6 +1,5 @@
-//! The response: one page of image groups (SPEC 6).
+//! The response: one page of image groups (crate docs, "Response").
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One page of image groups, serialized as the API answers:
@@ -17,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageGroupPage {
     /// The page number: `offset / limit + 1` (integer division).
     pub current: u64,
@@ -34,6 +34,7 @@ pub struct ImageGroupPage {
 /// (`namespace`/`name`), serialized as the API answers:
 /// `create_at, name, namespace, update_at, version_count`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageGroup {
     /// The smallest `create_at` of the group's matching versions (UTC ms).
     pub create_at: i64,
@@ -47,26 +48,27 @@ pub struct ImageGroup {
     pub version_count: u64,
 }
 
+/// With the `chrono` feature: the times as `chrono` date-times.
+#[cfg(feature = "chrono")]
 impl ImageGroup {
     /// `create_at` as a date and time, or `None` where the milliseconds lie
     /// outside the range chrono can represent (about ±262,000 years).
     ///
     /// ```
     /// # use image_groups::ImageGroup;
-    /// let group = ImageGroup {
-    ///     create_at: 1652878011643, name: "123".into(), namespace: "ns".into(),
-    ///     update_at: i64::MAX, version_count: 1,
-    /// };
+    /// let group: ImageGroup = serde_json::from_str(r#"{"create_at": 1652878011643,
+    ///     "name": "123", "namespace": "ns", "update_at": 9223372036854775807,
+    ///     "version_count": 1}"#).unwrap();
     /// assert_eq!(group.create_time().unwrap().to_rfc3339(), "2022-05-18T12:46:51.643+00:00");
     /// assert_eq!(group.update_time(), None);
     /// ```
-    pub fn create_time(&self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp_millis(self.create_at)
+    pub fn create_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::from_timestamp_millis(self.create_at)
     }
 
     /// `update_at` as a date and time, or `None` where it is out of chrono's
     /// range (see [`create_time`](Self::create_time)).
-    pub fn update_time(&self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp_millis(self.update_at)
+    pub fn update_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::from_timestamp_millis(self.update_at)
     }
 }

@@ -65,9 +65,9 @@ proptest! {
             }
         }
         for (id, v) in &model {
-            prop_assert_eq!(catalog.get(id), Some(v.clone()));
+            prop_assert_eq!(catalog.get(id).map(|lent| lent.to_version()), Some(v.clone()));
         }
-        prop_assert_eq!(catalog.get("absent"), None);
+        prop_assert!(catalog.get("absent").is_none());
     }
 
     #[test]
@@ -77,7 +77,10 @@ proptest! {
     ) {
         let records: Vec<ImageVersion> = records
             .into_iter()
-            .map(|(id, v)| ImageVersion { id: format!("id-{id}"), ..v })
+            .map(|(id, mut v)| {
+                v.id = format!("id-{id}");
+                v
+            })
             .collect();
         let mut model = HashMap::new();
         for v in &records {
@@ -109,12 +112,10 @@ proptest! {
             if remove {
                 prop_assert_eq!(catalog.remove(&id), model.remove(&id));
             } else {
-                let v = ImageVersion {
-                    id: id.clone(),
-                    name: if name { "tf" } else { "torch" }.into(),
-                    image_type,
-                    ..common_version(create_at, update_at)
-                };
+                let mut v = common_version(create_at, update_at);
+                v.id = id.clone();
+                v.name = if name { "tf" } else { "torch" }.into();
+                v.image_type = image_type;
                 prop_assert_eq!(catalog.upsert(v.clone()), model.insert(id, v));
             }
             if i % 10 == 0 {
@@ -146,17 +147,15 @@ fn fuzzy_names_survive_the_name_buffer_rebuilds() {
     .collect();
     for round in 0..6u32 {
         for i in 0..200u32 {
-            let v = ImageVersion {
-                id: format!("id-{i}"),
-                name: format!(
-                    "{}-{}-{}",
-                    "x".repeat(60),
-                    ["Torch", "tf"][(i % 2) as usize],
-                    round * 1000 + i
-                ),
-                image_type: image_groups::ImageType::ALL[(i % 3 % 2) as usize],
-                ..common_version(i64::from(i), i64::from(round))
-            };
+            let mut v = common_version(i64::from(i), i64::from(round));
+            v.id = format!("id-{i}");
+            v.name = format!(
+                "{}-{}-{}",
+                "x".repeat(60),
+                ["Torch", "tf"][(i % 2) as usize],
+                round * 1000 + i
+            );
+            v.image_type = image_groups::ImageType::ALL[(i % 3 % 2) as usize];
             catalog.upsert(v.clone());
             model.insert(v.id.clone(), v);
         }
@@ -176,9 +175,10 @@ fn fuzzy_names_survive_the_name_buffer_rebuilds() {
 
 #[test]
 fn removing_the_extreme_versions_gives_the_next_extremes() {
-    let v = |id: &str, c: i64, u: i64| ImageVersion {
-        id: id.into(),
-        ..common_version(c, u)
+    let v = |id: &str, c: i64, u: i64| {
+        let mut v = common_version(c, u);
+        v.id = id.into();
+        v
     };
     let mut catalog =
         Catalog::from_records([v("a", 1, 100), v("b", 5, 50), v("c", 3, 70), v("d", 1, 100)]);
@@ -204,17 +204,8 @@ fn removing_the_extreme_versions_gives_the_next_extremes() {
 }
 
 fn common_version(create_at: i64, update_at: i64) -> ImageVersion {
-    ImageVersion {
-        id: String::new(),
-        name: "torch".into(),
-        namespace: "ml".into(),
-        tag: None,
-        image_type: image_groups::ImageType::Dedicated,
-        workspace_id: "0".into(),
-        service_type: image_groups::ServiceType::Unknown,
-        create_at,
-        update_at,
-    }
+    let dedicated = image_groups::ImageType::Dedicated;
+    ImageVersion::new("", "torch", "ml", dedicated, create_at, update_at)
 }
 
 #[test]
@@ -266,7 +257,8 @@ fn concurrent_readers_with_a_writer_see_consistent_pages() {
                 for i in 0..300 {
                     let q = &queries[(i + r) % queries.len()];
                     let guard = catalog.read().unwrap();
-                    let versions: Vec<ImageVersion> = guard.versions().collect();
+                    let versions: Vec<ImageVersion> =
+                        guard.versions().map(|lent| lent.to_version()).collect();
                     assert_eq!(guard.query(q), group_images(&versions, q));
                 }
             })

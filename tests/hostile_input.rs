@@ -94,10 +94,10 @@ fn extreme_timestamps_and_paging_bounds() {
 fn one_group_with_two_million_versions() {
     let v = version("torch", "ns", 0, 0);
     let records: Vec<ImageVersion> = (0..2_000_000i64)
-        .map(|i| ImageVersion {
-            create_at: -i,
-            update_at: i,
-            ..v.clone()
+        .map(|i| {
+            let mut v = v.clone();
+            (v.create_at, v.update_at) = (-i, i);
+            v
         })
         .collect();
     let q = GroupQuery::default();
@@ -230,7 +230,7 @@ proptest! {
     ) {
         let records: Vec<ImageVersion> = records
             .into_iter()
-            .map(|(name, ns, ws, c, u)| ImageVersion { workspace_id: ws, ..version(&name, &ns, c, u) })
+            .map(|(name, ns, ws, c, u)| version(&name, &ns, c, u).with_workspace_id(ws))
             .collect();
         let q: GroupQuery = query.parse().unwrap();
         prop_assert_eq!(group_images(&records, &q), reference::reference(&records, &q));

@@ -52,7 +52,7 @@ proptest! {
     fn paging_and_order_do_not_bind_partials(records in records(), q in query()) {
         let shard_query: GroupQuery = "limit=1&sort_key=name".parse().unwrap();
         let shard_query = shard_query
-            .with_name(q.name().unwrap_or("")).unwrap()
+            .with_name(q.name()).unwrap()
             .with_name_fuzzy_match(q.name_fuzzy_match())
             .with_namespace(q.namespace()).unwrap()
             .with_image_type(q.image_type())

@@ -50,7 +50,7 @@ proptest! {
         let mut offset = 0u64;
         let mut pages_walked = 0u64;
         loop {
-            let page_q = q.clone().with_offset(offset).unwrap().with_limit(limit).unwrap();
+            let page_q = q.clone().with_offset(offset as u32).unwrap().with_limit(limit as u32).unwrap();
             let page = group_images(&records, &page_q);
             prop_assert_eq!(page.total, all.len() as u64);
             prop_assert_eq!(page.current, offset / limit + 1);
@@ -65,7 +65,7 @@ proptest! {
             offset += limit;
             pages_walked += 1;
         }
-        prop_assert_eq!(pages_walked, group_images(&records, &q.clone().with_limit(limit).unwrap()).pages);
+        prop_assert_eq!(pages_walked, group_images(&records, &q.clone().with_limit(limit as u32).unwrap()).pages);
         prop_assert_eq!(walked, all);
     }
 
@@ -110,17 +110,19 @@ fn engine_equals_the_reference_model_on_many_groups() {
     let records: Vec<ImageVersion> = (0..30_000)
         .map(|i| {
             let g = next(6_000);
-            ImageVersion {
-                id: i.to_string(),
-                name: format!("{}-torch_{g}", ["py", "Py", "tf"][(g % 3) as usize]),
-                namespace: format!("ns{}", g % 7),
-                tag: None,
-                image_type: ImageType::ALL[(g % 2) as usize],
-                workspace_id: ["0", "0", "w"][(g % 3) as usize].to_string(),
-                service_type: ServiceType::ALL[next(5) as usize],
-                create_at: next(1_000) as i64 - 500,
-                update_at: next(1_000) as i64,
-            }
+            let name = format!("{}-torch_{g}", ["py", "Py", "tf"][(g % 3) as usize]);
+            let image_type = ImageType::ALL[(g % 2) as usize];
+            let (create_at, update_at) = (next(1_000) as i64 - 500, next(1_000) as i64);
+            ImageVersion::new(
+                i.to_string(),
+                name,
+                format!("ns{}", g % 7),
+                image_type,
+                create_at,
+                update_at,
+            )
+            .with_workspace_id(["0", "0", "w"][(g % 3) as usize])
+            .with_service_type(ServiceType::ALL[next(5) as usize])
         })
         .collect();
     for query in [

@@ -136,23 +136,21 @@ pub fn generate(records: usize, groups: usize, seed: u64) -> Vec<ImageVersion> {
         };
         let create_at = 1_600_000_000_000 + rng.below(100_000_000_000) as i64;
         let service_type = ServiceType::ALL[rng.below(ServiceType::ALL.len() as u64) as usize];
-        out.push(ImageVersion {
-            id: format!(
-                "{:08x}-{:04x}-4{:03x}-{:012x}",
-                rng.next_u64() as u32,
-                i & 0xffff,
-                g & 0xfff,
-                i
-            ),
-            name: names[g].clone(),
-            namespace: namespaces[g].clone(),
-            tag: Some(format!("v{}", i % 97)),
-            image_type: group_type[g],
-            workspace_id: group_ws[g].to_string(),
-            service_type,
-            create_at,
-            update_at: create_at + rng.below(5_000_000_000) as i64,
-        });
+        let id = format!(
+            "{:08x}-{:04x}-4{:03x}-{:012x}",
+            rng.next_u64() as u32,
+            i & 0xffff,
+            g & 0xfff,
+            i
+        );
+        let update_at = create_at + rng.below(5_000_000_000) as i64;
+        let (name, namespace) = (names[g].clone(), namespaces[g].clone());
+        out.push(
+            ImageVersion::new(id, name, namespace, group_type[g], create_at, update_at)
+                .with_tag(format!("v{}", i % 97))
+                .with_workspace_id(group_ws[g])
+                .with_service_type(service_type),
+        );
     }
     // Shuffle (Fisher-Yates): records arrive in no particular order.
     for i in (1..out.len()).rev() {

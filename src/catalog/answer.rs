@@ -1,13 +1,12 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use memchr::memmem;
-
 use super::workspace::{of_type, Group, Workspace, ALL_TYPES};
-use crate::aggregate::GroupState;
-use crate::filter::VersionFilter;
+use crate::group_state::GroupState;
+use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
-use crate::query::{GroupQuery, SortDir, SortField};
+use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
+use crate::sort::{SortDir, SortField};
 
 /// The page of `query` over the workspace's groups (none if the workspace
 /// has no versions).
@@ -34,17 +33,18 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         }
         // A namespace: its list, each name checked.
         (None, fuzzy, Some(namespace)) => {
-            let mut names = VersionFilter::new(query);
+            let mut matcher = fuzzy.map(NameMatcher::new);
             for &g in ws.by_namespace.get(namespace).into_iter().flatten() {
-                if fuzzy.is_none() || names.name_passes(&ws.groups[g as usize].name) {
+                let name = ws.groups[g as usize].name.as_bytes();
+                if matcher.as_mut().is_none_or(|m| m.matches(name)) {
                     push(g);
                 }
             }
         }
         // A fuzzy name: one search over the folded names.
         (None, Some(needle), None) => {
-            let finder = memmem::Finder::new(needle.as_bytes());
-            ws.names.for_each_match(&finder, &mut push);
+            ws.names
+                .for_each_match(&NameMatcher::new(needle), &mut push);
         }
         // Every group: in name order when the page is ordered by name first.
         (None, None, None) => {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::GroupState;
+use crate::group_state::GroupState;
 
 /// Up to this many versions, a cell lists its members' slots and rescans
 /// them when an extreme leaves; past it, it keeps ordered multisets of times.
@@ -105,9 +105,11 @@ impl Cell {
         self.state.version_count = self.state.version_count.saturating_sub(1);
         match &mut self.members {
             Members::Small(slots) => {
-                if let Some(i) = slots.iter().position(|&s| s == slot) {
-                    slots.swap_remove(i);
-                }
+                let i = slots
+                    .iter()
+                    .position(|&s| s == slot)
+                    .expect("a removed version is a member of its cell");
+                slots.swap_remove(i);
                 // Rescan only when the removed version held an extreme.
                 if create_at == self.state.create_at || update_at == self.state.update_at {
                     let count = self.state.version_count;

@@ -4,22 +4,27 @@
 //! The pieces, one per file: [`versions`] keeps the versions compactly by
 //! id; a [`workspace`] keeps its groups and their indexes; a group's
 //! aggregates per `(type, service_type)` are [`cell`]s; [`names`] is the
-//! folded-name buffer for fuzzy queries; [`answer`] turns a query into a page.
+//! folded-name buffer for fuzzy queries; [`answer`] turns a query into a page;
+//! [`version_ref`] lends a stored version out.
 
 mod answer;
 mod cell;
 mod names;
+mod version_ref;
 mod versions;
 mod workspace;
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 
+use crate::group_state::key_hash;
 use crate::query::GroupQuery;
-use crate::record::ImageVersion;
 use crate::response::ImageGroupPage;
+use crate::scan::read_ahead::prefetch_strings;
+use crate::version::ImageVersion;
+
+pub use self::version_ref::VersionRef;
 
 use self::versions::{Stored, VersionStore};
 use self::workspace::Workspace;
@@ -52,16 +57,14 @@ use self::workspace::Workspace;
 /// Memory: a version keeps its id, tag, type, times and a reference to its
 /// group (about 64 bytes plus the id's and tag's bytes, and 5 to 10 bytes
 /// of id index); a group keeps its name and namespace once for all its
-/// versions. Built from 1M synthetic versions, a catalog takes less than
-/// the `Vec<ImageVersion>` it was built from (README, Speed).
+/// versions, so a catalog of many versions per group takes less than the
+/// `Vec<ImageVersion>` it was built from (BENCHMARKS.md).
 ///
 /// ```
-/// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion, ServiceType};
+/// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion};
 ///
-/// let version = |id: &str, name: &str, create_at: i64| ImageVersion {
-///     id: id.into(), name: name.into(), namespace: "ml".into(), tag: None,
-///     image_type: ImageType::Dedicated, workspace_id: "0".into(),
-///     service_type: ServiceType::Unknown, create_at, update_at: create_at,
+/// let version = |id: &str, name: &str, create_at: i64| {
+///     ImageVersion::new(id, name, "ml", ImageType::Dedicated, create_at, create_at)
 /// };
 /// let mut catalog = Catalog::from_records([version("a", "torch", 1), version("b", "torch", 5)]);
 /// let q = GroupQuery::default();
@@ -73,6 +76,7 @@ use self::workspace::Workspace;
 /// let page = catalog.query(&q);
 /// assert_eq!(page.total, 2);
 /// assert_eq!(page.data[1].create_at, 5); // torch's smallest create_at is now b's
+/// assert_eq!(catalog.get("a").unwrap().name(), "tf");
 /// ```
 ///
 /// # Sharing
@@ -123,8 +127,8 @@ impl Catalog {
             .enumerate()
             .filter(|&(i, _)| !replaced[i])
             .map(|(i, v)| {
-                let key = (&v.workspace_id, &v.namespace, &v.name);
-                (hasher.hash_one(key), i)
+                let key = [&v.workspace_id, &v.name, &v.namespace].map(|s| s.as_bytes());
+                (key_hash(&hasher, key), i)
             })
             .collect();
         order.sort_unstable();
@@ -135,7 +139,7 @@ impl Catalog {
             // Ask for the key bytes of a record a few steps ahead: its loads
             // then overlap with this step's work instead of waiting their turn.
             if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
-                crate::prefetch::prefetch_strings(&records[ahead]);
+                prefetch_strings(&records[ahead]);
             }
             let v = &mut records[i];
             let (w, g) = match previous {
@@ -177,7 +181,7 @@ impl Catalog {
         let (w, g) = (stored.workspace, stored.group);
         let member = stored.member(slot);
         let workspace = &mut self.workspaces[w as usize];
-        let version = rebuild(workspace, stored);
+        let version = VersionRef::new(workspace, &stored).to_version();
         let versions = &self.versions;
         workspace.remove_version(&self.hasher, g, member, |s| versions.times(s));
         if workspace.live() == 0 {
@@ -188,13 +192,13 @@ impl Catalog {
         Some(version)
     }
 
-    /// The version with `id`, if any (rebuilt from what the catalog keeps,
-    /// equal to the one given to it).
-    pub fn get(&self, id: &str) -> Option<ImageVersion> {
+    /// The version with `id`, if any, lent out: its fields are the ones
+    /// given to the catalog ([`VersionRef::to_version`] makes an owned copy).
+    pub fn get(&self, id: &str) -> Option<VersionRef<'_>> {
         let stored = self.versions.get(self.versions.find(id)?);
-        Some(rebuild(
+        Some(VersionRef::new(
             &self.workspaces[stored.workspace as usize],
-            stored.clone(),
+            stored,
         ))
     }
 
@@ -208,12 +212,12 @@ impl Catalog {
         self.versions.len() == 0
     }
 
-    /// The current versions, in no particular order, each rebuilt as with
+    /// The current versions, in no particular order, lent out as with
     /// [`get`](Self::get).
-    pub fn versions(&self) -> impl Iterator<Item = ImageVersion> + '_ {
+    pub fn versions(&self) -> impl Iterator<Item = VersionRef<'_>> + '_ {
         self.versions
             .iter()
-            .map(|stored| rebuild(&self.workspaces[stored.workspace as usize], stored.clone()))
+            .map(|stored| VersionRef::new(&self.workspaces[stored.workspace as usize], stored))
     }
 
     /// Answers `query` over the current versions: the same page as
@@ -287,19 +291,3 @@ fn take_stored(w: u32, g: u32, version: &mut ImageVersion) -> Stored {
 
 /// How many records ahead [`Catalog::from_records`] reads while storing one.
 const LOOKAHEAD: usize = 8;
-
-/// The version `stored` in `workspace`, as it was given.
-fn rebuild(workspace: &Workspace, stored: Stored) -> ImageVersion {
-    let group = &workspace.groups[stored.group as usize];
-    ImageVersion {
-        id: stored.id.into_string(),
-        name: group.name.to_string(),
-        namespace: group.namespace.to_string(),
-        tag: stored.tag.map(str::into_string),
-        image_type: stored.image_type,
-        workspace_id: workspace.id.to_string(),
-        service_type: stored.service_type,
-        create_at: stored.create_at,
-        update_at: stored.update_at,
-    }
-}

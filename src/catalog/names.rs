@@ -2,7 +2,7 @@
 //! fuzzy name query is one substring search over contiguous memory instead
 //! of one search per group through scattered strings.
 
-use memchr::memmem;
+use crate::name_match::{fold_into, NameMatcher};
 
 /// A dead entry's owner.
 const DEAD: u32 = u32::MAX;
@@ -12,7 +12,8 @@ const DEAD: u32 = u32::MAX;
 /// The query name is made of `a-z 0-9 - _ .` (the API's rule), so it holds
 /// no NUL and a match can never span two entries; and since it is lower-case
 /// ASCII, searching the folded names is exactly the ASCII-case-insensitive
-/// match of SPEC 3 (non-ASCII bytes are kept as they are and never match).
+/// match of the crate docs' "Filter" (non-ASCII bytes are kept as they are
+/// and never match).
 #[derive(Clone, Debug, Default)]
 pub(super) struct NameArena {
     bytes: Vec<u8>,
@@ -30,8 +31,7 @@ impl NameArena {
         let entry = self.starts.len() as u32;
         self.starts.push(self.bytes.len());
         self.owners.push(group);
-        self.bytes
-            .extend(name.bytes().map(|byte| byte.to_ascii_lowercase()));
+        fold_into(name.as_bytes(), &mut self.bytes);
         self.bytes.push(0);
         entry
     }
@@ -59,11 +59,10 @@ impl NameArena {
         self.dead_bytes = 0;
     }
 
-    /// Calls `found` once for each group whose name contains `finder`'s
-    /// needle (which must be lower-case ASCII without NUL).
-    pub(super) fn for_each_match(&self, finder: &memmem::Finder<'_>, mut found: impl FnMut(u32)) {
+    /// Calls `found` once for each group whose name `matcher` matches.
+    pub(super) fn for_each_match(&self, matcher: &NameMatcher<'_>, mut found: impl FnMut(u32)) {
         let mut from = 0;
-        while let Some(at) = finder.find(&self.bytes[from..]) {
+        while let Some(at) = matcher.find_in_folded(&self.bytes[from..]) {
             let at = from + at;
             let entry = self.starts.partition_point(|&start| start <= at) - 1;
             if self.owners[entry] != DEAD {
@@ -83,9 +82,9 @@ mod tests {
     use super::*;
 
     fn matches(arena: &NameArena, needle: &str) -> Vec<u32> {
-        let finder = memmem::Finder::new(needle.as_bytes());
+        let matcher = NameMatcher::new(needle);
         let mut found = Vec::new();
-        arena.for_each_match(&finder, |g| found.push(g));
+        arena.for_each_match(&matcher, |g| found.push(g));
         found
     }
 

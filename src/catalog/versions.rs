@@ -6,7 +6,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::workspace::Member;
-use crate::record::{ImageType, ServiceType};
+use crate::kinds::{ImageType, ServiceType};
 
 /// One version as the catalog keeps it: what is its own (id, tag, type,
 /// times), with its workspace, name and namespace replaced by the group it

@@ -1,15 +1,14 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::cell::Cell;
 use super::names::NameArena;
-use crate::aggregate::GroupState;
-use crate::record::{ImageType, ServiceType};
+use crate::group_state::{key_hash, GroupState};
+use crate::kinds::{ImageType, ServiceType};
 
 /// One group (one SWR repository): its key, its aggregates, and its place
 /// in the indexes.
@@ -95,9 +94,9 @@ pub(super) fn of_type(image_type: ImageType) -> usize {
     1 + image_type as usize
 }
 
-/// The hash of a group key.
-fn key_hash(hasher: &RandomState, namespace: &str, name: &str) -> u64 {
-    hasher.hash_one((namespace, name))
+/// The hash of a group key, as every table of groups hashes it.
+fn group_hash(hasher: &RandomState, namespace: &str, name: &str) -> u64 {
+    key_hash(hasher, [name.as_bytes(), namespace.as_bytes()])
 }
 
 impl Workspace {
@@ -115,7 +114,7 @@ impl Workspace {
 
     /// The slot of the group `(namespace, name)`, made if there is none.
     pub(super) fn group_for(&mut self, hasher: &RandomState, namespace: &str, name: &str) -> u32 {
-        let hash = key_hash(hasher, namespace, name);
+        let hash = group_hash(hasher, namespace, name);
         let groups = &self.groups;
         if let Some(&g) = self.by_key.find(hash, |&g| {
             let group = &groups[g as usize];
@@ -150,7 +149,7 @@ impl Workspace {
         let groups = &self.groups;
         self.by_key.insert_unique(hash, g, |&g| {
             let group = &groups[g as usize];
-            key_hash(hasher, &group.namespace, &group.name)
+            group_hash(hasher, &group.namespace, &group.name)
         });
         self.by_name.entry(name.into()).or_default().push(g);
         let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
@@ -197,12 +196,13 @@ impl Workspace {
         times: impl Fn(u32) -> (i64, i64),
     ) {
         let group = &mut self.groups[g as usize];
-        if let Some(i) = group.cell_of(&version) {
-            let cell = &mut group.cells[i].2;
-            cell.remove(version.slot, version.create_at, version.update_at, times);
-            if group.cells[i].2.is_empty() {
-                group.cells.swap_remove(i);
-            }
+        let i = group
+            .cell_of(&version)
+            .expect("a member's group has the cell of its type and service type");
+        let cell = &mut group.cells[i].2;
+        cell.remove(version.slot, version.create_at, version.update_at, times);
+        if group.cells[i].2.is_empty() {
+            group.cells.swap_remove(i);
         }
         let totals = group.totals();
         let live = group.is_live();
@@ -217,27 +217,27 @@ impl Workspace {
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
         let group = &mut self.groups[g as usize];
-        let hash = key_hash(hasher, &group.namespace, &group.name);
+        let hash = group_hash(hasher, &group.namespace, &group.name);
         let name = std::mem::take(&mut group.name);
         let namespace = std::mem::take(&mut group.namespace);
         let (pos, name_entry) = (group.namespace_pos as usize, group.name_entry);
-        if let Ok(entry) = self.by_key.find_entry(hash, |&other| other == g) {
-            entry.remove();
+        const INDEXED: &str = "a live group is in every index";
+        self.by_key
+            .find_entry(hash, |&other| other == g)
+            .expect(INDEXED)
+            .remove();
+        let run = self.by_name.get_mut(&*name).expect(INDEXED);
+        run.retain(|&other| other != g);
+        if run.is_empty() {
+            self.by_name.remove(&*name);
         }
-        if let Some(run) = self.by_name.get_mut(&*name) {
-            run.retain(|&other| other != g);
-            if run.is_empty() {
-                self.by_name.remove(&*name);
-            }
+        let in_namespace = self.by_namespace.get_mut(&*namespace).expect(INDEXED);
+        in_namespace.swap_remove(pos);
+        if let Some(&moved) = in_namespace.get(pos) {
+            self.groups[moved as usize].namespace_pos = pos as u32;
         }
-        if let Some(in_namespace) = self.by_namespace.get_mut(&*namespace) {
-            in_namespace.swap_remove(pos);
-            if let Some(&moved) = in_namespace.get(pos) {
-                self.groups[moved as usize].namespace_pos = pos as u32;
-            }
-            if in_namespace.is_empty() {
-                self.by_namespace.remove(&*namespace);
-            }
+        if in_namespace.is_empty() {
+            self.by_namespace.remove(&*namespace);
         }
         self.names.kill(name_entry);
         self.free.push(g);

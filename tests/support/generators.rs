@@ -42,17 +42,16 @@ pub fn record() -> impl Strategy<Value = ImageVersion> {
     )
         .prop_map(
             |(name, namespace, image_type, ws, service_type, create_at, update_at, id)| {
-                ImageVersion {
-                    id: id.to_string(),
+                ImageVersion::new(
+                    id.to_string(),
                     name,
                     namespace,
-                    tag: None,
                     image_type,
-                    workspace_id: ws.to_string(),
-                    service_type,
                     create_at,
                     update_at,
-                }
+                )
+                .with_workspace_id(ws)
+                .with_service_type(service_type)
             },
         )
 }
@@ -73,7 +72,7 @@ pub fn query() -> impl Strategy<Value = GroupQuery> {
         1 => "[a-z0-9._-]{1,3}",
     ];
     let count =
-        |small: u64| prop_oneof![4 => 0..small, 1 => Just(2147483647u64), 1 => 0..2147483648u64];
+        |small: u32| prop_oneof![4 => 0..small, 1 => Just(2147483647u32), 1 => 0..2147483648u32];
     (
         name,
         any::<bool>(),
@@ -88,7 +87,7 @@ pub fn query() -> impl Strategy<Value = GroupQuery> {
     )
         .prop_map(|(name, fuzzy, ns, t, s, ws, offset, limit, keys, dir)| {
             GroupQuery::new()
-                .with_name(&name)
+                .with_name(Some(name.as_str()).filter(|n| !n.is_empty()))
                 .unwrap()
                 .with_name_fuzzy_match(fuzzy)
                 .with_namespace(ns)

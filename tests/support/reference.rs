@@ -36,12 +36,13 @@ pub fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<Ima
     }
     let mut rows: Vec<ImageGroup> = groups
         .into_iter()
-        .map(|((name, namespace), (count, create, update))| ImageGroup {
-            create_at: create,
-            name,
-            namespace,
-            update_at: update,
-            version_count: count,
+        .map(|((name, namespace), (count, create, update))| {
+            // The output types are non-exhaustive: built from the API's JSON.
+            serde_json::from_value(serde_json::json!({
+                "create_at": create, "name": name, "namespace": namespace,
+                "update_at": update, "version_count": count,
+            }))
+            .unwrap()
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -53,6 +54,7 @@ pub fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<Ima
                 SortField::VersionCount => a.version_count.cmp(&b.version_count),
                 SortField::CreateAt => a.create_at.cmp(&b.create_at),
                 SortField::UpdateAt => a.update_at.cmp(&b.update_at),
+                other => panic!("the reference model does not know {other}"),
             };
             ord = ord.then(if q.sort_dir() == SortDir::Desc {
                 o.reverse()
@@ -76,15 +78,14 @@ pub fn reference(records: &[ImageVersion], q: &GroupQuery) -> ImageGroupPage {
         .skip(offset as usize)
         .take(limit as usize)
         .collect();
-    ImageGroupPage {
-        current: offset / limit + 1,
-        size: data.len() as u64,
-        data,
-        pages: if total % limit == 0 {
-            total / limit
-        } else {
-            total / limit + 1
-        },
-        total,
-    }
+    let pages = if total % limit == 0 {
+        total / limit
+    } else {
+        total / limit + 1
+    };
+    serde_json::from_value(serde_json::json!({
+        "current": offset / limit + 1, "data": data, "pages": pages,
+        "size": data.len(), "total": total,
+    }))
+    .unwrap()
 }

@@ -75,6 +75,17 @@ impl LineArena {
     }
 }
 
+impl Clone for LineArena {
+    /// A copy on lines of its own: a derived clone would copy `start`, but
+    /// the new allocation's first line boundary is elsewhere.
+    fn clone(&self) -> Self {
+        let mut copy = LineArena::new();
+        copy.move_to_room_for(self.len());
+        copy.bytes.extend_from_slice(&self.bytes[self.start..]);
+        copy
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +110,11 @@ mod tests {
             }
         }
         assert!(arena.tail(arena.len() + 1).is_none());
+        let copy = arena.clone();
+        for (at, head, _) in &records {
+            let stored = copy.tail(*at).unwrap();
+            assert_eq!(stored.as_ptr() as usize % LINE, 0, "copied record at {at}");
+            assert_eq!(&stored[..3], head);
+        }
     }
 }

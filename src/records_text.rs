@@ -6,8 +6,8 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 use serde_path_to_error::Segment;
 
-use crate::error::RecordsError;
-use crate::record::ImageVersion;
+use crate::records_error::RecordsError;
+use crate::version::ImageVersion;
 
 /// Parses records from JSON text, in any of the three accepted shapes:
 ///
@@ -154,13 +154,4 @@ fn locate(path: &serde_path_to_error::Path, shape: Shape) -> (Option<usize>, Opt
         _ => None,
     };
     (index, field)
-}
-
-/// The field a "missing field `x`" or "duplicate field `x`" message names;
-/// serde reports those at the record, not at the field.
-pub(crate) fn field_in_message(message: &str) -> Option<&str> {
-    let rest = message
-        .strip_prefix("missing field `")
-        .or_else(|| message.strip_prefix("duplicate field `"))?;
-    rest.split('`').next()
 }

@@ -1,25 +1,11 @@
 //! Query-string parsing: decode, dispatch each parameter to its validating
 //! setter, and reject unknown and repeated parameters.
 
-use crate::error::QueryError;
-use crate::query::{
-    GroupQuery, SortField, FUZZY_RULE, LIMIT_RULE, OFFSET_RULE, SERVICE_TYPE_RULE, SORT_KEY_RULE,
-    TYPE_RULE,
-};
-
-/// The parameters of the API, in the order of its documentation.
-pub(crate) const PARAMETER_NAMES: [&str; 10] = [
-    "name",
-    "name_fuzzy_match",
-    "namespace",
-    "type",
-    "service_type",
-    "workspace_id",
-    "offset",
-    "limit",
-    "sort_key",
-    "sort_dir",
-];
+use crate::kinds::{ImageType, ServiceType};
+use crate::params::Param;
+use crate::query::GroupQuery;
+use crate::query_error::QueryError;
+use crate::sort::SortField;
 
 impl GroupQuery {
     /// Parses and validates a query string such as
@@ -50,13 +36,12 @@ impl GroupQuery {
     /// ```
     pub fn from_query_string(query: &str) -> Result<GroupQuery, QueryError> {
         let mut query_out = GroupQuery::default();
-        let mut seen = [false; PARAMETER_NAMES.len()];
+        let mut seen = [false; Param::ALL.len()];
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            let Some(index) = PARAMETER_NAMES.iter().position(|p| *p == key) else {
+            let Some(parameter) = Param::from_name(&key) else {
                 return Err(QueryError::unknown_parameter(&key));
             };
-            let parameter = PARAMETER_NAMES[index];
-            if std::mem::replace(&mut seen[index], true) {
+            if std::mem::replace(&mut seen[parameter as usize], true) {
                 return Err(QueryError::repeated_parameter(parameter));
             }
             query_out = apply(query_out, parameter, &value)?;
@@ -66,63 +51,56 @@ impl GroupQuery {
 }
 
 /// Sets one decoded parameter on the query through its validating setter.
-fn apply(q: GroupQuery, parameter: &'static str, value: &str) -> Result<GroupQuery, QueryError> {
-    let invalid = |rule| QueryError::invalid_value(parameter, value, rule);
+fn apply(q: GroupQuery, parameter: Param, value: &str) -> Result<GroupQuery, QueryError> {
+    let invalid = || QueryError::invalid_value(parameter, value);
     Ok(match parameter {
-        "name" => q.with_name(value)?,
-        "name_fuzzy_match" => {
+        // The one parameter whose empty value means "absent".
+        Param::Name => q.with_name(Some(value).filter(|name| !name.is_empty()))?,
+        Param::NameFuzzyMatch => {
             let fuzzy = if value.eq_ignore_ascii_case("true") {
                 true
             } else if value.eq_ignore_ascii_case("false") {
                 false
             } else {
-                return Err(invalid(FUZZY_RULE));
+                return Err(invalid());
             };
             q.with_name_fuzzy_match(fuzzy)
         }
-        "namespace" => q.with_namespace(value)?,
-        "type" => q.with_image_type(Some(value.parse().map_err(|_| invalid(TYPE_RULE))?)),
-        "service_type" => {
-            q.with_service_type(Some(value.parse().map_err(|_| invalid(SERVICE_TYPE_RULE))?))
-        }
-        "workspace_id" => q.with_workspace_id(value)?,
+        Param::Namespace => q.with_namespace(value)?,
+        Param::Type => q.with_image_type(value.parse::<ImageType>()?),
+        Param::ServiceType => q.with_service_type(value.parse::<ServiceType>()?),
+        Param::WorkspaceId => q.with_workspace_id(value)?,
         // The setters would show the saturated number; show the value as given.
-        "offset" => parse_count(value)
+        Param::Offset => parse_count(value)
             .and_then(|n| q.with_offset(n).ok())
-            .ok_or_else(|| invalid(OFFSET_RULE))?,
-        "limit" => parse_count(value)
+            .ok_or_else(invalid)?,
+        Param::Limit => parse_count(value)
             .and_then(|n| q.with_limit(n).ok())
-            .ok_or_else(|| invalid(LIMIT_RULE))?,
-        "sort_key" => {
-            let mut fields = Vec::with_capacity(SortField::ALL.len());
-            // Left to right, so that the first bad field is the one reported.
-            for field in value.split(',').filter(|_| !value.is_empty()) {
-                if field.is_empty() {
-                    return Err(invalid(SORT_KEY_RULE));
+            .ok_or_else(invalid)?,
+        // Parsed lazily, as the setter takes them, so that the first field
+        // that breaks a rule (empty, unsortable or repeated) is reported.
+        Param::SortKey => {
+            q.with_sort_fields(value.split(',').filter(|_| !value.is_empty()).map(|field| {
+                match field {
+                    "" => Err(invalid()),
+                    _ => Ok((field.parse::<SortField>()?, field)),
                 }
-                let parsed: SortField = field.parse()?;
-                if fields.contains(&parsed) {
-                    return Err(QueryError::repeated_sort_field(parsed.as_str(), field));
-                }
-                fields.push(parsed);
-            }
-            q.with_sort_key(fields)?
+            }))?
         }
-        "sort_dir" => q.with_sort_dir(value.parse()?),
-        _ => unreachable!("every name in PARAMETER_NAMES has a setter"),
+        Param::SortDir => q.with_sort_dir(value.parse()?),
     })
 }
 
-/// Parses a decimal count: ASCII digits only (no sign, no spaces), saturating
-/// at `u64::MAX` so that a number past 64 bits is reported as out of range,
-/// not as "not a number". `None` for anything that is not digits.
-fn parse_count(value: &str) -> Option<u64> {
+/// Parses a decimal count: ASCII digits only (no sign, no spaces). `None`
+/// for anything that is not digits or does not fit a `u32` (every count
+/// the API accepts does; the error shows the value as given either way).
+fn parse_count(value: &str) -> Option<u32> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(value.bytes().fold(0u64, |n, b| {
-        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-    }))
+    value.bytes().try_fold(0u32, |n, b| {
+        n.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
@@ -130,11 +108,12 @@ mod tests {
     use super::parse_count;
 
     #[test]
-    fn parse_count_takes_digits_only_and_saturates() {
+    fn parse_count_takes_digits_only_within_u32() {
         assert_eq!(parse_count("0"), Some(0));
         assert_eq!(parse_count("007"), Some(7));
-        assert_eq!(parse_count("18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_count("99999999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_count("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_count("4294967296"), None);
+        assert_eq!(parse_count("99999999999999999999999"), None);
         assert_eq!(parse_count(""), None);
         assert_eq!(parse_count("+5"), None);
         assert_eq!(parse_count("-1"), None);

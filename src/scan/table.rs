@@ -1,81 +1,27 @@
-//! Grouping matching versions by `(namespace, name)` (SPEC 4).
+//! The scan's hash table of groups, keyed by `(name, namespace)` (crate docs,
+//! "Groups").
 //!
 //! Following DataFusion's hash aggregation: each distinct key is interned to a
 //! dense group index, so ordering and paging work on integers and owned
 //! strings are made only for the groups on the returned page. A table can be
 //! built from any subset of the records and merged with another built with
-//! the same hasher, which is how the scan is split over threads.
+//! the same hasher, which is how the scan is split over threads and how
+//! partial results merge.
 //!
 //! The layout is chosen for memory, which is where a scan's time goes: the
 //! versions of one repository are scattered over the input, so counting a
 //! version is a random access into the table. A group's key and aggregates
-//! are one record in an arena (so counting reads one slot of a small index
-//! and one record), and the scan is a software pipeline ([`Pipeline`]): a
-//! version's slot is prefetched when it is read, its group's record 16
-//! versions later, and it is counted 16 after that, so that the processor
-//! waits for many cache misses at once instead of one after another.
-
-use std::hash::{BuildHasher, Hasher};
+//! are one record ([`group_record`](super::group_record)) in an arena, so
+//! counting reads one slot of a small index and one record; the scan's
+//! [`Pipeline`](super::pipeline::Pipeline) asks for both well before it
+//! counts.
 
 use foldhash::fast::RandomState;
 
-use crate::arena::{LineArena, LINE};
+use super::arena::{LineArena, LINE};
+use super::group_record;
 use crate::bytes::bytes_eq;
-use crate::record::ImageVersion;
-
-/// Running aggregates of one group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct GroupState {
-    /// Number of matching versions.
-    pub(crate) version_count: u64,
-    /// Smallest `create_at`.
-    pub(crate) create_at: i64,
-    /// Largest `update_at`.
-    pub(crate) update_at: i64,
-}
-
-impl GroupState {
-    /// A placeholder state.
-    pub(crate) const EMPTY: GroupState = GroupState {
-        version_count: 0,
-        create_at: i64::MAX,
-        update_at: i64::MIN,
-    };
-
-    /// The state of a group of one version.
-    pub(crate) fn of(version: &ImageVersion) -> Self {
-        GroupState {
-            version_count: 1,
-            create_at: version.create_at,
-            update_at: version.update_at,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn merge(&mut self, other: &GroupState) {
-        self.version_count += other.version_count;
-        self.create_at = self.create_at.min(other.create_at);
-        self.update_at = self.update_at.max(other.update_at);
-    }
-}
-
-/// A matching version and its key's hash, waiting to be counted into its group.
-#[derive(Clone, Copy)]
-pub(crate) struct PendingKey<'a> {
-    pub(crate) hash: u64,
-    pub(crate) version: &'a ImageVersion,
-}
-
-/// The hash of key `(name, namespace)` under `state`: two writes and no
-/// length prefixes, since foldhash's `write` already folds each part's length
-/// in, so `("ab", "c")` and `("a", "bc")` differ.
-#[inline]
-fn key_hash(state: &impl BuildHasher, name: &[u8], namespace: &[u8]) -> u64 {
-    let mut hasher = state.build_hasher();
-    hasher.write(name);
-    hasher.write(namespace);
-    hasher.finish()
-}
+use crate::group_state::{key_hash, GroupState};
 
 /// How many groups ahead a merge prefetches slots.
 const MERGE_AHEAD: usize = 16;
@@ -90,44 +36,25 @@ const MIN_SLOTS: usize = 64;
 const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
 
-/// The layout of a group's record in the arena, in bytes from its start
-/// (a multiple of [`LINE`]): its aggregates, its key's part lengths as two
-/// `u16`, then the name and namespace bytes. So a key of up to 36 bytes (most
-/// names and namespaces together) lies in the record's first cache line,
-/// and checking it reads one line.
-const VERSION_COUNT: usize = 0;
-const CREATE_AT: usize = 8;
-const UPDATE_AT: usize = 16;
-const LENGTHS: usize = 24;
-const HEADER: usize = 28;
-/// The packed lengths of a key with a part of `u16::MAX` bytes or more: its
-/// lengths are then two `u64` at [`LONG_NAME_LEN`] and [`LONG_NAMESPACE_LEN`],
-/// and its bytes start at [`LONG_KEY`].
-const LONG: u32 = u32::MAX;
-const LONG_NAME_LEN: usize = 32;
-const LONG_NAMESPACE_LEN: usize = 40;
-const LONG_KEY: usize = 48;
-
 /// The groups of one query's matching versions, keyed by `(name, namespace)`.
 ///
 /// Two arrays the scan touches: an index of 8-byte slots (open addressing,
 /// linear probing, at most half full), and an arena of group records, each
-/// holding a group's key and aggregates together on whole cache lines, so
-/// that counting a version reads one slot and one record (one line for a key
-/// of up to 36 bytes), and the slots of 100,000 groups take 2 MB. Beside
-/// them, by dense group index, each group's record and key hash.
+/// holding a group's key and aggregates on whole cache lines. Beside them,
+/// by dense group index, each group's record and key hash.
+#[derive(Clone)]
 pub(crate) struct GroupTable {
     /// Hashes keys; foldhash's `RandomState` is seeded per process (and per
     /// table), so crafted keys cannot flood the table. Tables that merge share it.
     hasher: RandomState,
     /// A key's first slot is its hash's top bits; a used slot holds a record
-    /// offset (see [`OFFSET_BITS`]) and, above it, the hash's low bits, so
+    /// reference (see [`OFFSET_BITS`]) and, above it, the hash's low bits, so
     /// that a probe reads a record only when those agree.
     slots: Vec<u64>,
     /// `64 - log2(slots.len())`.
     shift: u32,
-    /// The group records (see [`HEADER`]), back to back. Only whole `&str`s
-    /// are copied in, so every group's name and namespace are valid UTF-8.
+    /// The group records, back to back. Only whole `&str`s are copied in,
+    /// so every group's name and namespace are valid UTF-8.
     arena: LineArena,
     /// A reference to each group's record (as a slot holds it), by dense
     /// group index (in order of creation, which is arena order).
@@ -152,7 +79,7 @@ impl GroupTable {
     /// The hash of a key.
     #[inline]
     pub(crate) fn hash_key(&self, name: &[u8], namespace: &[u8]) -> u64 {
-        key_hash(&self.hasher, name, namespace)
+        key_hash(&self.hasher, [name, namespace])
     }
 
     #[inline]
@@ -178,79 +105,12 @@ impl GroupTable {
         ((slot & OFFSET_MASK) - 1) as usize * LINE
     }
 
-    /// The header of the record at `record` and the bytes after it.
-    #[inline]
-    fn record(&self, record: usize) -> Option<(&[u8; HEADER], &[u8])> {
-        self.arena.tail(record)?.split_first_chunk::<HEADER>()
-    }
-
-    /// The packed lengths of a key: the name's in the low 16 bits and the
-    /// namespace's in the high 16, or [`LONG`] if either does not fit.
-    #[inline(always)]
-    fn packed_lengths(name_len: usize, namespace_len: usize) -> u32 {
-        match (u16::try_from(name_len), u16::try_from(namespace_len)) {
-            (Ok(name), Ok(namespace)) if name < u16::MAX && namespace < u16::MAX => {
-                u32::from(name) | u32::from(namespace) << 16
-            }
-            _ => LONG,
-        }
-    }
-
-    /// The packed lengths in a record's header.
-    #[inline(always)]
-    fn stored_lengths(header: &[u8; HEADER]) -> u32 {
-        u32::from_ne_bytes(header[LENGTHS..LENGTHS + 4].try_into().unwrap_or([0xff; 4]))
-    }
-
-    /// The name and namespace stored after a record's header (`rest`).
-    #[inline(always)]
-    fn key_parts<'r>(header: &[u8; HEADER], rest: &'r [u8]) -> Option<(&'r [u8], &'r [u8])> {
-        let (name_len, namespace_len, key) = match Self::stored_lengths(header) {
-            LONG => {
-                let len_at = |at: usize| {
-                    let bytes = rest.get(at - HEADER..at - HEADER + 8)?;
-                    usize::try_from(u64::from_ne_bytes(bytes.try_into().ok()?)).ok()
-                };
-                (
-                    len_at(LONG_NAME_LEN)?,
-                    len_at(LONG_NAMESPACE_LEN)?,
-                    rest.get(LONG_KEY - HEADER..)?,
-                )
-            }
-            packed => ((packed & 0xffff) as usize, (packed >> 16) as usize, rest),
-        };
-        let name = key.get(..name_len)?;
-        let namespace = key.get(name_len..name_len.checked_add(namespace_len)?)?;
-        Some((name, namespace))
-    }
-
-    /// The 8-byte field at `at` of a record's header.
-    #[inline(always)]
-    fn field(header: &[u8; HEADER], at: usize) -> u64 {
-        u64::from_ne_bytes(header[at..at + 8].try_into().unwrap_or([0; 8]))
-    }
-
-    #[inline(always)]
-    fn set_field(header: &mut [u8; HEADER], at: usize, value: u64) {
-        header[at..at + 8].copy_from_slice(&value.to_ne_bytes());
-    }
-
-    /// The aggregates in a record's header.
-    #[inline(always)]
-    fn header_state(header: &[u8; HEADER]) -> GroupState {
-        GroupState {
-            version_count: Self::field(header, VERSION_COUNT),
-            create_at: Self::field(header, CREATE_AT) as i64,
-            update_at: Self::field(header, UPDATE_AT) as i64,
-        }
-    }
-
     /// If the record at `record` is the group of key `(name, namespace)`,
     /// merges `state` into it and returns true.
     ///
     /// Each key part is compared, length and bytes, by [`bytes_eq`], not by
-    /// `memcmp` calls: measured in alternating runs in one process, the
-    /// scan's aggregate queries ran 1.05x to 1.3x faster.
+    /// `memcmp` calls, whose call and branches cost more than the comparison
+    /// for keys this short.
     #[inline(always)]
     fn merge_if_key(
         &mut self,
@@ -259,22 +119,13 @@ impl GroupTable {
         namespace: &[u8],
         state: &GroupState,
     ) -> bool {
-        let Some((header, rest)) = self
-            .arena
-            .tail_mut(record)
-            .and_then(<[u8]>::split_first_chunk_mut::<HEADER>)
-        else {
-            return false;
-        };
-        let found = Self::key_parts(header, rest).is_some_and(|(stored_name, stored_namespace)| {
-            bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace)
-        });
+        let (header, rest) = group_record::read_mut(&mut self.arena, record);
+        let (stored_name, stored_namespace) = group_record::key(header, rest);
+        let found = bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace);
         if found {
-            let mut merged = Self::header_state(header);
+            let mut merged = group_record::state(header);
             merged.merge(state);
-            Self::set_field(header, VERSION_COUNT, merged.version_count);
-            Self::set_field(header, CREATE_AT, merged.create_at as u64);
-            Self::set_field(header, UPDATE_AT, merged.update_at as u64);
+            group_record::set_state(header, &merged);
         }
         found
     }
@@ -291,7 +142,7 @@ impl GroupTable {
     /// has arrived; start loading the record of the group it points at
     /// (its first two cache lines) if the hash bits agree.
     #[inline]
-    fn prefetch_record_of(&self, hash: u64) {
+    pub(crate) fn prefetch_record_of(&self, hash: u64) {
         let mask = self.slots.len() - 1;
         let tag = Self::tag(hash);
         let mut i = self.first_slot(hash);
@@ -302,14 +153,11 @@ impl GroupTable {
                 return;
             }
             if slot & !OFFSET_MASK == tag {
-                let record = Self::record_of(slot);
-                let bytes = self.arena.tail(record).unwrap_or_default();
-                if let Some(first) = bytes.first() {
-                    crate::prefetch::prefetch(first);
-                }
+                let (header, rest) = group_record::read(&self.arena, Self::record_of(slot));
+                crate::prefetch::prefetch(header);
                 // The second line too, even when the record is one line:
-                // measured no slower, and it spares a flag in the slot.
-                if let Some(second) = bytes.get(LINE) {
+                // no slower, and it spares a flag in the slot.
+                if let Some(second) = rest.get(LINE - group_record::HEADER) {
                     crate::prefetch::prefetch(second);
                 }
                 return;
@@ -318,20 +166,11 @@ impl GroupTable {
         }
     }
 
-    /// Stage three: counts a version into its group, creating the group if
-    /// it is new. The prefetches were hints only; this is the full look-up,
-    /// right whatever happened in between.
-    #[inline]
-    fn count_key(&mut self, key: &PendingKey<'_>) {
-        let v = key.version;
-        let state = GroupState::of(v);
-        self.count(key.hash, v.name.as_bytes(), v.namespace.as_bytes(), state);
-    }
-
     /// Counts `state` into the group of `(name, namespace)`, whose key hashes
-    /// to `hash`, creating the group if it is new.
+    /// to `hash`, creating the group if it is new. Prefetches were hints
+    /// only; this is the full look-up, right whatever happened in between.
     #[inline(always)]
-    fn count(&mut self, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
+    pub(crate) fn count(&mut self, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
         let mask = self.slots.len() - 1;
         let tag = Self::tag(hash);
         let mut i = self.first_slot(hash);
@@ -353,33 +192,7 @@ impl GroupTable {
     /// Creates a group in the free slot `i`.
     #[inline(never)]
     fn insert(&mut self, i: usize, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
-        // A record starts on a cache line (see `LineArena`), so that one of
-        // up to 64 bytes (a key of up to 36) is one line, and one of up to
-        // 128 (a key of up to 100) the two lines the scan prefetches.
-        let mut header = [0; HEADER];
-        for (at, value) in [
-            (VERSION_COUNT, state.version_count),
-            (CREATE_AT, state.create_at as u64),
-            (UPDATE_AT, state.update_at as u64),
-        ] {
-            Self::set_field(&mut header, at, value);
-        }
-        let lengths = Self::packed_lengths(name.len(), namespace.len());
-        header[LENGTHS..LENGTHS + 4].copy_from_slice(&lengths.to_ne_bytes());
-        let (name_len, namespace_len) = (name.len() as u64, namespace.len() as u64);
-        let record = if lengths == LONG {
-            let padding = [0; LONG_NAME_LEN - HEADER];
-            self.arena.push(&[
-                &header,
-                &padding,
-                &name_len.to_ne_bytes(),
-                &namespace_len.to_ne_bytes(),
-                name,
-                namespace,
-            ])
-        } else {
-            self.arena.push(&[&header, name, namespace])
-        };
+        let record = group_record::push(&mut self.arena, name, namespace, state);
         let record_ref = Self::record_ref(record);
         self.slots[i] = Self::tag(hash) | record_ref;
         self.groups.push(record_ref);
@@ -407,24 +220,28 @@ impl GroupTable {
         self.slots = slots;
     }
 
-    /// Counts already-aggregated groups into this table (partial results).
-    pub(crate) fn add_states<'k>(
-        &mut self,
-        groups: impl IntoIterator<Item = (&'k [u8], &'k [u8], GroupState)>,
-    ) {
-        for (name, namespace, state) in groups {
-            self.count(self.hash_key(name, namespace), name, namespace, state);
-        }
-    }
-
-    /// Folds `other`, built with the same hasher, into this table.
+    /// Folds `other`, built with the same hasher, into this table: one
+    /// look-up per group of `other`.
     ///
     /// `other`'s records are read in arena order; this table's slots and
     /// records are prefetched [`MERGE_AHEAD`] and half that many groups
-    /// ahead, as the scan's pipeline does (measured on two halves of 1M
-    /// records with about 60,000 groups each: fastest of 9 runs 3.6 ms,
-    /// against 8.7 ms without the prefetches).
+    /// ahead, as the scan's pipeline does.
+    ///
+    /// A table built with another hasher (one deserialized from a partial
+    /// result, say) is merged all the same, each of its keys hashed anew.
     pub(crate) fn merge(&mut self, other: &GroupTable) {
+        if self.hash_key(b"", b"") != other.hash_key(b"", b"") {
+            for g in 0..other.len() {
+                let (name, namespace) = other.key(g);
+                self.count(
+                    self.hash_key(name, namespace),
+                    name,
+                    namespace,
+                    other.state(g),
+                );
+            }
+            return;
+        }
         let hash_of = |g: usize| other.hashes[g];
         for g in 0..other.len() {
             if g + MERGE_AHEAD < other.len() {
@@ -445,88 +262,15 @@ impl GroupTable {
 
     /// The name and namespace of group `g`, as bytes (strings compare
     /// byte-wise).
-    fn key(&self, g: usize) -> (&[u8], &[u8]) {
-        self.record(Self::record_of(self.groups[g]))
-            .and_then(|(header, rest)| Self::key_parts(header, rest))
-            .unwrap_or_default()
-    }
-
-    /// The name of group `g`.
-    pub(crate) fn name(&self, g: usize) -> &[u8] {
-        self.key(g).0
-    }
-
-    /// The namespace of group `g`.
-    pub(crate) fn namespace(&self, g: usize) -> &[u8] {
-        self.key(g).1
+    pub(crate) fn key(&self, g: usize) -> (&[u8], &[u8]) {
+        let (header, rest) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
+        group_record::key(header, rest)
     }
 
     /// The aggregates of group `g`.
     pub(crate) fn state(&self, g: usize) -> GroupState {
-        self.record(Self::record_of(self.groups[g]))
-            .map_or(GroupState::EMPTY, |(header, _)| Self::header_state(header))
-    }
-}
-
-/// The scan's pipeline, a software pipeline over the matching versions in a
-/// ring: the `n`th version's slot is prefetched when it is pushed (stage
-/// one), its group's record when the `n + AHEAD / 2`th is (stage two), and
-/// it is counted when the `n + AHEAD`th is (stage three). So every random
-/// access of counting a version was asked for well before, and the
-/// prefetches are spread out, one or two per version.
-pub(crate) struct Pipeline<'a> {
-    ring: [PendingKey<'a>; RING],
-    /// How many versions have been pushed.
-    pushed: usize,
-}
-
-/// How many versions behind the newest one a version is counted.
-const AHEAD: usize = 32;
-/// The ring's size: a power of two above [`AHEAD`].
-const RING: usize = 64;
-
-impl<'a> Pipeline<'a> {
-    pub(crate) fn new() -> Self {
-        /// What the ring's unused entries point at; never counted.
-        static NONE: ImageVersion = ImageVersion {
-            id: String::new(),
-            name: String::new(),
-            namespace: String::new(),
-            tag: None,
-            image_type: crate::ImageType::Dedicated,
-            workspace_id: String::new(),
-            service_type: crate::ServiceType::Unknown,
-            create_at: 0,
-            update_at: 0,
-        };
-        let none = PendingKey {
-            hash: 0,
-            version: &NONE,
-        };
-        Pipeline {
-            ring: [none; RING],
-            pushed: 0,
-        }
-    }
-
-    /// Adds a matching version's key.
-    #[inline]
-    pub(crate) fn push(&mut self, table: &mut GroupTable, key: PendingKey<'a>) {
-        table.prefetch_slot(key.hash);
-        self.ring[self.pushed % RING] = key;
-        self.pushed += 1;
-        if self.pushed > AHEAD {
-            let next = &self.ring[(self.pushed - 1 - AHEAD / 2) % RING];
-            table.prefetch_record_of(next.hash);
-            table.count_key(&self.ring[(self.pushed - 1 - AHEAD) % RING]);
-        }
-    }
-
-    /// Counts every version still waiting.
-    pub(crate) fn finish(self, table: &mut GroupTable) {
-        for n in self.pushed.saturating_sub(AHEAD)..self.pushed {
-            table.count_key(&self.ring[n % RING]);
-        }
+        let (header, _) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
+        group_record::state(header)
     }
 }
 
@@ -559,7 +303,7 @@ mod tests {
         while keys.len() < 1500 {
             let name = format!("img-{nonce}").into_bytes();
             nonce += 1;
-            if key_hash(&fixed, &name, namespace) >> 52 == 0 {
+            if key_hash(&fixed, [&name, namespace]) >> 52 == 0 {
                 keys.push(name);
             }
         }
@@ -574,21 +318,12 @@ mod tests {
         assert!(table.longest_probe() < 100, "{}", table.longest_probe());
     }
 
+    use crate::version::ImageVersion;
     use proptest::prelude::*;
     use std::collections::HashMap;
 
     fn version(name: &str, namespace: &str, t: i64) -> ImageVersion {
-        ImageVersion {
-            id: String::new(),
-            name: name.to_string(),
-            namespace: namespace.to_string(),
-            tag: None,
-            image_type: crate::ImageType::Dedicated,
-            workspace_id: "0".to_string(),
-            service_type: crate::ServiceType::Unknown,
-            create_at: t,
-            update_at: -t,
-        }
+        ImageVersion::new("", name, namespace, crate::ImageType::Dedicated, t, -t)
     }
 
     /// The naive model: a map from key to aggregates.
@@ -613,7 +348,8 @@ mod tests {
     fn contents(table: &GroupTable) -> HashMap<(Vec<u8>, Vec<u8>), GroupState> {
         let groups: HashMap<_, _> = (0..table.len())
             .map(|g| {
-                let key = (table.name(g).to_vec(), table.namespace(g).to_vec());
+                let (name, namespace) = table.key(g);
+                let key = (name.to_vec(), namespace.to_vec());
                 (key, table.state(g))
             })
             .collect();
@@ -647,10 +383,10 @@ mod tests {
             let hasher = RandomState::default();
             let build = |part: &[ImageVersion]| {
                 let mut table = GroupTable::new(hasher.clone());
-                let mut pipeline = Pipeline::new();
+                let mut pipeline = crate::scan::pipeline::Pipeline::new();
                 for v in part {
                     let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
-                    pipeline.push(&mut table, PendingKey { hash, version: v });
+                    pipeline.push(&mut table, crate::scan::pipeline::PendingKey { hash, version: v });
                 }
                 pipeline.finish(&mut table);
                 table

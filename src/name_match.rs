@@ -1,0 +1,80 @@
+//! The fuzzy name match (crate docs, "Filter"): the query name occurs in a
+//! version's name, ASCII-case-insensitively. One matcher serves the scan
+//! (name by name) and the catalog (one search over many folded names).
+
+use memchr::memmem;
+
+/// Searches names for a query name.
+///
+/// The query name is lower-case ASCII (the `name` rule allows only
+/// `a-z 0-9 - _ .`), so folding the searched name's ASCII upper-case letters
+/// is all the case-insensitivity there is: UTF-8 lead and continuation bytes
+/// are `>= 0x80` and never equal a query byte, so a byte-wise search is a
+/// correct character-wise one, and `Ä` never matches `ä`.
+pub(crate) struct NameMatcher<'q> {
+    finder: memmem::Finder<'q>,
+    /// Reused buffer for names that hold upper-case ASCII letters.
+    folded: Vec<u8>,
+}
+
+impl<'q> NameMatcher<'q> {
+    /// A matcher for `needle`, a name that satisfies the query's `name` rule.
+    pub(crate) fn new(needle: &'q str) -> Self {
+        debug_assert!(
+            !needle.bytes().any(|b| b.is_ascii_uppercase() || b == 0),
+            "a query name is lower-case ASCII without NUL"
+        );
+        NameMatcher {
+            finder: memmem::Finder::new(needle.as_bytes()),
+            folded: Vec::new(),
+        }
+    }
+
+    /// Whether the needle occurs in `name`, ASCII-case-insensitively.
+    #[inline]
+    pub(crate) fn matches(&mut self, name: &[u8]) -> bool {
+        if !name.iter().any(u8::is_ascii_uppercase) {
+            return self.finder.find(name).is_some();
+        }
+        self.folded.clear();
+        fold_into(name, &mut self.folded);
+        self.finder.find(&self.folded).is_some()
+    }
+
+    /// Where the needle first occurs in `folded`, bytes already folded with
+    /// [`fold_into`] (many names back to back, say).
+    #[inline]
+    pub(crate) fn find_in_folded(&self, folded: &[u8]) -> Option<usize> {
+        self.finder.find(folded)
+    }
+}
+
+/// Appends `name` to `out` with its ASCII letters in lower case: the form
+/// [`NameMatcher::find_in_folded`] searches.
+pub(crate) fn fold_into(name: &[u8], out: &mut Vec<u8>) {
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_only_ascii_case_of_the_searched_name() {
+        let mut m = NameMatcher::new("torch");
+        assert!(m.matches(b"PyTorch-2"));
+        assert!(m.matches(b"torch"));
+        assert!(m.matches("ÄTORCHÖ".as_bytes()));
+        assert!(!m.matches("TÖRCH".as_bytes()));
+        assert!(!m.matches(b"torc"));
+        assert!(!m.matches(b""));
+    }
+
+    #[test]
+    fn a_folded_buffer_matches_like_each_name() {
+        let m = NameMatcher::new("orch");
+        let mut folded = Vec::new();
+        fold_into(b"PyTORCH", &mut folded);
+        assert_eq!(m.find_in_folded(&folded), Some(3));
+    }
+}

@@ -1,0 +1,160 @@
+//! [`RecordsError`]: records text that is not valid input.
+
+use std::fmt;
+
+use crate::shown::show;
+
+/// Records text that is not valid input: not JSON, not one of the three
+/// accepted shapes, or a record with a missing field, a wrong JSON type or an
+/// unknown enum value.
+///
+/// The message names where the problem is: the record's index (JSON array or
+/// page) or line (NDJSON), the field, and the line and column in the text.
+///
+/// ```
+/// use image_groups::parse_records;
+///
+/// let text = r#"[{"id": "a", "name": "n", "namespace": "s", "type": "DEDICATED",
+///                 "create_at": 1.5, "update_at": 2}]"#;
+/// let err = parse_records(text).unwrap_err();
+/// assert_eq!(err.record_index(), Some(0));
+/// assert_eq!(err.field(), Some("create_at"));
+/// assert!(err.to_string().contains("record 0"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordsError {
+    kind: RecordsErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RecordsErrorKind {
+    /// The bytes are not UTF-8.
+    NotUtf8 { valid_up_to: usize },
+    /// The text is neither an array, an object nor NDJSON.
+    Shape { found: String },
+    /// Invalid JSON or an invalid record.
+    Json {
+        record_index: Option<usize>,
+        ndjson_line: Option<usize>,
+        field: Option<String>,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl RecordsError {
+    pub(crate) fn not_utf8(valid_up_to: usize) -> Self {
+        Self {
+            kind: RecordsErrorKind::NotUtf8 { valid_up_to },
+        }
+    }
+
+    pub(crate) fn shape(found: &str) -> Self {
+        Self {
+            kind: RecordsErrorKind::Shape { found: show(found) },
+        }
+    }
+
+    pub(crate) fn json(
+        record_index: Option<usize>,
+        ndjson_line: Option<usize>,
+        field: Option<String>,
+        err: &serde_json::Error,
+    ) -> Self {
+        // serde_json's Display appends " at line L column C"; the position is
+        // reported separately, so keep only the description.
+        let full = err.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(at) if err.line() != 0 => full[..at].to_string(),
+            _ => full,
+        };
+        let field = field.or_else(|| field_in_message(&message).map(String::from));
+        Self {
+            kind: RecordsErrorKind::Json {
+                record_index,
+                ndjson_line,
+                field,
+                // Within an NDJSON line serde_json counts from line 1.
+                line: ndjson_line.unwrap_or(err.line()),
+                column: err.column(),
+                message,
+            },
+        }
+    }
+
+    /// The 0-based index of the offending record in a JSON array (or in the
+    /// `data` array of a page), if the error is about one record.
+    pub fn record_index(&self) -> Option<usize> {
+        match &self.kind {
+            RecordsErrorKind::Json { record_index, .. } => *record_index,
+            _ => None,
+        }
+    }
+
+    /// The 1-based line of the offending record in NDJSON input.
+    pub fn ndjson_line(&self) -> Option<usize> {
+        match &self.kind {
+            RecordsErrorKind::Json { ndjson_line, .. } => *ndjson_line,
+            _ => None,
+        }
+    }
+
+    /// The record field at fault (`"create_at"`, `"type"`, ...), if known.
+    pub fn field(&self) -> Option<&str> {
+        match &self.kind {
+            RecordsErrorKind::Json { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for RecordsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RecordsErrorKind::NotUtf8 { valid_up_to } => write!(
+                f,
+                "records text is not UTF-8 (invalid byte at offset {valid_up_to})"
+            ),
+            RecordsErrorKind::Shape { found } => write!(
+                f,
+                "records must be a JSON array of records, a JSON object whose `data` is \
+                 that array, or NDJSON (one record per line); the text starts with {found}"
+            ),
+            RecordsErrorKind::Json {
+                record_index,
+                ndjson_line,
+                field,
+                line,
+                column,
+                message,
+            } => {
+                match (record_index, ndjson_line) {
+                    (Some(i), _) => write!(f, "record {i}")?,
+                    (None, Some(l)) => write!(f, "record on line {l}")?,
+                    (None, None) => f.write_str("records")?,
+                }
+                if let Some(field) = field {
+                    write!(f, ", field `{field}`")?;
+                }
+                write!(f, ": {message}")?;
+                match (ndjson_line, line) {
+                    (Some(_), _) => write!(f, " (at column {column})"),
+                    (None, 0) => Ok(()),
+                    (None, line) => write!(f, " (at line {line}, column {column})"),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for RecordsError {}
+
+/// The field a "missing field `x`" or "duplicate field `x`" message names;
+/// serde reports those at the record, not at the field.
+fn field_in_message(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("duplicate field `"))?;
+    rest.split('`').next()
+}
