@@ -446,21 +446,28 @@ fn help_describes_every_flag_the_formats_and_the_exit_codes() {
         assert_eq!(out.status.code(), Some(0));
         assert!(out.stderr.is_empty());
         let help = stdout(&out);
-        for needle in [
-            "--records",
-            "--queries",
-            "--format",
-            "json|table",
-            "--help",
+        // Each flag heads its own paragraph.
+        for flag in [
             "QUERY_STRING",
+            "--records FILE",
+            "--format json|table",
+            "--queries FILE",
+            "-h, --help",
+        ] {
+            assert!(
+                help.lines().any(|l| l.starts_with(flag)),
+                "no paragraph for {flag:?} in:\n{help}"
+            );
+        }
+        for needle in [
             "standard input",
             "JSON array",
             "GET /v1/{project_id}/images",
             "NDJSON",
             "Exit codes",
-            "0  ",
-            "1  ",
-            "2  ",
+            "\n    0  ",
+            "\n    1  ",
+            "\n    2  ",
         ] {
             assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
         }
