@@ -284,3 +284,14 @@ fn run_queries(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_states_the_table_cap_in_force() {
+        let phrase = format!("wider than {} columns", table::MAX_CELL_WIDTH);
+        assert!(HELP.contains(&phrase), "{phrase:?} missing from --help");
+    }
+}
