@@ -1,31 +1,38 @@
-//! The command-line example (SPEC 8): record formats, `--queries`,
-//! `--format table`, and exit codes.
+//! The `images-group` program: record formats, standard input, `--queries`,
+//! `--format table`, `--help`, and exit codes.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use image_groups::{group_images, parse_records, GroupQuery, ImageGroupPage};
 
-/// The example binary, which `cargo test` builds beside the test binaries.
-fn binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir
-        .join("examples")
-        .join(format!("images_group{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} was not built; run `cargo test`",
-        path.display()
-    );
-    path
-}
+/// The program, which Cargo builds for this test (the `cli` feature).
+const BINARY: &str = env!("CARGO_BIN_EXE_images-group");
 
 fn run(args: &[&str]) -> Output {
-    Command::new(binary()).args(args).output().unwrap()
+    Command::new(BINARY).args(args).output().unwrap()
+}
+
+/// Runs the program with `input` piped to its standard input.
+fn run_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    // Written from another thread, so that a program that stops reading
+    // early cannot deadlock the test on a full pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 fn stdout(out: &Output) -> String {
@@ -285,5 +292,184 @@ fn bad_records_exit_1_naming_record_and_field_with_nothing_on_stdout() {
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains(path.to_str().unwrap()), "{file}: {err}");
         assert!(err.contains(record) && err.contains(field), "{file}: {err}");
+    }
+}
+
+/// One DEDICATED record of workspace 0, as JSON.
+fn record(id: usize, name: &str, namespace: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","name":"{name}","namespace":"{namespace}","type":"DEDICATED","create_at":{},"update_at":{}}}"#,
+        1_600_000_000_000i64 + id as i64,
+        1_700_000_000_000i64 + id as i64,
+    )
+}
+
+/// Display columns of text made of ASCII, `…` and CJK ideographs only: the
+/// test's own count, not the program's.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| if c.is_ascii() || c == '…' { 1 } else { 2 })
+        .sum()
+}
+
+/// The display column at which `cell` starts in `line`.
+fn column_of(line: &str, cell: &str) -> usize {
+    let at = line
+        .find(cell)
+        .unwrap_or_else(|| panic!("{cell:?} not in {line:?}"));
+    columns(&line[..at])
+}
+
+#[test]
+fn table_aligns_wide_characters_by_display_width() {
+    let names = [
+        ("日本語-名前", "cjk-ns"),
+        ("pytorch", "ml"),
+        ("x", "vision"),
+    ];
+    let records: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ns))| record(i, name, ns))
+        .collect();
+    let path = temp_file("cjk.json", &format!("[{}]", records.join(",")));
+    let out = run(&["--records", path.to_str().unwrap(), "--format", "table"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    let namespace_at = column_of(lines[0], "NAMESPACE");
+    let created_at = column_of(lines[0], "CREATED");
+    // Newest update first: ids 2, 1, 0.
+    for (line, (name, ns)) in lines[1..4].iter().zip(names.iter().rev()) {
+        assert!(line.starts_with(name), "{text}");
+        assert_eq!(column_of(line, ns), namespace_at, "{text}");
+        assert_eq!(column_of(line, "2020-09-13T"), created_at, "{text}");
+    }
+}
+
+#[test]
+fn table_cuts_a_long_name_and_json_keeps_it_whole() {
+    let long = "a".repeat(80);
+    let records = [
+        record(0, &long, "ns"),
+        record(1, "pytorch", "ml"),
+        record(2, "日本語-名前", "cjk"),
+    ];
+    let path = temp_file("long.json", &format!("[{}]", records.join(",")));
+    let path = path.to_str().unwrap();
+
+    let out = run(&["--records", path, "--format", "table"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!text.contains(&long), "{text}");
+    let cut = lines
+        .iter()
+        .find(|l| l.starts_with("aaaa"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let name_cell = cut.split(' ').next().unwrap();
+    assert!(name_cell.ends_with('…'), "{text}");
+    assert!(columns(name_cell) <= 40, "{text}");
+    // The other rows keep to the same, capped column: not 80 wide.
+    let namespace_at = column_of(lines[0], "NAMESPACE");
+    assert!(namespace_at <= 42, "{text}");
+    assert_eq!(column_of(cut, "ns "), namespace_at, "{text}");
+    for (line, ns) in [(lines[1], "cjk"), (lines[2], "ml")] {
+        assert_eq!(column_of(line, ns), namespace_at, "{text}");
+    }
+
+    let out = run(&["--records", path]);
+    let page: ImageGroupPage = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(page.data.iter().any(|g| g.name == long));
+}
+
+#[test]
+fn a_dash_reads_records_or_queries_from_standard_input() {
+    let array = records_json();
+    let records = parse_records(&array).unwrap();
+
+    let query = "name=torch&sort_key=name,namespace&sort_dir=asc";
+    let out = run_with_stdin(&["--records", "-", query], &array);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: ImageGroupPage = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(page, group_images(&records, &query.parse().unwrap()));
+
+    let records_path = temp_file("stdin-records.json", &array);
+    let out = run_with_stdin(
+        &["--records", records_path.to_str().unwrap(), "--queries=-"],
+        "name=torch\nlimit=0\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let expected = serde_json::to_string(&group_images(&records, &"name=torch".parse().unwrap()));
+    assert_eq!(lines, [expected.unwrap().as_str(), lines[1]]);
+    assert!(lines[1].contains("ModelArts.0104"), "{text}");
+
+    let out = run_with_stdin(&["--records", "-"], "[{\"id\":");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("standard input") && err.contains("EOF"),
+        "{err}"
+    );
+}
+
+#[test]
+fn only_one_input_can_be_standard_input() {
+    let out = run_with_stdin(&["--records", "-", "--queries", "-"], "[]");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("standard input") && err.contains("usage:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_describes_every_flag_the_formats_and_the_exit_codes() {
+    for flag in ["--help", "-h"] {
+        let out = run(&[flag]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(out.stderr.is_empty());
+        let help = stdout(&out);
+        // Each flag heads its own paragraph.
+        for flag in [
+            "QUERY_STRING",
+            "--records FILE",
+            "--format json|table",
+            "--queries FILE",
+            "-h, --help",
+        ] {
+            assert!(
+                help.lines().any(|l| l.starts_with(flag)),
+                "no paragraph for {flag:?} in:\n{help}"
+            );
+        }
+        for needle in [
+            "standard input",
+            "JSON array",
+            "GET /v1/{project_id}/images",
+            "NDJSON",
+            "Exit codes",
+            "\n    0  ",
+            "\n    1  ",
+            "\n    2  ",
+        ] {
+            assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
+        }
     }
 }

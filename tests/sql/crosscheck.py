@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Cross-checks the images_group example against SQLite, an independent engine.
+"""Cross-checks the images-group program against SQLite, an independent engine.
 
 Generates messy records (upper case, non-ASCII, empty strings, extreme and
 negative timestamps, update_at < create_at, duplicates, other workspaces) and
 hundreds of random query strings, valid and invalid. The expected answer of
 each query is computed here: its validity and error code by a separate Python
 reading of SPEC 2, its page by one SQL statement over the records in SQLite.
-The example answers all the queries in one `--queries` run; every line must
+The program answers all the queries in one `--queries` run; every line must
 agree. Standard library only.
 
-usage: crosscheck.py PATH_TO_images_group [--seed N] [--queries N]
+usage: crosscheck.py PATH_TO_images-group [--seed N] [--queries N]
 """
 
 import json
@@ -225,7 +225,7 @@ def main():
             checked += 1
             if got != want:
                 failures += 1
-                print(f"MISMATCH for {query!r}:\n  example: {json.dumps(got)[:600]}\n  sqlite:  {json.dumps(want)[:600]}")
+                print(f"MISMATCH for {query!r}:\n  program: {json.dumps(got)[:600]}\n  sqlite:  {json.dumps(want)[:600]}")
     print(f"sql crosscheck: {checked} queries over 3 data sets ({errors} invalid)")
     print(f"{checked - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)

@@ -1,0 +1,297 @@
+//! `images-group`: the "Obtaining User Image Groups" query from the command
+//! line, over records read from a file, from standard input, or from the
+//! bundled sample. `images-group --help` (the [`HELP`] text) is its manual.
+//!
+//! The program is a thin shell over the library's public API: it parses the
+//! flags, loads the records once, and prints what `group_images` answers, so
+//! that its output is the library's answer and nothing of its own.
+
+mod table;
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, BufWriter, Read, Write};
+use std::process::ExitCode;
+
+use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageVersion};
+
+/// The API page's three example images, as a saved `GET /v1/{project_id}/images`
+/// page. Embedded rather than read from the source tree, so that an installed
+/// binary answers without `--records` as `cargo run` does.
+const SAMPLE_RECORDS: &str = include_str!("../../../examples/data/sample.json");
+
+const USAGE: &str = "usage: images-group [--records FILE|-] [--format json|table] [QUERY_STRING]
+       images-group [--records FILE|-] --queries FILE|-
+       images-group --help";
+
+/// The manual: every flag, the input formats and the exit codes.
+const HELP: &str = "images-group: the ModelArts \"Obtaining User Image Groups\" query
+(GET /v1/{project_id}/images/group) over image-version records.
+
+usage: images-group [--records FILE|-] [--format json|table] [QUERY_STRING]
+       images-group [--records FILE|-] --queries FILE|-
+       images-group --help
+
+QUERY_STRING
+    The request's query string without the leading '?', for example
+    'name=torch&type=DEDICATED&limit=20'. Without one, the default query
+    (every group of workspace 0, newest update first, 200 to a page).
+    Put `--` before a query string that starts with '-'.
+
+--records FILE, --records=FILE
+    The image-version records to query. The format is told from the content:
+      * a JSON array of records;
+      * a saved `GET /v1/{project_id}/images` page: a JSON object whose
+        `data` is that array (its other fields are ignored);
+      * NDJSON: one JSON record per line.
+    FILE `-` reads the records from standard input. Without --records, a
+    bundled sample holding the API page's three example images is used.
+
+--format json|table
+    json (the default): the page as the API answers it, pretty-printed.
+    table: one aligned row per group (name, namespace, version count,
+    creation and update times as RFC 3339 UTC) and a footer with the page
+    numbers. Columns are aligned by display width; a name or namespace
+    wider than 40 columns is cut and ends in '…' (the JSON keeps it whole).
+
+--queries FILE
+    One query string per line; prints one compact JSON line per query, the
+    page or the error body, with the records loaded once. Takes neither a
+    QUERY_STRING nor --format. FILE `-` reads the queries from standard
+    input (then --records cannot be `-` too).
+
+-h, --help
+    Prints this help and exits.
+
+Exit codes:
+    0  a page was printed (with --queries: every line was answered, error
+       bodies included);
+    1  the records or queries could not be read or are invalid (a message on
+       standard error naming the file, the record and the field), or the
+       output could not be written;
+    2  a usage error (a message on standard error), or an invalid query (its
+       error body, as the API answers it, on standard output).
+";
+
+/// Where a `--records` or `--queries` value says to read from.
+#[derive(Debug, PartialEq)]
+enum Source {
+    Stdin,
+    File(OsString),
+}
+
+impl Source {
+    fn new(value: OsString) -> Self {
+        if value == "-" {
+            Source::Stdin
+        } else {
+            Source::File(value)
+        }
+    }
+
+    /// The whole input, or a message naming it (`what` is "records" or
+    /// "queries").
+    fn read(&self, what: &str) -> Result<Vec<u8>, String> {
+        match self {
+            Source::Stdin => {
+                let mut bytes = Vec::new();
+                io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| format!("cannot read {what} from standard input: {e}"))?;
+                Ok(bytes)
+            }
+            Source::File(path) => std::fs::read(path)
+                .map_err(|e| format!("cannot read {what} file {}: {e}", path.to_string_lossy())),
+        }
+    }
+
+    /// How a message names the input: "file PATH" or "standard input".
+    fn describe(&self) -> String {
+        match self {
+            Source::Stdin => "standard input".to_string(),
+            Source::File(path) => format!("file {}", path.to_string_lossy()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Args {
+    help: bool,
+    records: Option<Source>,
+    table: bool,
+    queries: Option<Source>,
+    query: Option<String>,
+}
+
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args, String> {
+    use lexopt::prelude::*;
+
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut out = Args::default();
+    let mut format = None;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => {
+                out.help = true;
+                return Ok(out);
+            }
+            Long("records") => out.records = Some(Source::new(parser.value().map_err(text)?)),
+            Long("queries") => out.queries = Some(Source::new(parser.value().map_err(text)?)),
+            Long("format") => format = Some(parser.value().map_err(text)?),
+            Value(value) if out.query.is_some() => {
+                return Err(format!(
+                    "more than one QUERY_STRING ({:?})",
+                    value.to_string_lossy()
+                ))
+            }
+            Value(value) => out.query = Some(value.string().map_err(text)?),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    out.table = match format.as_deref().map(OsStr::to_string_lossy).as_deref() {
+        None | Some("json") => false,
+        Some("table") => true,
+        Some(other) => return Err(format!("--format must be json or table, not {other:?}")),
+    };
+    if out.queries.is_some() && (out.query.is_some() || out.table) {
+        return Err("--queries takes neither a QUERY_STRING nor --format".to_string());
+    }
+    if out.records == Some(Source::Stdin) && out.queries == Some(Source::Stdin) {
+        return Err("only one of --records and --queries can read standard input (-)".to_string());
+    }
+    Ok(out)
+}
+
+/// A lexopt error as text, for `map_err`.
+fn text(e: lexopt::Error) -> String {
+    e.to_string()
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(problem) => {
+            complain(&format!("{problem}\n{USAGE}"));
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = if args.help {
+        out.write_all(HELP.as_bytes())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Failure::Io)
+    } else {
+        run(&args, &mut out)
+    };
+    match result.and_then(|code| Ok(out.flush().map(|()| code)?)) {
+        Ok(code) => code,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            complain(&format!("cannot write output: {e}"));
+            ExitCode::from(1)
+        }
+        Err(Failure::Message(message)) => {
+            complain(&message);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes a message on standard error; a closed standard error is no reason
+/// to panic, so a failure to write there is ignored.
+fn complain(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "images-group: {message}");
+}
+
+enum Failure {
+    Io(io::Error),
+    Message(String),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
+    match &args.queries {
+        Some(source) => run_queries(&records, source, out),
+        None => run_one(
+            &records,
+            args.query.as_deref().unwrap_or(""),
+            args.table,
+            out,
+        ),
+    }
+}
+
+fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
+    let Some(source) = source else {
+        return parse_records_bytes(SAMPLE_RECORDS.as_bytes())
+            .map_err(|e| format!("bundled sample: {e}"));
+    };
+    let bytes = source.read("records")?;
+    parse_records_bytes(&bytes).map_err(|e| match source {
+        Source::Stdin => format!("invalid records on standard input: {e}"),
+        Source::File(_) => format!("invalid records {}: {e}", source.describe()),
+    })
+}
+
+fn run_one(
+    records: &[ImageVersion],
+    query: &str,
+    table: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
+    let query = match GroupQuery::from_query_string(query) {
+        Ok(query) => query,
+        Err(e) => {
+            serde_json::to_writer_pretty(&mut *out, &e).map_err(io::Error::from)?;
+            writeln!(out)?;
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let page = group_images(records, &query);
+    if table {
+        out.write_all(table::render(&page, &query).as_bytes())?;
+    } else {
+        serde_json::to_writer_pretty(&mut *out, &page).map_err(io::Error::from)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_queries(
+    records: &[ImageVersion],
+    source: &Source,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
+    let bytes = source.read("queries").map_err(Failure::Message)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Failure::Message(format!("cannot read queries {}: {e}", source.describe())))?;
+    for line in text.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match GroupQuery::from_query_string(line) {
+            Ok(query) => serde_json::to_writer(&mut *out, &group_images(records, &query)),
+            Err(e) => serde_json::to_writer(&mut *out, &e),
+        }
+        .map_err(io::Error::from)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_states_the_table_cap_in_force() {
+        let phrase = format!("wider than {} columns", table::MAX_CELL_WIDTH);
+        assert!(HELP.contains(&phrase), "{phrase:?} missing from --help");
+    }
+}
