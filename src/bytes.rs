@@ -3,9 +3,7 @@
 //!
 //! Why not `==` (a `memcmp` call): the call, and its branches on the length
 //! and the bytes, cost more than the comparison itself for the short strings
-//! of this data (measured: the scan over 1M records was 1.05x to 1.3x faster
-//! with the group key checked here than with two `memcmp` calls). A
-//! mispredicted branch also throws away the loads the processor had already
+//! of this data (BENCHMARKS.md has the measurement). A mispredicted branch also throws away the loads the processor had already
 //! started for the next records, which is where a scan's time goes.
 
 /// Whether `a == b`, with few branches, all on the length class.

@@ -1,4 +1,4 @@
-//! The API page's example (SPEC 6), reproduced exactly: its three images in,
+//! The API page's example (crate docs, "Response"), reproduced exactly: its three images in,
 //! the empty query, its page out.
 
 use image_groups::{group_images, parse_records, GroupQuery, ImageGroupPage};

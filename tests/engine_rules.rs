@@ -1,5 +1,6 @@
-//! SPEC 3 to 6, one test per rule: which versions match, how they group, how
-//! groups are ordered and how the page is cut.
+//! The crate docs' "Filter", "Groups", "Order and paging" and "Response",
+//! one test per rule: which versions match, how they group, how groups are
+//! ordered and how the page is cut.
 
 mod common;
 
@@ -18,7 +19,7 @@ fn names(records: &[ImageVersion], query: &str) -> Vec<String> {
         .collect()
 }
 
-// ---- SPEC 3: matching ----
+// ---- Filter ----
 
 #[test]
 fn a_query_sees_exactly_one_workspace_default_0() {
@@ -128,7 +129,7 @@ fn all_filters_must_hold_together() {
     }
 }
 
-// ---- SPEC 4: groups ----
+// ---- Groups ----
 
 #[test]
 fn groups_are_keyed_by_namespace_and_name() {
@@ -190,7 +191,7 @@ fn extreme_timestamps_are_kept_exactly() {
     assert_eq!(g.update_time(), None);
 }
 
-// ---- SPEC 5: order ----
+// ---- Order and paging ----
 
 fn ordered() -> Vec<ImageVersion> {
     vec![
@@ -278,7 +279,7 @@ fn strings_compare_byte_wise() {
     assert_eq!(names(&r, "sort_key=name&sort_dir=asc"), ["", "B", "b", "é"]);
 }
 
-// ---- SPEC 6: page ----
+// ---- Response: the page ----
 
 fn many(n: usize) -> Vec<ImageVersion> {
     (0..n)

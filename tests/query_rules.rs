@@ -1,4 +1,4 @@
-//! SPEC 2: every query parameter's rule, at its boundaries, and SPEC 7's error
+//! The crate docs' "Query": every parameter's rule, at its boundaries, and the error
 //! codes and messages.
 
 use image_groups::{GroupQuery, ImageType, QueryError, ServiceType, SortDir, SortField};
@@ -506,7 +506,7 @@ fn form_encode(s: &str) -> String {
 }
 
 mod rules_as_regexes {
-    //! Each string rule of SPEC 2, written as a regex straight from its
+    //! Each string rule of the crate docs' "Query", written as a regex straight from its
     //! wording, agrees with the setter on random strings near the rule.
 
     use super::GroupQuery;

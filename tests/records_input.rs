@@ -1,4 +1,4 @@
-//! SPEC 1 and 8: records text in its three shapes, and errors that name the
+//! Records text (`parse_records`) in its three shapes, and errors that name the
 //! record and the field.
 
 use image_groups::{parse_records, parse_records_bytes, ImageType, ServiceType};

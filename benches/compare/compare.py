@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT / "tests" / "sql"))
 
 def parse_query(query_string):
     """The query as the engines need it (the crate validated it already)."""
-    from crosscheck import validate  # the SPEC 2 rules in Python
+    from crosscheck import validate  # the query rules (crate docs, "Query") in Python
     return validate(query_string)
 
 

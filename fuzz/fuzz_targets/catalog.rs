@@ -45,17 +45,11 @@ fuzz_target!(|input: Input| {
     for op in input.ops.into_iter().take(200) {
         match op {
             Op::Upsert { id, name, namespace, workspace, build_in, service, create_at, update_at } => {
-                let v = ImageVersion {
-                    id: id.to_string(),
-                    name,
-                    namespace: format!("ns{}", namespace % 3),
-                    tag: None,
-                    image_type: if build_in { ImageType::BuildIn } else { ImageType::Dedicated },
-                    workspace_id: if workspace { "w" } else { "0" }.to_string(),
-                    service_type: ServiceType::ALL[usize::from(service) % ServiceType::ALL.len()],
-                    create_at,
-                    update_at,
-                };
+                let image_type = if build_in { ImageType::BuildIn } else { ImageType::Dedicated };
+                let namespace = format!("ns{}", namespace % 3);
+                let v = ImageVersion::new(id.to_string(), name, namespace, image_type, create_at, update_at)
+                    .with_workspace_id(if workspace { "w" } else { "0" })
+                    .with_service_type(ServiceType::ALL[usize::from(service) % ServiceType::ALL.len()]);
                 assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
             }
             Op::Remove(id) => {

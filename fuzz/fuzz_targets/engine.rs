@@ -64,7 +64,7 @@ fn query(q: &Query) -> GroupQuery {
         .with_service_type(q.service_type.map(service))
         .with_sort_dir(if q.desc { SortDir::Desc } else { SortDir::Asc });
     let name: String = q.name.to_ascii_lowercase().chars().take(8).collect();
-    out = out.clone().with_name(&name).unwrap_or(out);
+    out = out.clone().with_name(name.as_str()).unwrap_or(out);
     if let Some(ns) = &q.namespace {
         out = out.clone().with_namespace(ns.as_str()).unwrap_or(out);
     }
@@ -74,11 +74,11 @@ fn query(q: &Query) -> GroupQuery {
         .unwrap_or(out);
     out = out
         .clone()
-        .with_offset(u64::from(q.offset % 64))
+        .with_offset(u32::from(q.offset % 64))
         .unwrap_or(out);
     out = out
         .clone()
-        .with_limit(u64::from(q.limit % 16))
+        .with_limit(u32::from(q.limit % 16))
         .unwrap_or(out);
     let mut fields = Vec::new();
     for &f in &q.sort_key {
@@ -95,16 +95,11 @@ fuzz_target!(|input: Input| {
         .records
         .iter()
         .enumerate()
-        .map(|(i, r)| ImageVersion {
-            id: i.to_string(),
-            name: r.name.clone(),
-            namespace: r.namespace.clone(),
-            tag: None,
-            image_type: image_type(r.image_type),
-            workspace_id: WORKSPACES[usize::from(r.workspace) % WORKSPACES.len()].to_string(),
-            service_type: service(r.service_type),
-            create_at: r.create_at,
-            update_at: r.update_at,
+        .map(|(i, r)| {
+            let (name, namespace) = (r.name.clone(), r.namespace.clone());
+            ImageVersion::new(i.to_string(), name, namespace, image_type(r.image_type), r.create_at, r.update_at)
+                .with_workspace_id(WORKSPACES[usize::from(r.workspace) % WORKSPACES.len()])
+                .with_service_type(service(r.service_type))
         })
         .collect();
     let q = query(&input.query);

@@ -5,7 +5,7 @@ Generates messy records (upper case, non-ASCII, empty strings, extreme and
 negative timestamps, update_at < create_at, duplicates, other workspaces) and
 hundreds of random query strings, valid and invalid. The expected answer of
 each query is computed here: its validity and error code by a separate Python
-reading of SPEC 2, its page by one SQL statement over the records in SQLite.
+reading of the query rules (crate docs, "Query"), its page by one SQL statement over the records in SQLite.
 The program answers all the queries in one `--queries` run; every line must
 agree. Standard library only.
 
@@ -38,7 +38,7 @@ class Invalid(Exception):
 
 
 def validate(query_string):
-    """SPEC 2 in Python: the query as a dict, or Invalid(code)."""
+    """The query rules (crate docs, "Query") in Python: the query as a dict, or Invalid(code)."""
     q = {"name": None, "fuzzy": True, "namespace": None, "type": None,
          "service_type": None, "workspace_id": "0", "offset": 0, "limit": 200,
          "sort_key": ["update_at"], "sort_dir": "DESC"}
@@ -95,8 +95,8 @@ def validate(query_string):
 
 
 def sql_filter(q, contains):
-    """SPEC 3 as SQL: the WHERE conditions, their arguments, and the ORDER BY
-    terms of SPEC 5. `contains` is the engine's "lower(name) contains ?"."""
+    """The filter (crate docs, "Filter") as SQL: the WHERE conditions, their arguments, and the ORDER BY
+    terms of the crate docs' "Order and paging". `contains` is the engine's "lower(name) contains ?"."""
     where = ["workspace_id = ?"]
     args = [q["workspace_id"]]
     for column in ("type", "service_type", "namespace"):

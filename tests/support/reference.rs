@@ -1,5 +1,5 @@
-//! The deliberately naive reference model of SPEC 3 to 6: plain loops, a
-//! BTreeMap, a full sort with the SPEC 5 comparator, a slice. Shared by the
+//! The deliberately naive reference model of the crate docs' "Filter" to "Response": plain loops, a
+//! BTreeMap, a full sort with the comparator of "Order and paging", a slice. Shared by the
 //! proptest properties (`tests/reference_model.rs`) and the engine fuzz
 //! target (`fuzz/`), which include this file by path.
 #![allow(dead_code)]
