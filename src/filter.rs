@@ -1,5 +1,5 @@
 //! Which versions match a query (crate docs, "Filter"): workspace, type,
-//! service type, namespace and name.
+//! service type, SWR instance, namespace and name.
 
 use crate::bytes::bytes_eq;
 use crate::kinds::{ImageType, ServiceType};
@@ -17,6 +17,7 @@ pub(crate) struct VersionFilter<'q> {
     /// Bit `s as u8` is set for each service type `s` that passes.
     service_mask: u8,
     namespace: Option<&'q str>,
+    swr_instance_id: Option<&'q str>,
     name: NameFilter<'q>,
     /// Whether a namespace or name filter applies: the test then
     /// short-circuits instead of running every comparison.
@@ -52,6 +53,7 @@ impl<'q> VersionFilter<'q> {
             type_mask,
             service_mask,
             namespace: query.namespace(),
+            swr_instance_id: query.swr_instance_id(),
             selective: query.namespace().is_some() || !matches!(name, NameFilter::Any),
             name,
         }
@@ -79,9 +81,10 @@ impl<'q> VersionFilter<'q> {
                 version.workspace_id.as_bytes(),
                 self.workspace_id.as_bytes(),
             );
-            return workspace & self.types_match(version);
+            return workspace & self.types_match(version) && self.instance_matches(version);
         }
         self.types_match(version)
+            && self.instance_matches(version)
             && self
                 .namespace
                 .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace.as_bytes()))
@@ -97,6 +100,19 @@ impl<'q> VersionFilter<'q> {
                 NameFilter::Contains(matcher) => matcher.matches(version.name.as_bytes()),
                 NameFilter::Any | NameFilter::Exact(_) => true,
             }
+    }
+
+    /// Whether `version` is in the query's SWR instance (true without an
+    /// instance filter).
+    #[inline(always)]
+    fn instance_matches(&self, version: &ImageVersion) -> bool {
+        match self.swr_instance_id {
+            None => true,
+            Some(wanted) => version
+                .swr_instance_id
+                .as_deref()
+                .is_some_and(|id| bytes_eq(id.as_bytes(), wanted.as_bytes())),
+        }
     }
 
     /// Whether `version`'s type and service type pass, by the bit masks
@@ -168,6 +184,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_instance_filter_passes_only_that_instance_in_both_forms() {
+        for query in ["swr_instance_id=i-1", "swr_instance_id=i-1&namespace=ns"] {
+            let q: GroupQuery = query.parse().unwrap();
+            let mut f = VersionFilter::new(&q);
+            assert!(
+                f.matches(&version("n").with_swr_instance_id("i-1")),
+                "{query}"
+            );
+            assert!(
+                !f.matches(&version("n").with_swr_instance_id("i-2")),
+                "{query}"
+            );
+            assert!(!f.matches(&version("n")), "{query}");
+        }
+        let q = GroupQuery::default();
+        let mut f = VersionFilter::new(&q);
+        assert!(f.matches(&version("n").with_swr_instance_id("i-2")));
+        assert!(f.matches(&version("n")));
     }
 
     #[test]

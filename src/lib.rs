@@ -64,6 +64,7 @@
 //! | `type` | `BUILD_IN` or `DEDICATED` | no filter |
 //! | `service_type` | `COMMON`, `INFERENCE`, `TRAIN`, `DEV` or `UNKNOWN` | no filter |
 //! | `workspace_id` | 1 to 64 of `A-Z a-z 0-9 - _` | `0` |
+//! | `swr_instance_id` | 1 to 64 of `A-Z a-z 0-9 - _` (an instance id is a UUID) | no filter |
 //! | `offset` | 0 to 2147483647 | 0 |
 //! | `limit` | 1 to 2147483647 | 200 |
 //! | `sort_key` | comma-separated [`SortField`]s, each once | `update_at` |
@@ -75,15 +76,20 @@
 //! # Filter
 //!
 //! A version matches when its `workspace_id` equals the query's (a query
-//! sees exactly one workspace), and its `type`, `service_type` and
-//! `namespace` equal the query's where given. `name` matches exactly with
+//! sees exactly one workspace), and its `type`, `service_type`,
+//! `swr_instance_id` and `namespace` equal the query's where given. Without
+//! `swr_instance_id`, a query sees the repositories of the shared SWR and of
+//! every SWR enterprise instance, each group saying which instance it is in;
+//! with it, only that instance's. `name` matches exactly with
 //! `name_fuzzy_match=false`, and otherwise as a substring,
 //! ASCII-case-insensitively (`PyTorch` matches `torch`; only ASCII letters
 //! fold, so `Ä` never matches `ä`).
 //!
 //! # Groups
 //!
-//! Matching versions are grouped by `(namespace, name)`: one SWR repository.
+//! Matching versions are grouped by SWR repository: `(namespace, name)` in
+//! the shared SWR or in one SWR enterprise instance (`swr_instance_id`), so
+//! one namespace and name in two instances are two groups.
 //! A group counts its matching versions (`version_count`) and keeps the
 //! smallest `create_at` and the largest `update_at` of them (UTC
 //! milliseconds).
@@ -91,9 +97,10 @@
 //! # Order and paging
 //!
 //! Groups are ordered by the `sort_key` fields in turn, each in `sort_dir`,
-//! then by `name` and `namespace` ascending where not already used, comparing
-//! strings byte-wise. No two groups share `(namespace, name)`, so the order
-//! is total and pages never repeat or skip a group. The page is
+//! then by `name` and `namespace` ascending where not already used, then by
+//! `swr_instance_id` (the shared SWR first, then instances ascending),
+//! comparing strings byte-wise. No two groups share a repository, so the
+//! order is total and pages never repeat or skip a group. The page is
 //! `groups[offset..offset + limit]`; past the last group it is empty.
 //!
 //! # Response
@@ -102,7 +109,17 @@
 //! (`offset / limit + 1`), `data`, `pages` (`ceil(total / limit)`), `size`
 //! (groups on this page) and `total` (groups on all pages). Each
 //! [`ImageGroup`] serializes as `create_at, name, namespace, update_at,
-//! version_count`.
+//! version_count`, and a group in an SWR enterprise instance carries
+//! `swr_instance_id` after `namespace` (absent otherwise, so a shared-SWR
+//! page is byte for byte the API page's example).
+//!
+//! Of the optional fields of the official SDKs' response model, the group's
+//! `swr_instance_id` is served. Not served, since version records do not
+//! carry them or they restate the query: the page's `is_swr_enterprise`
+//! (whether the query named an instance), and a group's `id`,
+//! `description`, `read_me`, `icon_name` and `swr_instance_name`
+//! (repository metadata kept by SWR, not by image versions). The SDKs read
+//! an absent field as `None`.
 //!
 //! # Decisions where the API is silent
 //!
@@ -110,8 +127,9 @@
 //!   in two organizations is two repositories, and each row carries one
 //!   namespace.
 //! * Records are counted as given; two records with one `id` count twice.
-//! * In records, an absent or `null` `workspace_id` is `"0"` and an absent or
-//!   `null` `service_type` is `UNKNOWN`. `update_at` earlier than `create_at`
+//! * In records, an absent or `null` `workspace_id` is `"0"`, an absent or
+//!   `null` `service_type` is `UNKNOWN`, and an absent, `null` or empty
+//!   `swr_instance_id` is the shared SWR. `update_at` earlier than `create_at`
 //!   is kept as it is.
 //! * Record strings are not validated (stored data may be messy).
 //! * In a query string, names are case-sensitive, a parameter without `=` has

@@ -19,6 +19,8 @@ pub(crate) trait Groups {
     fn name(&self, g: usize) -> &[u8];
     /// The namespace of group `g`, as bytes.
     fn namespace(&self, g: usize) -> &[u8];
+    /// The SWR enterprise instance of group `g`, `None` for the shared SWR.
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]>;
     /// The aggregates of group `g`.
     fn state(&self, g: usize) -> GroupState;
 }
@@ -28,10 +30,13 @@ impl Groups for GroupTable {
         GroupTable::len(self)
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.key(g).0
+        self.key(g).name
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.key(g).1
+        self.key(g).namespace
+    }
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
+        self.key(g).swr_instance_id
     }
     fn state(&self, g: usize) -> GroupState {
         GroupTable::state(self, g)
@@ -118,6 +123,7 @@ fn build_page(
                 create_at: state.create_at,
                 name: owned(table.name(g)),
                 namespace: owned(table.namespace(g)),
+                swr_instance_id: table.swr_instance_id(g).map(owned),
                 update_at: state.update_at,
                 version_count: state.version_count,
             }
@@ -211,10 +217,11 @@ fn prefix(bytes: &[u8]) -> u128 {
     u128::from_be_bytes(first)
 }
 
-/// The total order of the crate docs' "Order and paging" over group indices: the sort fields in turn, each
-/// in `sort_dir`, then `name` and `namespace` ascending where not already used.
-/// Since `(name, namespace)` is unique per group, no two groups compare equal,
-/// so unstable sorts and selections give one answer.
+/// The total order of the crate docs' "Order and paging" over group indices:
+/// the sort fields in turn, each in `sort_dir`, then `name` and `namespace`
+/// ascending where not already used, then the SWR instance (none first).
+/// Since a group key is unique per group, no two groups compare equal, so
+/// unstable sorts and selections give one answer.
 fn comparator<'t>(
     table: &'t impl Groups,
     query: &GroupQuery,
@@ -230,6 +237,9 @@ fn comparator<'t>(
         }
     }
     move |&a, &b| {
+        // Two groups of one name and namespace are in different SWR
+        // instances: the shared SWR first, then instances by id.
+        let instance = || table.swr_instance_id(a).cmp(&table.swr_instance_id(b));
         for &(field, dir) in &keys {
             let ord = match field {
                 SortField::Name => table.name(a).cmp(table.name(b)),
@@ -248,7 +258,7 @@ fn comparator<'t>(
                 return ord;
             }
         }
-        Ordering::Equal
+        instance()
     }
 }
 
@@ -299,6 +309,9 @@ mod tests {
         }
         fn namespace(&self, _: usize) -> &[u8] {
             b"ns"
+        }
+        fn swr_instance_id(&self, _: usize) -> Option<&[u8]> {
+            None
         }
         fn state(&self, g: usize) -> GroupState {
             self.0[g].1

@@ -11,6 +11,7 @@ pub(crate) enum Param {
     Type,
     ServiceType,
     WorkspaceId,
+    SwrInstanceId,
     Offset,
     Limit,
     SortKey,
@@ -20,13 +21,14 @@ pub(crate) enum Param {
 impl Param {
     /// Every parameter, in the order of the API's documentation (which is
     /// also the order of a query's canonical string).
-    pub(crate) const ALL: [Param; 10] = [
+    pub(crate) const ALL: [Param; 11] = [
         Param::Name,
         Param::NameFuzzyMatch,
         Param::Namespace,
         Param::Type,
         Param::ServiceType,
         Param::WorkspaceId,
+        Param::SwrInstanceId,
         Param::Offset,
         Param::Limit,
         Param::SortKey,
@@ -42,6 +44,7 @@ impl Param {
             Param::Type => "type",
             Param::ServiceType => "service_type",
             Param::WorkspaceId => "workspace_id",
+            Param::SwrInstanceId => "swr_instance_id",
             Param::Offset => "offset",
             Param::Limit => "limit",
             Param::SortKey => "sort_key",
@@ -70,6 +73,7 @@ impl Param {
             // `ServiceType::ALL`); the message lists them from there.
             Param::Type | Param::ServiceType => "must be one of the spellings (upper case)",
             Param::WorkspaceId => "must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'",
+            Param::SwrInstanceId => "must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'",
             Param::Offset => "must be an integer from 0 to 2147483647",
             Param::Limit => "must be an integer from 1 to 2147483647",
             Param::SortKey => "must be a comma-separated list of fields with no empty field",

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::group_state::GroupState;
+use crate::group_state::{GroupKey, GroupState};
 use crate::order::owned;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
@@ -31,7 +31,8 @@ use crate::version::ImageVersion;
 /// look-up per incoming group, whatever the size of the partial merged into.
 /// Serialized, it is `{"filters": "<canonical query string of the filters>",
 /// "groups": [{"name", "namespace", "version_count", "create_at",
-/// "update_at"}, ...]}`; deserializing checks the filters as a query string
+/// "update_at"}, ...]}`, a group in an SWR enterprise instance with its
+/// `swr_instance_id` too; deserializing checks the filters as a query string
 /// and merges groups that repeat a key. Two partials are equal when they
 /// have the same filters and the same groups, in any order.
 ///
@@ -68,6 +69,8 @@ struct WireGroup<'a> {
     name: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     namespace: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    swr_instance_id: Option<std::borrow::Cow<'a, str>>,
     version_count: u64,
     create_at: i64,
     update_at: i64,
@@ -178,15 +181,12 @@ impl PartialGroups {
         self.groups.len() == 0
     }
 
-    /// The groups as `(name, namespace, state)`, sorted by key.
-    fn sorted_groups(&self) -> Vec<(&[u8], &[u8], GroupState)> {
+    /// The groups as `(key, state)`, sorted by key.
+    fn sorted_groups(&self) -> Vec<(GroupKey<'_>, GroupState)> {
         let mut groups: Vec<_> = (0..self.groups.len())
-            .map(|g| {
-                let (name, namespace) = self.groups.key(g);
-                (name, namespace, self.groups.state(g))
-            })
+            .map(|g| (self.groups.key(g), self.groups.state(g)))
             .collect();
-        groups.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        groups.sort_unstable_by_key(|(k, _)| (k.name, k.namespace, k.swr_instance_id));
         groups
     }
 }
@@ -212,11 +212,12 @@ impl Serialize for PartialGroups {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let groups = (0..self.groups.len())
             .map(|g| {
-                let (name, namespace) = self.groups.key(g);
+                let key = self.groups.key(g);
                 let state = self.groups.state(g);
                 WireGroup {
-                    name: owned(name).into(),
-                    namespace: owned(namespace).into(),
+                    name: owned(key.name).into(),
+                    namespace: owned(key.namespace).into(),
+                    swr_instance_id: key.swr_instance_id.map(|id| owned(id).into()),
                     version_count: state.version_count,
                     create_at: state.create_at,
                     update_at: state.update_at,
@@ -244,13 +245,22 @@ impl<'de> Deserialize<'de> for PartialGroups {
         }
         let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
         for g in &wire.groups {
-            let (name, namespace) = (g.name.as_bytes(), g.namespace.as_bytes());
+            let key = GroupKey {
+                name: g.name.as_bytes(),
+                namespace: g.namespace.as_bytes(),
+                // As in a record, an empty instance id is the shared SWR.
+                swr_instance_id: g
+                    .swr_instance_id
+                    .as_deref()
+                    .filter(|id| !id.is_empty())
+                    .map(str::as_bytes),
+            };
             let state = GroupState {
                 version_count: g.version_count,
                 create_at: g.create_at,
                 update_at: g.update_at,
             };
-            groups.count(groups.hash_key(name, namespace), name, namespace, state);
+            groups.count(groups.hash_key(&key), &key, state);
         }
         Ok(PartialGroups {
             filters: wire.filters,

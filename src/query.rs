@@ -56,6 +56,7 @@ pub struct GroupQuery {
     image_type: Option<ImageType>,
     service_type: Option<ServiceType>,
     workspace_id: String,
+    swr_instance_id: Option<String>,
     offset: u32,
     limit: u32,
     sort_key: Vec<SortField>,
@@ -78,6 +79,7 @@ impl Default for GroupQuery {
             image_type: None,
             service_type: None,
             workspace_id: DEFAULT_WORKSPACE_ID.to_string(),
+            swr_instance_id: None,
             offset: 0,
             limit: DEFAULT_LIMIT,
             sort_key: vec![SortField::default()],
@@ -170,6 +172,29 @@ impl GroupQuery {
             return Err(QueryError::invalid_value(Param::WorkspaceId, workspace_id));
         }
         self.workspace_id = workspace_id.to_string();
+        Ok(self)
+    }
+
+    /// Sets the SWR enterprise instance filter: 1 to 64 characters of
+    /// `A-Z a-z 0-9 - _` (an instance id is a UUID); `None` for no filter,
+    /// which sees the repositories of the shared SWR and of every instance.
+    ///
+    /// # Errors
+    /// `ModelArts.0104` for an id that breaks the rule.
+    pub fn with_swr_instance_id<'a>(
+        mut self,
+        swr_instance_id: impl Into<Option<&'a str>>,
+    ) -> Result<Self, QueryError> {
+        self.swr_instance_id = match swr_instance_id.into() {
+            None => None,
+            Some(id) => {
+                let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+                if !(1..=64).contains(&id.len()) || !id.bytes().all(allowed) {
+                    return Err(QueryError::invalid_value(Param::SwrInstanceId, id));
+                }
+                Some(id.to_string())
+            }
+        };
         Ok(self)
     }
 
@@ -273,6 +298,11 @@ impl GroupQuery {
         &self.workspace_id
     }
 
+    /// The SWR enterprise instance filter, if any.
+    pub fn swr_instance_id(&self) -> Option<&str> {
+        self.swr_instance_id.as_deref()
+    }
+
     /// How many groups to skip.
     pub fn offset(&self) -> u32 {
         self.offset
@@ -338,6 +368,11 @@ impl fmt::Display for GroupQuery {
                 Param::WorkspaceId => {
                     if self.workspace_id != default.workspace_id {
                         param(f, p.name(), &self.workspace_id)?;
+                    }
+                }
+                Param::SwrInstanceId => {
+                    if let Some(id) = &self.swr_instance_id {
+                        param(f, p.name(), id)?;
                     }
                 }
                 Param::Offset => {

@@ -70,6 +70,7 @@ fn apply(q: GroupQuery, parameter: Param, value: &str) -> Result<GroupQuery, Que
         Param::Type => q.with_image_type(value.parse::<ImageType>()?),
         Param::ServiceType => q.with_service_type(value.parse::<ServiceType>()?),
         Param::WorkspaceId => q.with_workspace_id(value)?,
+        Param::SwrInstanceId => q.with_swr_instance_id(value)?,
         // The setters would show the saturated number; show the value as given.
         Param::Offset => parse_count(value)
             .and_then(|n| q.with_offset(n).ok())

@@ -42,6 +42,11 @@ pub struct ImageGroup {
     pub name: String,
     /// The SWR organization.
     pub namespace: String,
+    /// The SWR enterprise instance holding the repository; absent (`None`)
+    /// for the shared SWR, so such a group serializes exactly as the API
+    /// page shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swr_instance_id: Option<String>,
     /// The largest `update_at` of the group's matching versions (UTC ms).
     pub update_at: i64,
     /// The number of matching versions.

@@ -55,6 +55,15 @@ pub struct ImageVersion {
     /// Service type; [`ServiceType::Unknown`] when absent or `null`.
     #[serde(default, deserialize_with = "null_as_default")]
     pub service_type: ServiceType,
+    /// The SWR enterprise instance holding the image's repository; `None`
+    /// for the shared SWR, and when the field is absent, `null` or empty.
+    /// With `namespace` and `name`, the group key.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_as_none"
+    )]
+    pub swr_instance_id: Option<String>,
     /// Creation time, UTC milliseconds since the Unix epoch.
     pub create_at: i64,
     /// Last update time, UTC milliseconds since the Unix epoch.
@@ -94,6 +103,7 @@ impl ImageVersion {
             image_type,
             workspace_id: default_workspace_id(),
             service_type: ServiceType::Unknown,
+            swr_instance_id: None,
             create_at,
             update_at,
         }
@@ -108,6 +118,12 @@ impl ImageVersion {
     /// The same version with service type `service_type`.
     pub fn with_service_type(mut self, service_type: ServiceType) -> Self {
         self.service_type = service_type;
+        self
+    }
+
+    /// The same version in SWR enterprise instance `swr_instance_id`.
+    pub fn with_swr_instance_id(mut self, swr_instance_id: impl Into<String>) -> Self {
+        self.swr_instance_id = Some(swr_instance_id.into()).filter(|id| !id.is_empty());
         self
     }
 
@@ -127,6 +143,10 @@ fn default_workspace_id() -> String {
 
 fn null_as_default_workspace_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_else(default_workspace_id))
+}
+
+fn empty_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -151,6 +171,24 @@ mod tests {
         assert_eq!(v.workspace_id, "0");
         assert_eq!(v.service_type, ServiceType::Unknown);
         assert_eq!(v.tag, None);
+    }
+
+    #[test]
+    fn an_empty_or_null_swr_instance_id_is_the_shared_swr() {
+        for given in [r#""""#, "null"] {
+            let v: ImageVersion = serde_json::from_str(&format!(
+                r#"{{"id":"i","name":"n","namespace":"s","type":"DEDICATED","create_at":1,
+                    "update_at":2,"swr_instance_id":{given}}}"#
+            ))
+            .unwrap();
+            assert_eq!(v.swr_instance_id, None, "{given}");
+        }
+        let v = ImageVersion::new("i", "n", "s", ImageType::Dedicated, 1, 2);
+        assert_eq!(v.clone().with_swr_instance_id("").swr_instance_id, None);
+        let v = v.with_swr_instance_id("inst-1");
+        assert_eq!(v.swr_instance_id.as_deref(), Some("inst-1"));
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["swr_instance_id"], "inst-1");
     }
 
     #[test]

@@ -32,6 +32,21 @@ fn a_query_sees_exactly_one_workspace_default_0() {
 }
 
 #[test]
+fn swr_instance_filter_sees_one_instance_and_its_absence_sees_all() {
+    let records = vec![
+        version("shared", "ns", 0, 0),
+        version("in-a", "ns", 0, 0).with_swr_instance_id("inst-a"),
+        version("in-b", "ns", 0, 0).with_swr_instance_id("inst-b"),
+    ];
+    assert_eq!(
+        names(&records, "sort_key=name&sort_dir=asc"),
+        ["in-a", "in-b", "shared"]
+    );
+    assert_eq!(names(&records, "swr_instance_id=inst-a"), ["in-a"]);
+    assert!(names(&records, "swr_instance_id=INST-A").is_empty());
+}
+
+#[test]
 fn type_filter_equals_the_version_type() {
     let mut built_in = version("b", "ns", 0, 0);
     built_in.image_type = ImageType::BuildIn;
@@ -145,6 +160,43 @@ fn groups_are_keyed_by_namespace_and_name() {
     );
     assert_eq!(page.data[0].version_count, 2);
     assert_eq!(page.data[1].version_count, 1);
+}
+
+#[test]
+fn one_repository_in_two_swr_instances_is_two_groups_ordered_shared_first() {
+    let records = vec![
+        version("torch", "ns", 1, 1).with_swr_instance_id("inst-b"),
+        version("torch", "ns", 2, 2),
+        version("torch", "ns", 3, 3).with_swr_instance_id("inst-a"),
+        version("torch", "ns", 4, 4).with_swr_instance_id("inst-a"),
+    ];
+    // Same update_at everywhere would tie; order by name: name and
+    // namespace tie too, and the instance decides (none first).
+    let page = run(&records, "sort_key=name");
+    let instances: Vec<Option<&str>> = page
+        .data
+        .iter()
+        .map(|g| g.swr_instance_id.as_deref())
+        .collect();
+    assert_eq!(instances, [None, Some("inst-a"), Some("inst-b")]);
+    assert_eq!(page.data[1].version_count, 2);
+    // Paging through one group at a time meets each exactly once.
+    let walked: Vec<Option<String>> = (0..3)
+        .map(|offset| run(&records, &format!("sort_key=name&limit=1&offset={offset}")))
+        .map(|p| p.data[0].swr_instance_id.clone())
+        .collect();
+    assert_eq!(walked, [None, Some("inst-a".into()), Some("inst-b".into())]);
+}
+
+#[test]
+fn a_group_carries_swr_instance_id_only_when_it_has_one() {
+    let records = vec![
+        version("a", "ns", 0, 0),
+        version("b", "ns", 0, 0).with_swr_instance_id("inst-a"),
+    ];
+    let page = serde_json::to_value(run(&records, "sort_key=name&sort_dir=asc")).unwrap();
+    assert!(page["data"][0].get("swr_instance_id").is_none());
+    assert_eq!(page["data"][1]["swr_instance_id"], "inst-a");
 }
 
 #[test]

@@ -57,7 +57,8 @@ proptest! {
             .with_namespace(q.namespace()).unwrap()
             .with_image_type(q.image_type())
             .with_service_type(q.service_type())
-            .with_workspace_id(q.workspace_id()).unwrap();
+            .with_workspace_id(q.workspace_id()).unwrap()
+            .with_swr_instance_id(q.swr_instance_id()).unwrap();
         let partial = PartialGroups::from_records(&records, &shard_query);
         prop_assert_eq!(partial.into_page(&q).unwrap(), group_images(&records, &q));
     }

@@ -21,6 +21,28 @@ fn rejected(s: &str, code: &str, parameter: &str) -> QueryError {
 }
 
 #[test]
+fn swr_instance_id_is_1_to_64_letters_digits_hyphens_underscores() {
+    for ok in [
+        "a",
+        "e8c3f4d6-1b2c-4d5e-8f90-0a1b2c3d4e5f",
+        "A_b-9",
+        &"x".repeat(64),
+    ] {
+        let q = parse(&format!("swr_instance_id={ok}")).unwrap();
+        assert_eq!(q.swr_instance_id(), Some(ok));
+        assert_eq!(q.to_string(), format!("swr_instance_id={ok}"));
+    }
+    for bad in ["", "a.b", "a b", "ä", &"x".repeat(65)] {
+        rejected(
+            &format!("swr_instance_id={bad}"),
+            "ModelArts.0104",
+            "swr_instance_id",
+        );
+    }
+    assert_eq!(parse("").unwrap().swr_instance_id(), None);
+}
+
+#[test]
 fn empty_query_is_the_default() {
     let q = parse("").unwrap();
     assert_eq!(q, GroupQuery::default());

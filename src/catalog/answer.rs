@@ -15,9 +15,14 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     let Some(ws) = workspace else {
         return order::page(&matching, query);
     };
+    let instance = query.swr_instance_id();
     let mut push = |g: u32| {
+        let group = &ws.groups[g as usize];
+        if instance.is_some() && group.swr_instance_id.as_deref() != instance {
+            return;
+        }
         if let Some(state) = state_of(ws, g, query) {
-            matching.push(&ws.groups[g as usize], state);
+            matching.push(group, state);
         }
     };
     let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
@@ -47,11 +52,13 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
                 .for_each_match(&NameMatcher::new(needle), &mut push);
         }
         // Every group: in name order when the page is ordered by name first.
+        // (The walks below read every group of the workspace, so they serve
+        // only queries without an SWR instance filter.)
         (None, None, None) => {
-            if query.sort_key().first() == Some(&SortField::Name) {
+            if instance.is_none() && query.sort_key().first() == Some(&SortField::Name) {
                 return page_in_name_order(ws, query);
             }
-            if query.service_type().is_none() {
+            if instance.is_none() && query.service_type().is_none() {
                 return page_from_states(ws, query);
             }
             for (g, group) in ws.groups.iter().enumerate() {
@@ -112,6 +119,10 @@ impl Groups for StateView<'_> {
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.groups[self.ids[g] as usize].namespace.as_bytes()
     }
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
+        let group = &self.ws.groups[self.ids[g] as usize];
+        group.swr_instance_id.as_deref().map(str::as_bytes)
+    }
     fn state(&self, g: usize) -> GroupState {
         self.states[self.ids[g] as usize]
     }
@@ -166,12 +177,12 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
 /// The groups one catalog query matched, borrowing their keys.
 #[derive(Default)]
 struct MatchingGroups<'c> {
-    groups: Vec<(&'c str, &'c str, GroupState)>,
+    groups: Vec<(&'c Group, GroupState)>,
 }
 
 impl<'c> MatchingGroups<'c> {
     fn push(&mut self, group: &'c Group, state: GroupState) {
-        self.groups.push((&group.name, &group.namespace, state));
+        self.groups.push((group, state));
     }
 }
 
@@ -180,12 +191,19 @@ impl Groups for MatchingGroups<'_> {
         self.groups.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.groups[g].0.as_bytes()
+        self.groups[g].0.name.as_bytes()
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.groups[g].1.as_bytes()
+        self.groups[g].0.namespace.as_bytes()
+    }
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
+        self.groups[g]
+            .0
+            .swr_instance_id
+            .as_deref()
+            .map(str::as_bytes)
     }
     fn state(&self, g: usize) -> GroupState {
-        self.groups[g].2
+        self.groups[g].1
     }
 }

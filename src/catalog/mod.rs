@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
-use crate::group_state::key_hash;
+use crate::group_state::{key_hash, GroupKey};
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::scan::read_ahead::prefetch_strings;
@@ -127,7 +127,10 @@ impl Catalog {
             .enumerate()
             .filter(|&(i, _)| !replaced[i])
             .map(|(i, v)| {
-                let key = [&v.workspace_id, &v.name, &v.namespace].map(|s| s.as_bytes());
+                // A sort key that brings a group's versions together (the
+                // loop below checks the whole key, so it need not be exact).
+                let instance = v.swr_instance_id.as_deref().unwrap_or("");
+                let key = [&v.workspace_id, &v.name, &v.namespace, instance].map(str::as_bytes);
                 (key_hash(&hasher, key), i)
             })
             .collect();
@@ -146,11 +149,7 @@ impl Catalog {
                 Some((h, w, g)) if h == hash && catalog.holds_key(w, g, v) => (w, g),
                 _ => {
                     let w = catalog.workspace_for(&v.workspace_id);
-                    let g = catalog.workspaces[w as usize].group_for(
-                        &catalog.hasher,
-                        &v.namespace,
-                        &v.name,
-                    );
+                    let g = catalog.workspaces[w as usize].group_for(&catalog.hasher, v);
                     (w, g)
                 }
             };
@@ -169,8 +168,7 @@ impl Catalog {
     pub fn upsert(&mut self, mut version: ImageVersion) -> Option<ImageVersion> {
         let old = self.remove(&version.id);
         let w = self.workspace_for(&version.workspace_id);
-        let g =
-            self.workspaces[w as usize].group_for(&self.hasher, &version.namespace, &version.name);
+        let g = self.workspaces[w as usize].group_for(&self.hasher, &version);
         self.insert_at(w, g, &mut version);
         old
     }
@@ -254,9 +252,7 @@ impl Catalog {
     fn holds_key(&self, w: u32, g: u32, v: &ImageVersion) -> bool {
         let workspace = &self.workspaces[w as usize];
         let group = &workspace.groups[g as usize];
-        *workspace.id == *v.workspace_id
-            && *group.namespace == *v.namespace
-            && *group.name == *v.name
+        *workspace.id == *v.workspace_id && group.key() == GroupKey::of(v)
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of

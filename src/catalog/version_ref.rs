@@ -52,6 +52,13 @@ impl<'c> VersionRef<'c> {
         self.stored.tag.as_deref()
     }
 
+    /// Its SWR enterprise instance; `None` for the shared SWR.
+    pub fn swr_instance_id(&self) -> Option<&'c str> {
+        self.workspace.groups[self.stored.group as usize]
+            .swr_instance_id
+            .as_deref()
+    }
+
     /// Its `type`.
     pub fn image_type(&self) -> ImageType {
         self.stored.image_type
@@ -89,6 +96,7 @@ impl<'c> VersionRef<'c> {
         )
         .with_workspace_id(self.workspace_id())
         .with_service_type(self.service_type());
+        version.swr_instance_id = self.swr_instance_id().map(str::to_string);
         version.tag = self.tag().map(str::to_string);
         version
     }

@@ -7,8 +7,9 @@ use hashbrown::HashTable;
 
 use super::cell::Cell;
 use super::names::NameArena;
-use crate::group_state::{key_hash, GroupState};
+use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
+use crate::version::ImageVersion;
 
 /// One group (one SWR repository): its key, its aggregates, and its place
 /// in the indexes.
@@ -16,6 +17,8 @@ use crate::kinds::{ImageType, ServiceType};
 pub(super) struct Group {
     pub(super) name: Box<str>,
     pub(super) namespace: Box<str>,
+    /// The SWR enterprise instance; `None` for the shared SWR.
+    pub(super) swr_instance_id: Option<Box<str>>,
     /// Per `(type, service_type)` it has versions of.
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
@@ -25,6 +28,15 @@ pub(super) struct Group {
 }
 
 impl Group {
+    /// Its key.
+    pub(super) fn key(&self) -> GroupKey<'_> {
+        GroupKey {
+            name: self.name.as_bytes(),
+            namespace: self.namespace.as_bytes(),
+            swr_instance_id: self.swr_instance_id.as_deref().map(str::as_bytes),
+        }
+    }
+
     /// Whether the slot holds a group (a freed slot has no cells).
     pub(super) fn is_live(&self) -> bool {
         !self.cells.is_empty()
@@ -94,11 +106,6 @@ pub(super) fn of_type(image_type: ImageType) -> usize {
     1 + image_type as usize
 }
 
-/// The hash of a group key, as every table of groups hashes it.
-fn group_hash(hasher: &RandomState, namespace: &str, name: &str) -> u64 {
-    key_hash(hasher, [name.as_bytes(), namespace.as_bytes()])
-}
-
 impl Workspace {
     pub(super) fn new(id: &str) -> Self {
         Workspace {
@@ -112,19 +119,19 @@ impl Workspace {
         self.groups.len() - self.free.len()
     }
 
-    /// The slot of the group `(namespace, name)`, made if there is none.
-    pub(super) fn group_for(&mut self, hasher: &RandomState, namespace: &str, name: &str) -> u32 {
-        let hash = group_hash(hasher, namespace, name);
+    /// The slot of `version`'s group, made if there is none.
+    pub(super) fn group_for(&mut self, hasher: &RandomState, version: &ImageVersion) -> u32 {
+        let key = GroupKey::of(version);
+        let hash = key.hash(hasher);
         let groups = &self.groups;
-        if let Some(&g) = self.by_key.find(hash, |&g| {
-            let group = &groups[g as usize];
-            *group.namespace == *namespace && *group.name == *name
-        }) {
+        if let Some(&g) = self.by_key.find(hash, |&g| groups[g as usize].key() == key) {
             return g;
         }
+        let (name, namespace) = (version.name.as_str(), version.namespace.as_str());
         let group = Group {
             name: name.into(),
             namespace: namespace.into(),
+            swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
             cells: Vec::new(),
             namespace_pos: 0,
             name_entry: 0,
@@ -147,10 +154,8 @@ impl Workspace {
             }
         };
         let groups = &self.groups;
-        self.by_key.insert_unique(hash, g, |&g| {
-            let group = &groups[g as usize];
-            group_hash(hasher, &group.namespace, &group.name)
-        });
+        self.by_key
+            .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
         self.by_name.entry(name.into()).or_default().push(g);
         let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
         self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
@@ -217,7 +222,7 @@ impl Workspace {
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
         let group = &mut self.groups[g as usize];
-        let hash = group_hash(hasher, &group.namespace, &group.name);
+        let hash = group.key().hash(hasher);
         let name = std::mem::take(&mut group.name);
         let namespace = std::mem::take(&mut group.namespace);
         let (pos, name_entry) = (group.namespace_pos as usize, group.name_entry);

@@ -11,13 +11,16 @@
 //! | 8..16 | `create_at` |
 //! | 16..24 | `update_at` |
 //! | 24..28 | the key's part lengths, packed: the name's in the low 16 bits, the namespace's in the high 16, or [`LONG`] |
-//! | 28.. | the name's bytes, then the namespace's |
+//! | 28.. | the name's bytes, then the key's second part |
+//!
+//! The second part is the namespace, followed for a repository in an SWR
+//! enterprise instance by `0xff` and the instance id ([`GroupKey::stored`]).
 //!
 //! A key with a part of `u16::MAX` bytes or more is [`LONG`]: its lengths
 //! are then two `u64` at 32 and 40, and its bytes start at 48.
 
 use super::arena::LineArena;
-use crate::group_state::GroupState;
+use crate::group_state::{GroupKey, GroupState};
 
 const VERSION_COUNT: usize = 0;
 const CREATE_AT: usize = 8;
@@ -35,15 +38,12 @@ const LONG_KEY: usize = 48;
 pub(super) type Header = [u8; HEADER];
 
 /// Appends the record of a new group to `arena` and returns its offset.
-pub(super) fn push(
-    arena: &mut LineArena,
-    name: &[u8],
-    namespace: &[u8],
-    state: GroupState,
-) -> usize {
+pub(super) fn push(arena: &mut LineArena, key: &GroupKey<'_>, state: GroupState) -> usize {
     let mut header = [0; HEADER];
     set_state(&mut header, &state);
-    let lengths = packed_lengths(name.len(), namespace.len());
+    let (name, second_len) = (key.name, key.stored_len());
+    let [namespace, mark, instance] = key.stored();
+    let lengths = packed_lengths(name.len(), second_len);
     header[LENGTHS..LENGTHS + 4].copy_from_slice(&lengths.to_ne_bytes());
     if lengths == LONG {
         let padding = [0; LONG_NAME_LEN - HEADER];
@@ -51,12 +51,14 @@ pub(super) fn push(
             &header,
             &padding,
             &(name.len() as u64).to_ne_bytes(),
-            &(namespace.len() as u64).to_ne_bytes(),
+            &(second_len as u64).to_ne_bytes(),
             name,
             namespace,
+            mark,
+            instance,
         ])
     } else {
-        arena.push(&[&header, name, namespace])
+        arena.push(&[&header, name, namespace, mark, instance])
     }
 }
 
@@ -94,8 +96,8 @@ fn packed_lengths(name_len: usize, namespace_len: usize) -> u32 {
     }
 }
 
-/// The name and namespace of a record, from its header and `rest`, the
-/// bytes after the header.
+/// The name and second key part of a record (see [`GroupKey::stored`]),
+/// from its header and `rest`, the bytes after the header.
 ///
 /// # Panics
 /// If the lengths point past the arena: [`push`] wrote them with the bytes.

@@ -10,6 +10,7 @@ pub(crate) mod read_ahead;
 pub(crate) mod table;
 
 use crate::filter::VersionFilter;
+use crate::group_state::GroupKey;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::version::ImageVersion;
@@ -89,7 +90,7 @@ fn count_matching<'a>(
             continue;
         }
         let key = PendingKey {
-            hash: groups.hash_key(version.name.as_bytes(), version.namespace.as_bytes()),
+            hash: groups.hash_key(&GroupKey::of(version)),
             version,
         };
         pipeline.push(groups, key);

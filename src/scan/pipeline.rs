@@ -4,7 +4,7 @@
 //! misses at once instead of one after another.
 
 use super::table::GroupTable;
-use crate::group_state::GroupState;
+use crate::group_state::{GroupKey, GroupState};
 use crate::version::ImageVersion;
 
 /// A matching version and its key's hash, waiting to be counted into its group.
@@ -41,6 +41,7 @@ impl<'a> Pipeline<'a> {
             image_type: crate::ImageType::Dedicated,
             workspace_id: String::new(),
             service_type: crate::ServiceType::Unknown,
+            swr_instance_id: None,
             create_at: 0,
             update_at: 0,
         };
@@ -79,6 +80,5 @@ impl<'a> Pipeline<'a> {
 #[inline]
 fn count(table: &mut GroupTable, key: &PendingKey<'_>) {
     let v = key.version;
-    let state = GroupState::of(v);
-    table.count(key.hash, v.name.as_bytes(), v.namespace.as_bytes(), state);
+    table.count(key.hash, &GroupKey::of(v), GroupState::of(v));
 }

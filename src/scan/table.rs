@@ -1,4 +1,4 @@
-//! The scan's hash table of groups, keyed by `(name, namespace)` (crate docs,
+//! The scan's hash table of groups, keyed by [`GroupKey`] (crate docs,
 //! "Groups").
 //!
 //! Following DataFusion's hash aggregation: each distinct key is interned to a
@@ -21,7 +21,7 @@ use foldhash::fast::RandomState;
 use super::arena::{LineArena, LINE};
 use super::group_record;
 use crate::bytes::bytes_eq;
-use crate::group_state::{key_hash, GroupState};
+use crate::group_state::{GroupKey, GroupState};
 
 /// How many groups ahead a merge prefetches slots.
 const MERGE_AHEAD: usize = 16;
@@ -36,7 +36,7 @@ const MIN_SLOTS: usize = 64;
 const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
 
-/// The groups of one query's matching versions, keyed by `(name, namespace)`.
+/// The groups of one query's matching versions, by [`GroupKey`].
 ///
 /// Two arrays the scan touches: an index of 8-byte slots (open addressing,
 /// linear probing, at most half full), and an arena of group records, each
@@ -78,8 +78,8 @@ impl GroupTable {
 
     /// The hash of a key.
     #[inline]
-    pub(crate) fn hash_key(&self, name: &[u8], namespace: &[u8]) -> u64 {
-        key_hash(&self.hasher, [name, namespace])
+    pub(crate) fn hash_key(&self, key: &GroupKey<'_>) -> u64 {
+        key.hash(&self.hasher)
     }
 
     #[inline]
@@ -105,23 +105,17 @@ impl GroupTable {
         ((slot & OFFSET_MASK) - 1) as usize * LINE
     }
 
-    /// If the record at `record` is the group of key `(name, namespace)`,
-    /// merges `state` into it and returns true.
+    /// If the record at `record` is the group of `key`, merges `state` into
+    /// it and returns true.
     ///
     /// Each key part is compared, length and bytes, by [`bytes_eq`], not by
     /// `memcmp` calls, whose call and branches cost more than the comparison
     /// for keys this short.
     #[inline(always)]
-    fn merge_if_key(
-        &mut self,
-        record: usize,
-        name: &[u8],
-        namespace: &[u8],
-        state: &GroupState,
-    ) -> bool {
+    fn merge_if_key(&mut self, record: usize, key: &GroupKey<'_>, state: &GroupState) -> bool {
         let (header, rest) = group_record::read_mut(&mut self.arena, record);
-        let (stored_name, stored_namespace) = group_record::key(header, rest);
-        let found = bytes_eq(stored_name, name) && bytes_eq(stored_namespace, namespace);
+        let (stored_name, stored_part) = group_record::key(header, rest);
+        let found = bytes_eq(stored_name, key.name) && key.stored_eq(stored_part);
         if found {
             let mut merged = group_record::state(header);
             merged.merge(state);
@@ -166,23 +160,21 @@ impl GroupTable {
         }
     }
 
-    /// Counts `state` into the group of `(name, namespace)`, whose key hashes
+    /// Counts `state` into the group of `key`, whose key hashes
     /// to `hash`, creating the group if it is new. Prefetches were hints
     /// only; this is the full look-up, right whatever happened in between.
     #[inline(always)]
-    pub(crate) fn count(&mut self, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
+    pub(crate) fn count(&mut self, hash: u64, key: &GroupKey<'_>, state: GroupState) {
         let mask = self.slots.len() - 1;
         let tag = Self::tag(hash);
         let mut i = self.first_slot(hash);
         loop {
             let slot = self.slots[i];
             if slot == 0 {
-                self.insert(i, hash, name, namespace, state);
+                self.insert(i, hash, key, state);
                 return;
             }
-            if slot & !OFFSET_MASK == tag
-                && self.merge_if_key(Self::record_of(slot), name, namespace, &state)
-            {
+            if slot & !OFFSET_MASK == tag && self.merge_if_key(Self::record_of(slot), key, &state) {
                 return;
             }
             i = (i + 1) & mask;
@@ -191,8 +183,8 @@ impl GroupTable {
 
     /// Creates a group in the free slot `i`.
     #[inline(never)]
-    fn insert(&mut self, i: usize, hash: u64, name: &[u8], namespace: &[u8], state: GroupState) {
-        let record = group_record::push(&mut self.arena, name, namespace, state);
+    fn insert(&mut self, i: usize, hash: u64, key: &GroupKey<'_>, state: GroupState) {
+        let record = group_record::push(&mut self.arena, key, state);
         let record_ref = Self::record_ref(record);
         self.slots[i] = Self::tag(hash) | record_ref;
         self.groups.push(record_ref);
@@ -230,15 +222,11 @@ impl GroupTable {
     /// A table built with another hasher (one deserialized from a partial
     /// result, say) is merged all the same, each of its keys hashed anew.
     pub(crate) fn merge(&mut self, other: &GroupTable) {
-        if self.hash_key(b"", b"") != other.hash_key(b"", b"") {
+        let probe = GroupKey::from_stored(b"", b"");
+        if self.hash_key(&probe) != other.hash_key(&probe) {
             for g in 0..other.len() {
-                let (name, namespace) = other.key(g);
-                self.count(
-                    self.hash_key(name, namespace),
-                    name,
-                    namespace,
-                    other.state(g),
-                );
+                let key = other.key(g);
+                self.count(self.hash_key(&key), &key, other.state(g));
             }
             return;
         }
@@ -250,8 +238,7 @@ impl GroupTable {
             if g + MERGE_AHEAD / 2 < other.len() {
                 self.prefetch_record_of(hash_of(g + MERGE_AHEAD / 2));
             }
-            let (name, namespace) = other.key(g);
-            self.count(hash_of(g), name, namespace, other.state(g));
+            self.count(hash_of(g), &other.key(g), other.state(g));
         }
     }
 
@@ -260,11 +247,11 @@ impl GroupTable {
         self.groups.len()
     }
 
-    /// The name and namespace of group `g`, as bytes (strings compare
-    /// byte-wise).
-    pub(crate) fn key(&self, g: usize) -> (&[u8], &[u8]) {
+    /// The key of group `g`, as bytes (strings compare byte-wise).
+    pub(crate) fn key(&self, g: usize) -> GroupKey<'_> {
         let (header, rest) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
-        group_record::key(header, rest)
+        let (name, part) = group_record::key(header, rest);
+        GroupKey::from_stored(name, part)
     }
 
     /// The aggregates of group `g`.
@@ -303,14 +290,18 @@ mod tests {
         while keys.len() < 1500 {
             let name = format!("img-{nonce}").into_bytes();
             nonce += 1;
-            if key_hash(&fixed, [&name, namespace]) >> 52 == 0 {
+            if crate::group_state::key_hash(&fixed, [&name, namespace]) >> 52 == 0 {
                 keys.push(name);
             }
         }
         let mut table = GroupTable::new(RandomState::default());
         for name in &keys {
-            let hash = table.hash_key(name, namespace);
-            table.count(hash, name, namespace, GroupState::EMPTY);
+            let key = GroupKey {
+                name,
+                namespace,
+                swr_instance_id: None,
+            };
+            table.count(table.hash_key(&key), &key, GroupState::EMPTY);
         }
         assert_eq!(table.len(), keys.len());
         // 1500 keys in an index of at least 4096 slots: random hashes give
@@ -327,14 +318,16 @@ mod tests {
     }
 
     /// The naive model: a map from key to aggregates.
-    fn model<'a>(
-        versions: impl IntoIterator<Item = &'a ImageVersion>,
-    ) -> HashMap<(Vec<u8>, Vec<u8>), GroupState> {
-        let mut model: HashMap<(Vec<u8>, Vec<u8>), GroupState> = HashMap::new();
+    /// A key as the model keeps it: name, namespace, SWR instance.
+    type Key = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+    fn model<'a>(versions: impl IntoIterator<Item = &'a ImageVersion>) -> HashMap<Key, GroupState> {
+        let mut model: HashMap<Key, GroupState> = HashMap::new();
         for v in versions {
             let key = (
                 v.name.clone().into_bytes(),
                 v.namespace.clone().into_bytes(),
+                v.swr_instance_id.clone().map(String::into_bytes),
             );
             model
                 .entry(key)
@@ -345,11 +338,15 @@ mod tests {
     }
 
     /// The table's groups, read back through its group-index accessors.
-    fn contents(table: &GroupTable) -> HashMap<(Vec<u8>, Vec<u8>), GroupState> {
+    fn contents(table: &GroupTable) -> HashMap<Key, GroupState> {
         let groups: HashMap<_, _> = (0..table.len())
             .map(|g| {
-                let (name, namespace) = table.key(g);
-                let key = (name.to_vec(), namespace.to_vec());
+                let k = table.key(g);
+                let key = (
+                    k.name.to_vec(),
+                    k.namespace.to_vec(),
+                    k.swr_instance_id.map(<[u8]>::to_vec),
+                );
                 (key, table.state(g))
             })
             .collect();
@@ -373,19 +370,30 @@ mod tests {
         /// merging two tables gives the table of both inputs.
         #[test]
         fn table_and_merge_agree_with_a_map(
-            versions in prop::collection::vec((part(), part(), -50i64..50), 0..300),
+            versions in prop::collection::vec(
+                (part(), part(), prop::option::of(prop::sample::select(vec!["i", "ii", "é"])), -50i64..50),
+                0..300,
+            ),
             split in 0usize..300,
         ) {
+            // Instances beside the shared SWR: a key whose namespace is
+            // another's namespace and instance joined must stay apart.
             let versions: Vec<ImageVersion> = versions
                 .into_iter()
-                .map(|(n, s, t)| version(&n, &s, t))
+                .map(|(n, s, i, t)| {
+                    let v = version(&n, &s, t);
+                    match i {
+                        Some(i) => v.with_swr_instance_id(i),
+                        None => v,
+                    }
+                })
                 .collect();
             let hasher = RandomState::default();
             let build = |part: &[ImageVersion]| {
                 let mut table = GroupTable::new(hasher.clone());
                 let mut pipeline = crate::scan::pipeline::Pipeline::new();
                 for v in part {
-                    let hash = table.hash_key(v.name.as_bytes(), v.namespace.as_bytes());
+                    let hash = table.hash_key(&GroupKey::of(v));
                     pipeline.push(&mut table, crate::scan::pipeline::PendingKey { hash, version: v });
                 }
                 pipeline.finish(&mut table);
@@ -411,19 +419,14 @@ mod tests {
         let mut table = GroupTable::new(hasher.clone());
         for v in versions {
             let h = hash(&table, v);
-            table.count(
-                h,
-                v.name.as_bytes(),
-                v.namespace.as_bytes(),
-                GroupState::of(v),
-            );
+            table.count(h, &GroupKey::of(v), GroupState::of(v));
         }
         table
     }
 
     /// The table's own hash of a version's key.
     fn real_hash(table: &GroupTable, v: &ImageVersion) -> u64 {
-        table.hash_key(v.name.as_bytes(), v.namespace.as_bytes())
+        table.hash_key(&GroupKey::of(v))
     }
 
     /// Two keys whose parts concatenate to the same bytes are two groups.

@@ -36,13 +36,23 @@ pub fn record() -> impl Strategy<Value = ImageVersion> {
         select(ImageType::ALL),
         select(vec!["0", "0", "ws1", ""]),
         select(ServiceType::ALL),
-        timestamp(),
-        timestamp(),
+        (timestamp(), timestamp()),
         any::<u16>(),
+        // Mostly the shared SWR; an instance repeats a shared key at times.
+        select(vec![None, None, None, Some("inst-1"), Some("inst-2")]),
     )
         .prop_map(
-            |(name, namespace, image_type, ws, service_type, create_at, update_at, id)| {
-                ImageVersion::new(
+            |(
+                name,
+                namespace,
+                image_type,
+                ws,
+                service_type,
+                (create_at, update_at),
+                id,
+                instance,
+            )| {
+                let mut v = ImageVersion::new(
                     id.to_string(),
                     name,
                     namespace,
@@ -51,7 +61,9 @@ pub fn record() -> impl Strategy<Value = ImageVersion> {
                     update_at,
                 )
                 .with_workspace_id(ws)
-                .with_service_type(service_type)
+                .with_service_type(service_type);
+                v.swr_instance_id = instance.map(String::from);
+                v
             },
         )
 }
@@ -79,29 +91,36 @@ pub fn query() -> impl Strategy<Value = GroupQuery> {
         prop::option::of(select(vec!["ns", "team", "a.b", "ns2"])),
         prop::option::of(select(ImageType::ALL)),
         prop::option::of(select(ServiceType::ALL)),
-        select(vec!["0", "0", "ws1"]),
+        (
+            select(vec!["0", "0", "ws1"]),
+            select(vec![None, None, Some("inst-1"), Some("inst-3")]),
+        ),
         count(12),
         count(8).prop_map(|n| n.max(1)),
         subsequence(SortField::ALL.to_vec(), 0..=5).prop_shuffle(),
         select(vec![SortDir::Asc, SortDir::Desc]),
     )
-        .prop_map(|(name, fuzzy, ns, t, s, ws, offset, limit, keys, dir)| {
-            GroupQuery::new()
-                .with_name(Some(name.as_str()).filter(|n| !n.is_empty()))
-                .unwrap()
-                .with_name_fuzzy_match(fuzzy)
-                .with_namespace(ns)
-                .unwrap()
-                .with_image_type(t)
-                .with_service_type(s)
-                .with_workspace_id(ws)
-                .unwrap()
-                .with_offset(offset)
-                .unwrap()
-                .with_limit(limit)
-                .unwrap()
-                .with_sort_key(keys)
-                .unwrap()
-                .with_sort_dir(dir)
-        })
+        .prop_map(
+            |(name, fuzzy, ns, t, s, (ws, instance), offset, limit, keys, dir)| {
+                GroupQuery::new()
+                    .with_name(Some(name.as_str()).filter(|n| !n.is_empty()))
+                    .unwrap()
+                    .with_name_fuzzy_match(fuzzy)
+                    .with_namespace(ns)
+                    .unwrap()
+                    .with_image_type(t)
+                    .with_service_type(s)
+                    .with_workspace_id(ws)
+                    .unwrap()
+                    .with_swr_instance_id(instance)
+                    .unwrap()
+                    .with_offset(offset)
+                    .unwrap()
+                    .with_limit(limit)
+                    .unwrap()
+                    .with_sort_key(keys)
+                    .unwrap()
+                    .with_sort_dir(dir)
+            },
+        )
 }

@@ -19,15 +19,22 @@ pub fn reference_matches(v: &ImageVersion, q: &GroupQuery) -> bool {
         && (q.image_type().is_none() || q.image_type() == Some(v.image_type))
         && (q.service_type().is_none() || q.service_type() == Some(v.service_type))
         && (q.namespace().is_none() || q.namespace() == Some(v.namespace.as_str()))
+        && (q.swr_instance_id().is_none() || q.swr_instance_id() == v.swr_instance_id.as_deref())
         && name_ok
 }
 
 pub fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<ImageGroup> {
-    let mut groups: BTreeMap<(String, String), (u64, i64, i64)> = BTreeMap::new();
+    // (name, namespace, SWR instance) to (count, min create_at, max update_at).
+    type Key = (String, String, Option<String>);
+    let mut groups: BTreeMap<Key, (u64, i64, i64)> = BTreeMap::new();
     for v in records {
         if reference_matches(v, q) {
             let g = groups
-                .entry((v.name.clone(), v.namespace.clone()))
+                .entry((
+                    v.name.clone(),
+                    v.namespace.clone(),
+                    v.swr_instance_id.clone(),
+                ))
                 .or_insert((0, i64::MAX, i64::MIN));
             g.0 += 1;
             g.1 = g.1.min(v.create_at);
@@ -36,13 +43,16 @@ pub fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<Ima
     }
     let mut rows: Vec<ImageGroup> = groups
         .into_iter()
-        .map(|((name, namespace), (count, create, update))| {
+        .map(|((name, namespace, instance), (count, create, update))| {
             // The output types are non-exhaustive: built from the API's JSON.
-            serde_json::from_value(serde_json::json!({
+            let mut group = serde_json::json!({
                 "create_at": create, "name": name, "namespace": namespace,
                 "update_at": update, "version_count": count,
-            }))
-            .unwrap()
+            });
+            if let Some(instance) = instance {
+                group["swr_instance_id"] = instance.into();
+            }
+            serde_json::from_value(group).unwrap()
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -64,6 +74,7 @@ pub fn reference_all_groups(records: &[ImageVersion], q: &GroupQuery) -> Vec<Ima
         }
         ord.then(a.name.as_bytes().cmp(b.name.as_bytes()))
             .then(a.namespace.as_bytes().cmp(b.namespace.as_bytes()))
+            .then(a.swr_instance_id.cmp(&b.swr_instance_id))
     });
     rows
 }
