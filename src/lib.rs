@@ -126,7 +126,11 @@
 //! * The group key is `(namespace, name)`, not the name alone: the same name
 //!   in two organizations is two repositories, and each row carries one
 //!   namespace.
-//! * Records are counted as given; two records with one `id` count twice.
+//! * [`group_images`] counts the versions it is given: two with one `id`
+//!   count twice. Records text is stricter: an `id` names one version, so
+//!   [`parse_records`] refuses a text that repeats one, naming both records,
+//!   and one records file gives one answer through the scan, a [`Catalog`]
+//!   (whose `upsert` replaces by `id`) and the programs built on them.
 //! * In records, an absent or `null` `workspace_id` is `"0"`, an absent or
 //!   `null` `service_type` is `UNKNOWN`, and an absent, `null` or empty
 //!   `swr_instance_id` is the shared SWR. `update_at` earlier than `create_at`

@@ -32,6 +32,14 @@ enum RecordsErrorKind {
     NotUtf8 { valid_up_to: usize },
     /// The text is neither an array, an object nor NDJSON.
     Shape { found: String },
+    /// A record whose `id` an earlier record has: where each is, as 0-based
+    /// indexes or (`lines`) 1-based NDJSON lines.
+    RepeatedId {
+        shown: String,
+        first: usize,
+        second: usize,
+        lines: bool,
+    },
     /// Invalid JSON or an invalid record.
     Json {
         record_index: Option<usize>,
@@ -83,11 +91,38 @@ impl RecordsError {
         }
     }
 
+    pub(crate) fn repeated_id_at(id: &str, first: usize, second: usize) -> Self {
+        Self {
+            kind: RecordsErrorKind::RepeatedId {
+                shown: show(id),
+                first,
+                second,
+                lines: false,
+            },
+        }
+    }
+
+    pub(crate) fn repeated_id_on_lines(id: &str, first: usize, second: usize) -> Self {
+        Self {
+            kind: RecordsErrorKind::RepeatedId {
+                shown: show(id),
+                first,
+                second,
+                lines: true,
+            },
+        }
+    }
+
     /// The 0-based index of the offending record in a JSON array (or in the
     /// `data` array of a page), if the error is about one record.
     pub fn record_index(&self) -> Option<usize> {
         match &self.kind {
             RecordsErrorKind::Json { record_index, .. } => *record_index,
+            RecordsErrorKind::RepeatedId {
+                second,
+                lines: false,
+                ..
+            } => Some(*second),
             _ => None,
         }
     }
@@ -96,6 +131,11 @@ impl RecordsError {
     pub fn ndjson_line(&self) -> Option<usize> {
         match &self.kind {
             RecordsErrorKind::Json { ndjson_line, .. } => *ndjson_line,
+            RecordsErrorKind::RepeatedId {
+                second,
+                lines: true,
+                ..
+            } => Some(*second),
             _ => None,
         }
     }
@@ -104,6 +144,7 @@ impl RecordsError {
     pub fn field(&self) -> Option<&str> {
         match &self.kind {
             RecordsErrorKind::Json { field, .. } => field.as_deref(),
+            RecordsErrorKind::RepeatedId { .. } => Some("id"),
             _ => None,
         }
     }
@@ -120,6 +161,26 @@ impl fmt::Display for RecordsError {
                 f,
                 "records must be a JSON array of records, a JSON object whose `data` is \
                  that array, or NDJSON (one record per line); the text starts with {found}"
+            ),
+            RecordsErrorKind::RepeatedId {
+                shown,
+                first,
+                second,
+                lines: false,
+            } => write!(
+                f,
+                "record {second}, field `id`: the id {shown} is already record {first}'s \
+                 (an id names one version)"
+            ),
+            RecordsErrorKind::RepeatedId {
+                shown,
+                first,
+                second,
+                lines: true,
+            } => write!(
+                f,
+                "record on line {second}, field `id`: the id {shown} is already the record \
+                 on line {first}'s (an id names one version)"
             ),
             RecordsErrorKind::Json {
                 record_index,

@@ -21,11 +21,17 @@ use crate::version::ImageVersion;
 /// followed by more text is the first line of NDJSON. Empty text (or only
 /// white space) holds no records. A leading byte-order mark is skipped.
 ///
+/// An `id` names one version, and a `GET /v1/{project_id}/images` page never
+/// repeats one, so records text that repeats an `id` is an error rather than
+/// a choice between the two records (the scan itself, given versions in
+/// memory, counts what it is given).
+///
 /// # Errors
 /// A [`RecordsError`] naming the record (its index in the array, or its line
 /// in NDJSON), the field, and the position in the text, for invalid JSON, a
 /// missing required field, a wrong JSON type (a fractional or out-of-range
-/// timestamp, say) or an unknown enum value.
+/// timestamp, say), an unknown enum value, or an `id` that an earlier
+/// record has (naming both records).
 ///
 /// ```
 /// use image_groups::parse_records;
@@ -37,13 +43,27 @@ use crate::version::ImageVersion;
 /// let err = parse_records(ndjson).unwrap_err();
 /// assert_eq!(err.ndjson_line(), Some(2));
 /// assert_eq!(err.field(), Some("type"));
+///
+/// let twice = r#"[{"id":"a","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2},
+///                 {"id":"a","name":"m","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}]"#;
+/// let err = parse_records(twice).unwrap_err();
+/// assert_eq!((err.record_index(), err.field()), (Some(1), Some("id")));
+/// assert!(err.to_string().contains("record 0"));
 /// ```
 pub fn parse_records(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (records, lines) = parse_shapes(text)?;
+    check_unique_ids(&records, lines.as_deref())?;
+    Ok(records)
+}
+
+/// Parses records in any shape; for NDJSON, also each record's line.
+fn parse_shapes(text: &str) -> Result<(Vec<ImageVersion>, Option<Vec<usize>>), RecordsError> {
+    let whole = |records| Ok((records, None));
     match text.trim_start().as_bytes().first() {
-        None => Ok(Vec::new()),
-        Some(b'[') => parse_whole::<Vec<ImageVersion>>(text, Shape::Array),
-        Some(b'{') if is_ndjson(text) => parse_ndjson(text),
+        None => whole(Vec::new()),
+        Some(b'[') => whole(parse_whole::<Vec<ImageVersion>>(text, Shape::Array)?),
+        Some(b'{') if is_ndjson(text) => parse_ndjson(text).map(|(r, lines)| (r, Some(lines))),
         Some(b'{') => {
             #[derive(Deserialize)]
             struct Probe {
@@ -51,11 +71,11 @@ pub fn parse_records(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
             }
             match serde_json::from_str::<Probe>(text) {
                 Ok(Probe { data: None }) => {
-                    parse_whole::<ImageVersion>(text, Shape::Record).map(|v| vec![v])
+                    whole(vec![parse_whole::<ImageVersion>(text, Shape::Record)?])
                 }
                 // With `data`, or broken JSON: parse as a page, which reports
                 // where a broken text breaks.
-                _ => parse_whole::<Page>(text, Shape::Page).map(|page| page.data),
+                _ => whole(parse_whole::<Page>(text, Shape::Page)?.data),
             }
         }
         Some(_) => Err(RecordsError::shape(text.trim_start())),
@@ -106,8 +126,26 @@ fn parse_whole<T: DeserializeOwned>(text: &str, shape: Shape) -> Result<T, Recor
     Ok(value)
 }
 
-fn parse_ndjson(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
+/// Fails on the first record whose `id` an earlier record has, naming both
+/// by index, or by line where `lines` gives each record's NDJSON line.
+fn check_unique_ids(records: &[ImageVersion], lines: Option<&[usize]>) -> Result<(), RecordsError> {
+    let mut first_of: hashbrown::HashMap<&str, usize, foldhash::fast::RandomState> =
+        hashbrown::HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    for (i, v) in records.iter().enumerate() {
+        if let Some(&first) = first_of.get(v.id.as_str()) {
+            return Err(match lines {
+                Some(lines) => RecordsError::repeated_id_on_lines(&v.id, lines[first], lines[i]),
+                None => RecordsError::repeated_id_at(&v.id, first, i),
+            });
+        }
+        first_of.insert(&v.id, i);
+    }
+    Ok(())
+}
+
+fn parse_ndjson(text: &str) -> Result<(Vec<ImageVersion>, Vec<usize>), RecordsError> {
     let mut records = Vec::new();
+    let mut lines = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -124,8 +162,9 @@ fn parse_ndjson(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
                 Ok(record)
             })?;
         records.push(record);
+        lines.push(n + 1);
     }
-    Ok(records)
+    Ok((records, lines))
 }
 
 /// Reads the record index and field from the path serde was at when it

@@ -250,3 +250,32 @@ fn records_round_trip_through_serde() {
     assert!(text.contains("\"type\":\"BUILD_IN\""), "{text}");
     assert_eq!(parse_records(&text).unwrap(), records);
 }
+
+#[test]
+fn a_repeated_id_names_both_records_in_every_shape() {
+    let again = R2.replace(r#""id":"2""#, r#""id":"1""#);
+    fails(
+        &format!("[{R1},{R2},{again}]"),
+        Some(2),
+        None,
+        Some("id"),
+        r#"record 2, field `id`: the id "1" is already record 0's"#,
+    );
+    fails(
+        &format!(r#"{{"data":[{R1},{again}]}}"#),
+        Some(1),
+        None,
+        Some("id"),
+        "is already record 0's",
+    );
+    fails(
+        &format!("{R1}\n\n{R2}\n{again}\n"),
+        None,
+        Some(4),
+        Some("id"),
+        r#"record on line 4, field `id`: the id "1" is already the record on line 1's"#,
+    );
+    // Ids differ by a byte: no error.
+    let other = R2.replace(r#""id":"2""#, r#""id":"1 ""#);
+    assert_eq!(parse_records(&format!("[{R1},{other}]")).unwrap().len(), 2);
+}

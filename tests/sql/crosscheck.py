@@ -2,7 +2,7 @@
 """Cross-checks the images-group program against SQLite, an independent engine.
 
 Generates messy records (upper case, non-ASCII, empty strings, extreme and
-negative timestamps, update_at < create_at, duplicates, other workspaces) and
+negative timestamps, update_at < create_at, copies under new ids, other workspaces, SWR instances) and
 hundreds of random query strings, valid and invalid. The expected answer of
 each query is computed here: its validity and error code by a separate Python
 reading of the query rules (crate docs, "Query"), its page by one SQL statement over the records in SQLite.
@@ -22,7 +22,7 @@ import tempfile
 from urllib.parse import parse_qsl, quote
 
 PARAMS = ["name", "name_fuzzy_match", "namespace", "type", "service_type",
-          "workspace_id", "offset", "limit", "sort_key", "sort_dir"]
+          "workspace_id", "swr_instance_id", "offset", "limit", "sort_key", "sort_dir"]
 SORT_ALIASES = {
     "name": "name", "namespace": "namespace",
     "version_count": "version_count", "versionCount": "version_count",
@@ -40,7 +40,7 @@ class Invalid(Exception):
 def validate(query_string):
     """The query rules (crate docs, "Query") in Python: the query as a dict, or Invalid(code)."""
     q = {"name": None, "fuzzy": True, "namespace": None, "type": None,
-         "service_type": None, "workspace_id": "0", "offset": 0, "limit": 200,
+         "service_type": None, "workspace_id": "0", "swr_instance_id": None, "offset": 0, "limit": 200,
          "sort_key": ["update_at"], "sort_dir": "DESC"}
     seen = set()
     for key, value in parse_qsl(query_string, keep_blank_values=True):
@@ -71,6 +71,10 @@ def validate(query_string):
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
                 raise Invalid("ModelArts.0104")
             q["workspace_id"] = value
+        elif key == "swr_instance_id":
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+                raise Invalid("ModelArts.0104")
+            q["swr_instance_id"] = value
         elif key in ("offset", "limit"):
             low = 0 if key == "offset" else 1
             if not re.fullmatch(r"[0-9]+", value) or not low <= int(value) <= I32_MAX:
@@ -99,14 +103,16 @@ def sql_filter(q, contains):
     terms of the crate docs' "Order and paging". `contains` is the engine's "lower(name) contains ?"."""
     where = ["workspace_id = ?"]
     args = [q["workspace_id"]]
-    for column in ("type", "service_type", "namespace"):
+    for column in ("type", "service_type", "namespace", "swr_instance_id"):
         if q[column] is not None:
             where.append(f"{column} = ?")
             args.append(q[column])
     if q["name"] is not None:
         where.append(contains if q["fuzzy"] else "name = ?")
         args.append(q["name"])
-    order = [f"{f} {q['sort_dir']}" for f in q["sort_key"]] + ["name ASC", "namespace ASC"]
+    # SQLite puts NULL (the shared SWR) first in ascending order.
+    order = ([f"{f} {q['sort_dir']}" for f in q["sort_key"]]
+             + ["name ASC", "namespace ASC", "swr_instance_id ASC"])
     return where, args, order
 
 
@@ -115,13 +121,13 @@ def expected_page(db, q):
     where, args, order = sql_filter(q, "instr(lower(name), ?) > 0")
     grouped = f"""
         SELECT name, namespace, count(*) AS version_count,
-               min(create_at) AS create_at, max(update_at) AS update_at
-        FROM records WHERE {' AND '.join(where)} GROUP BY namespace, name"""
+               min(create_at) AS create_at, max(update_at) AS update_at, swr_instance_id
+        FROM records WHERE {' AND '.join(where)} GROUP BY namespace, name, swr_instance_id"""
     total = db.execute(f"SELECT count(*) FROM ({grouped})", args).fetchone()[0]
     rows = db.execute(f"{grouped} ORDER BY {', '.join(order)} LIMIT ? OFFSET ?",
                       args + [q["limit"], q["offset"]]).fetchall()
     data = [{"create_at": r[3], "name": r[0], "namespace": r[1], "update_at": r[4],
-             "version_count": r[2]} for r in rows]
+             "version_count": r[2], **({"swr_instance_id": r[5]} if r[5] else {})} for r in rows]
     return {"current": q["offset"] // q["limit"] + 1, "data": data,
             "pages": -(-total // q["limit"]), "size": len(data), "total": total}
 
@@ -143,9 +149,13 @@ def messy_records(rng, n):
             r["workspace_id"] = rng.choice(["0", "0", "0", "ws-1", "WS_2"])
         if rng.random() < 0.7:
             r["service_type"] = rng.choice(["COMMON", "INFERENCE", "TRAIN", "DEV", "UNKNOWN"])
+        if rng.random() < 0.3:
+            # Empty and null are the shared SWR, as an absent field is.
+            r["swr_instance_id"] = rng.choice(["inst-1", "inst-1", "INST_2", "", None])
         records.append(r)
         if rng.random() < 0.1:
-            records.append(dict(r))  # a duplicate, counted twice
+            # The same version under another id (a repeated id is an error).
+            records.append(dict(r, id=f"copy-{i}"))
     return records
 
 
@@ -168,6 +178,8 @@ def random_query(rng):
         parts.append("service_type=" + pick(["COMMON", "INFERENCE", "TRAIN", "DEV", "UNKNOWN"], ["train"]))
     if rng.random() < 0.3:
         parts.append("workspace_id=" + pick(["0", "ws-1", "WS_2"], ["ws.1", ""]))
+    if rng.random() < 0.2:
+        parts.append("swr_instance_id=" + pick(["inst-1", "INST_2", "inst-9"], ["inst.1", ""]))
     if rng.random() < 0.4:
         parts.append("offset=" + pick(["0", "1", "2", "5", "17", "2147483647"], ["2147483648", "-1", "x"]))
     if rng.random() < 0.4:
@@ -200,10 +212,12 @@ def main():
         records = messy_records(rng, [40, 300, 1500][dataset])
         db = sqlite3.connect(":memory:")
         db.execute("CREATE TABLE records (name TEXT, namespace TEXT, type TEXT, "
-                   "service_type TEXT, workspace_id TEXT, create_at INTEGER, update_at INTEGER)")
-        db.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?)", [
+                   "service_type TEXT, workspace_id TEXT, create_at INTEGER, update_at INTEGER, "
+                   "swr_instance_id TEXT)")
+        db.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?)", [
             (r["name"], r["namespace"], r["type"], r.get("service_type", "UNKNOWN"),
-             r.get("workspace_id", "0"), r["create_at"], r["update_at"]) for r in records])
+             r.get("workspace_id", "0"), r["create_at"], r["update_at"],
+             r.get("swr_instance_id") or None) for r in records])
         queries = [random_query(rng) for _ in range(n_queries // 3)] + ["", "sort_key=name&sort_dir=asc&limit=1000"]
         with tempfile.TemporaryDirectory() as tmp:
             records_path, queries_path = f"{tmp}/records.ndjson", f"{tmp}/queries.txt"
