@@ -473,3 +473,36 @@ fn help_describes_every_flag_the_formats_and_the_exit_codes() {
         }
     }
 }
+
+#[test]
+fn table_shows_the_swr_instance_column_only_when_a_group_has_one() {
+    let shared = record(1, "torch", "ml");
+    let out = run_with_stdin(&["--records", "-", "--format", "table"], &shared);
+    assert!(!stdout(&out).contains("SWR INSTANCE"), "{}", stdout(&out));
+    let enterprise = record(2, "torch", "ml").replace('}', r#","swr_instance_id":"inst-1"}"#);
+    let input = format!("{shared}\n{enterprise}\n");
+    let out = run_with_stdin(
+        &["--records", "-", "--format", "table", "sort_key=name"],
+        &input,
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("SWR INSTANCE"), "{text}");
+    assert!(
+        lines[1].ends_with('-') && lines[2].ends_with("inst-1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_repeated_id_exits_1_naming_both_records() {
+    let input = format!("{}\n{}\n", record(7, "torch", "ml"), record(7, "tf", "ml"));
+    let out = run_with_stdin(&["--records", "-"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("line 1") && err.contains("`id`"),
+        "{err}"
+    );
+}

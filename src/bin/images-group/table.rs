@@ -19,28 +19,47 @@ pub const MAX_CELL_WIDTH: usize = 40;
 /// Ends a cell that was cut to [`MAX_CELL_WIDTH`].
 pub const ELLIPSIS: char = '…';
 
-const HEADER: [&str; 5] = ["NAME", "NAMESPACE", "VERSIONS", "CREATED", "UPDATED"];
+const HEADER: [&str; 6] = [
+    "NAME",
+    "NAMESPACE",
+    "VERSIONS",
+    "CREATED",
+    "UPDATED",
+    "SWR INSTANCE",
+];
 
 /// The column of version counts, which align right.
 const COUNT_COLUMN: usize = 2;
 
 /// An aligned table of the page's groups, times as RFC 3339 UTC, and a
-/// footer with the page numbers.
+/// footer with the page numbers. The SWR instance column is there only when
+/// a group on the page is in an SWR enterprise instance.
 pub fn render(page: &ImageGroupPage, query: &GroupQuery) -> String {
-    let rows: Vec<[String; 5]> = page
+    let instances = page.data.iter().any(|g| g.swr_instance_id.is_some());
+    let columns = if instances {
+        HEADER.len()
+    } else {
+        HEADER.len() - 1
+    };
+    let rows: Vec<Vec<String>> = page
         .data
         .iter()
         .map(|g| {
-            [
+            let mut row = vec![
                 fit(&printable(&g.name)),
                 fit(&printable(&g.namespace)),
                 g.version_count.to_string(),
                 time(g.create_at),
                 time(g.update_at),
-            ]
+            ];
+            if instances {
+                row.push(fit(&printable(g.swr_instance_id.as_deref().unwrap_or("-"))));
+            }
+            row
         })
         .collect();
-    let mut widths = HEADER.map(UnicodeWidthStr::width);
+    let header = &HEADER[..columns];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.width());
@@ -49,7 +68,7 @@ pub fn render(page: &ImageGroupPage, query: &GroupQuery) -> String {
     let mut text = String::new();
     let mut line = |cells: &[&str]| {
         let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             let pad = " ".repeat(w.saturating_sub(cell.width()));
             if i == COUNT_COLUMN {
                 let _ = write!(l, "{pad}{cell}  ");
@@ -60,9 +79,9 @@ pub fn render(page: &ImageGroupPage, query: &GroupQuery) -> String {
         text.push_str(l.trim_end());
         text.push('\n');
     };
-    line(&HEADER);
+    line(header);
     for row in &rows {
-        line(&row.each_ref().map(String::as_str));
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let _ = writeln!(
         text,
