@@ -91,6 +91,7 @@ fn extreme_timestamps_and_paging_bounds() {
 }
 
 #[test]
+#[ignore = "millions of versions, slow in a debug build: run with --ignored (CI does)"]
 fn one_group_with_two_million_versions() {
     let v = version("torch", "ns", 0, 0);
     let records: Vec<ImageVersion> = (0..2_000_000i64)
@@ -112,6 +113,7 @@ fn one_group_with_two_million_versions() {
 }
 
 #[test]
+#[ignore = "millions of versions, slow in a debug build: run with --ignored (CI does)"]
 fn a_million_one_version_groups() {
     let records: Vec<ImageVersion> = (0..1_000_000i64)
         .map(|i| version(&format!("img{i}"), "ns", i, i))
