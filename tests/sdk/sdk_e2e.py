@@ -32,8 +32,11 @@ endpoint pointed at the local server), and requires:
 * the refusals of issue 13 (wrong secret key, unknown access key, another
   project's key, `X-Sdk-Date` 20 minutes off either way, the query or a signed
   header changed after signing, no or a malformed `Authorization`, a token of
-  another project), each with its status and `error_code`, and an `X-Sdk-Date`
-  10 minutes off and a valid `X-Auth-Token` still accepted.
+  another project, two `Authorization` or `X-Auth-Token` headers), each with
+  its status and `error_code`, and an `X-Sdk-Date` 10 minutes off and a valid
+  `X-Auth-Token` still accepted;
+* no secret key, token or signature in the server's output (`server.out` and
+  `server.err` in DIR, written by run.sh with `RUST_LOG=debug`).
 
 Cases whose name starts with `swr:` need `swr_instance_id` in the library, the
 CLI and the server (issue 13, item 3); before that lands the server answers
@@ -447,12 +450,34 @@ def run_refusals(results, endpoint, host, expected_default):
     without_date = [(k, v) for k, v in request.header_params.items() if k != "X-Sdk-Date"]
     status, body = raw_get(host, request.uri, without_date)
     expect("no X-Sdk-Date", status, 401, "APIG.0301", body)
+    # Two Authorization or two X-Auth-Token headers: refused (a proxy in front
+    # might read the other one); the issue fixes no status, so 400 or 401.
+    signed = list(request.header_params.items())
+    for name, headers in [
+            ("two Authorization headers", signed + [("Authorization", request.header_params["Authorization"])]),
+            ("two X-Auth-Token headers", [("Host", host), ("X-Auth-Token", TOKEN1), ("X-Auth-Token", TOKEN1)])]:
+        status, body = raw_get(host, request.uri, headers)
+        results.check(name, status in (400, 401) and "error_code" in body, "got %s %s" % (status, body))
     # X-Auth-Token still works; a token of another project is refused.
     status, body = raw_get(host, "/v1/%s/images/group" % P1, [("Host", host), ("X-Auth-Token", TOKEN1)])
     results.check("X-Auth-Token", status == 200 and body == expected_default,
                   "got %s %s" % (status, str(body)[:200]))
     status, body = raw_get(host, "/v1/%s/images/group" % P2, [("Host", host), ("X-Auth-Token", TOKEN1)])
     expect("X-Auth-Token of another project", status, 403, "APIG.0302", body)
+
+
+SECRETS = [SK1, SK2, TOKEN1, "Signature="]
+
+
+def check_logs(results, directory):
+    """No secret key, token or signature in what the server wrote (RUST_LOG=debug)."""
+    for log in ["server.out", "server.err"]:
+        path = directory / log
+        if not path.exists():
+            continue
+        text = path.read_text(errors="replace")
+        found = [secret[:12] + "..." for secret in SECRETS if secret in text]
+        results.check("no secrets in %s" % log, not found, "found %s" % ", ".join(found))
 
 
 def run(directory, addr):
@@ -464,7 +489,8 @@ def run(directory, addr):
     endpoint = "http://%s" % addr
     results = Results()
     for part in (lambda: run_pages(results, endpoint, cases, expected),
-                 lambda: run_refusals(results, endpoint, addr, expected[0])):
+                 lambda: run_refusals(results, endpoint, addr, expected[0]),
+                 lambda: check_logs(results, directory)):
         try:
             part()
         except Exception:  # an unexpected error is a failure, and the rest still runs
