@@ -149,7 +149,7 @@ def query_string(params):
 
 
 def make_cases(records):
-    """Positive cases: (name, ListImageGroupRequest parameters)."""
+    """Cases: (name, ListImageGroupRequest parameters[, the total the page must have])."""
     cases = [("defaults", {})]
     add = cases.append
     names = sorted({r["name"] for r in records})
@@ -177,19 +177,41 @@ def make_cases(records):
     add(("invalid offset -1", {"offset": -1}))
     add(("invalid type", {"type": "dedicated"}))
     add(("invalid workspace", {"workspace_id": "a b"}))
-    # swr_instance_id (issue 13, item 3): every parameter together, each
-    # instance, with other filters, an unused instance.
-    add(("swr: every parameter", {"name": "torch", "name_fuzzy_match": True,
-                                  "namespace": namespaces[0], "type": "DEDICATED",
+    # swr_instance_id (issue 13, item 3). The filters are taken from records of
+    # the instance, so that each case has groups to find: every parameter
+    # together, each instance alone, with a workspace and a page, with a type
+    # and an exact name; a repository present in several instances (and
+    # outside any), asked for with and without an instance.
+    def in_default_workspace(record):
+        return record.get("workspace_id") in ("0", None)
+    first = next(r for r in records
+                 if r.get("swr_instance_id") == SWR_INSTANCES[0] and in_default_workspace(r))
+    add(("swr: every parameter", {"name": first["name"][:3], "name_fuzzy_match": True,
+                                  "namespace": first["namespace"], "type": first["type"],
                                   "workspace_id": "0", "limit": 50, "offset": 0,
                                   "swr_instance_id": SWR_INSTANCES[0]}))
     for instance in SWR_INSTANCES:
         add(("swr: instance %s" % instance, {"swr_instance_id": instance}))
         add(("swr: instance %s, workspace ws-a1, page 2" % instance,
              {"swr_instance_id": instance, "workspace_id": "ws-a1", "limit": 2, "offset": 2}))
-        add(("swr: instance %s, type BUILD_IN, exact name" % instance,
-             {"swr_instance_id": instance, "type": "BUILD_IN", "name": names[1],
+        one = next(r for r in records if r.get("swr_instance_id") == instance and in_default_workspace(r))
+        add(("swr: instance %s, type %s, exact name" % (instance, one["type"]),
+             {"swr_instance_id": instance, "type": one["type"], "name": one["name"],
               "name_fuzzy_match": False}))
+    places = {}
+    for r in records:
+        if in_default_workspace(r):
+            places.setdefault((r["namespace"], r["name"]), set()).add(r.get("swr_instance_id"))
+    (namespace, name), instances = max(places.items(), key=lambda item: (len(item[1]), item[0]))
+    assert len(instances) >= 2, "the records should hold a repository in several instances"
+    # Never merged: one group per place (the issue's rule, checked here on top
+    # of the CLI's agreement).
+    add(("swr: repository in %d places, no instance asked" % len(instances),
+         {"namespace": namespace, "name": name, "name_fuzzy_match": False}, len(instances)))
+    for instance in sorted(i for i in instances if i is not None):
+        add(("swr: repository in %d places, instance %s" % (len(instances), instance),
+             {"namespace": namespace, "name": name, "name_fuzzy_match": False,
+              "swr_instance_id": instance}, 1))
     add(("swr: unused instance", {"swr_instance_id": SWR_UNUSED}))
     # The page walk: every page of `limit=PAGE_LIMIT`, and one page with all.
     groups_bound = len({(r["namespace"], r["name"], r.get("swr_instance_id")) for r in records})
@@ -222,8 +244,9 @@ def setup(directory):
     path.touch(mode=0o600)
     os.chmod(path, 0o600)
     path.write_text(json.dumps(credentials, indent=1))
-    cases = [{"name": name, "params": params, "query": query_string(params)}
-             for name, params in make_cases(records[P1])]
+    cases = [{"name": case[0], "params": case[1], "query": query_string(case[1]),
+              "total": case[2] if len(case) > 2 else None}
+             for case in make_cases(records[P1])]
     (directory / "cases.json").write_text(json.dumps(cases, indent=1))
     (directory / "queries.txt").write_text("".join(case["query"] + "\n" for case in cases))
     (directory / "cases_records").write_text(str(data / ("%s.json" % P1)))
@@ -232,6 +255,11 @@ def setup(directory):
 
 
 # ---------------------------------------------------------------- run
+
+class ServerGone(Exception):
+    """The server refuses connections (it crashed, or Ctrl-C stopped it): every
+    further case would fail the same way, so the run ends there."""
+
 
 class Results:
     def __init__(self):
@@ -285,6 +313,8 @@ def call(client, params):
         response = client.list_image_group(ListImageGroupRequest(**params))
     except sdk_exceptions.ServiceResponseException as error:
         return error.status_code, {"error_code": error.error_code, "error_msg": error.error_msg}, None
+    except sdk_exceptions.ConnectionException as error:
+        raise ServerGone(str(error)) from error
     return response.status_code, json.loads(response.raw_content), response
 
 
@@ -310,7 +340,10 @@ def run_pages(results, endpoint, cases, expected):
         name = case["name"]
         try:
             status, body, response = call(client, case["params"])
-        except Exception as error:  # a transport error fails this case only
+        except ServerGone:
+            results.check(name, False, "no connection")
+            raise
+        except Exception as error:  # any other error fails this case only
             results.check(name, False, "%s: %s" % (type(error).__name__, error))
             continue
         if name.startswith("swr:") and "error_code" in want:
@@ -326,6 +359,11 @@ def run_pages(results, endpoint, cases, expected):
             continue
         problems = [] if body == want else ["page differs from the CLI's: %s" % first_difference(body, want)]
         problems += compare_model(response, body)
+        if case.get("total") is not None and body.get("total") != case["total"]:
+            problems.append("total %s, want %d" % (body.get("total"), case["total"]))
+        instance = case["params"].get("swr_instance_id")
+        if instance and any(group.get("swr_instance_id") != instance for group in body.get("data", [])):
+            problems.append("a group without swr_instance_id %s" % instance)
         results.check(name, not problems, "; ".join(problems))
         pages[name] = body
     # The walk: the pages of `limit=PAGE_LIMIT` put together give every group
@@ -375,6 +413,10 @@ def raw_get(host, target, headers):
     """(status, JSON body) of a GET sent exactly as given: these headers, no others."""
     connection = http.client.HTTPConnection(host, timeout=30)
     try:
+        try:
+            connection.connect()
+        except ConnectionRefusedError as error:
+            raise ServerGone(str(error)) from error
         connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
         for name, value in headers:
             connection.putheader(name, value)
@@ -493,6 +535,9 @@ def run(directory, addr):
                  lambda: check_logs(results, directory)):
         try:
             part()
+        except ServerGone:
+            results.check("the server answers", False, "connection refused; the rest was not run")
+            break
         except Exception:  # an unexpected error is a failure, and the rest still runs
             traceback.print_exc()
             results.check("unexpected error", False)
