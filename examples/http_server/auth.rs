@@ -47,7 +47,8 @@
 //!   different request;
 //! * a missing or malformed `Authorization` (another scheme, a missing or
 //!   repeated `Access`, `SignedHeaders` or `Signature`, a signature that is
-//!   not 64 hex digits), and a signed header that is absent or given twice;
+//!   not 64 lowercase hex digits), and a signed header that is absent or
+//!   given twice;
 //! * an `X-Sdk-Date` that is not `YYYYMMDDTHHMMSSZ` or is more than 15
 //!   minutes from the server's clock, which bounds how long a captured
 //!   request can be replayed;
@@ -367,7 +368,7 @@ pub struct Authorization<'a> {
 ///
 /// Strict: the three parameters exactly once each, in any order, nothing
 /// else; `SignedHeaders` names lowercase header-name characters, none twice;
-/// the signature 64 hex digits.
+/// the signature 64 lowercase hex digits.
 pub fn parse_authorization(value: &[u8]) -> Result<Authorization<'_>, AuthError> {
     let text = std::str::from_utf8(value)
         .map_err(|_| AuthError::Malformed("not UTF-8"))?
@@ -413,9 +414,16 @@ pub fn parse_authorization(value: &[u8]) -> Result<Authorization<'_>, AuthError>
         }
     }
     let signature = signature.ok_or(AuthError::Malformed("no Signature"))?;
+    // Lowercase only, as every SDK signer writes it: one signature has one
+    // spelling.
     let mut bytes = [0u8; 32];
+    if signature.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(AuthError::Malformed(
+            "the Signature is not 64 lowercase hex digits",
+        ));
+    }
     hex::decode_to_slice(signature, &mut bytes)
-        .map_err(|_| AuthError::Malformed("the Signature is not 64 hex digits"))?;
+        .map_err(|_| AuthError::Malformed("the Signature is not 64 lowercase hex digits"))?;
     Ok(Authorization {
         access_key,
         signed_headers,
@@ -1145,6 +1153,10 @@ mod tests {
                 "SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature={}",
                 "g".repeat(64)
             ),
+            format!(
+                "SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature={}",
+                "AB".repeat(32)
+            ),
             format!("SDK-HMAC-SHA256 Access=a, Access=a, SignedHeaders=host, Signature={sig}"),
             format!("SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature={sig}, Extra=1"),
             format!("SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature={sig},"),
@@ -1165,10 +1177,10 @@ mod tests {
             b"SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature=\xff"
         )
         .is_err());
-        // Parameters in any order, uppercase hex, spaces around commas.
+        // Parameters in any order, spaces around commas.
         let value = format!(
             "SDK-HMAC-SHA256 Signature={},SignedHeaders=host;x-sdk-date ,  Access=AK",
-            "AB".repeat(32)
+            "ab".repeat(32)
         );
         let parsed = parse_authorization(value.as_bytes()).unwrap();
         assert_eq!(parsed.access_key, "AK");
