@@ -866,6 +866,19 @@ mod tests {
                 "{}",
                 v.name
             );
+            // The SDK sends its query sorted; reordered on the way, it still
+            // verifies (the canonical query is sorted again).
+            let mut reordered = v.request();
+            let mut pairs: Vec<&str> = reordered.query.split('&').collect();
+            pairs.reverse();
+            reordered.query = pairs.join("&");
+            assert_eq!(
+                reordered.check(&v.credentials(), v.now()),
+                Ok(()),
+                "{}, query {}",
+                v.name,
+                reordered.query
+            );
             // Signing the same request here gives the SDK's header.
             let resigned = sign(
                 &borrowed,
