@@ -64,6 +64,10 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 /// How long an accept that failed for lack of resources waits to try again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// At the cap, how long to wait for an evicted connection's slot before
+/// evicting another.
+const EVICT_RETRY: Duration = Duration::from_millis(100);
+
 /// While draining, how often a connection that is still open is looked at
 /// again (its request may have finished while its answer is being sent).
 const DRAIN_POLL: Duration = Duration::from_millis(100);
@@ -142,35 +146,37 @@ pub async fn serve(
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let mut next_id = 0u64;
-    loop {
+    'accept: loop {
         // A free slot first. At the cap, make one by evicting the oldest
-        // connection that has no request in flight; if every connection
-        // has one, wait for a request to finish.
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => slot,
-            Err(_) => {
-                let evicted = registry.evict_oldest_idle();
-                tracing::debug!(evicted, "connection cap reached");
-                tokio::select! {
-                    slot = slots.clone().acquire_owned() => match slot {
-                        Ok(slot) => slot,
-                        Err(_) => break,
-                    },
-                    () = &mut shutdown => break,
-                }
+        // connection that has no request in flight, and evict the next one
+        // if no slot is free a moment later (a request may have started on
+        // the first since it was chosen, or every connection had one).
+        let slot = loop {
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                break slot;
+            }
+            let evicted = registry.evict_oldest_idle();
+            tracing::debug!(evicted, "connection cap reached");
+            tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => break slot,
+                    Err(_) => break 'accept,
+                },
+                () = tokio::time::sleep(EVICT_RETRY) => {}
+                () = &mut shutdown => break 'accept,
             }
         };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
+            () = &mut shutdown => break 'accept,
         };
         let stream = match accepted {
             Ok((stream, _peer)) => stream,
             Err(e) => {
                 tracing::warn!("accept failed ({e}); retrying in 100 ms");
                 tokio::select! {
-                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
-                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue 'accept,
+                    () = &mut shutdown => break 'accept,
                 }
             }
         };

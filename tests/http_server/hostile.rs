@@ -66,6 +66,19 @@ async fn idle_connections_filling_the_descriptor_limit_never_lock_a_client_out()
     );
     let waited = started.elapsed();
     eprintln!("answered {waited:?} after 200 idle connections");
+    // The cap held: the oldest idle connections were closed to make room,
+    // all but the 64 the cap allows (the last request's among them).
+    let mut closed = 0;
+    for stream in &mut idle {
+        let mut buf = [0u8; 16];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(10), stream.read(&mut buf)).await
+        {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 200 - 64, "only {closed} idle connections closed");
+    assert!(closed < 200, "every idle connection closed");
     // And again, the idle ones still there (the evicted ones closed).
     let client = reqwest::Client::new();
     let (status, _, body) = get(&client, &server.url(&group_path("alpha", "")), None).await;
