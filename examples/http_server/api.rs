@@ -188,6 +188,8 @@ fn shown(id: &str) -> String {
     id.chars().take(64).collect()
 }
 
+/// Another method on the endpoint: 405 with `Allow`, as the gateway answers
+/// a method the API does not define (`APIG.0101`).
 async fn method_not_allowed() -> Response {
     let mut response = error(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -200,6 +202,8 @@ async fn method_not_allowed() -> Response {
     response
 }
 
+/// Any other path: the gateway's 404 for an API that does not exist. It
+/// needs no credentials, as it tells nothing about any project.
 async fn no_such_api() -> Response {
     error(
         StatusCode::NOT_FOUND,

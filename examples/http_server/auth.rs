@@ -581,6 +581,7 @@ fn percent_decode(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The value of one hex digit, either case (a `%xx` escape may use either).
 fn hex_value(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),

@@ -199,6 +199,8 @@ fn projects(entry: &Map<String, Value>, at: &str) -> Result<Vec<String>, String>
         .collect()
 }
 
+/// 1 to 128 ASCII letters, digits, `-`, `_`, `.`: what can stand in the
+/// `Access=` parameter without a separator of the `Authorization` header.
 fn is_access_key(text: &str) -> bool {
     (1..=128).contains(&text.len())
         && text
@@ -206,6 +208,8 @@ fn is_access_key(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
+/// Non-empty, visible ASCII only: what a header value carries unchanged
+/// (hyper trims spaces around a value, so a key with them could never match).
 fn is_visible_ascii(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }

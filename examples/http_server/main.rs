@@ -118,17 +118,25 @@ pub(crate) fn is_project_id(id: &str) -> bool {
 
 /// The command line, checked.
 struct Args {
+    /// `--data-dir`: the records files.
     data_dir: PathBuf,
+    /// `--addr`: where to listen.
     addr: SocketAddr,
+    /// `--credentials`: the keys and tokens file.
     credentials_file: Option<PathBuf>,
     /// `--token` pairs: token, project.
     tokens: Vec<(String, String)>,
+    /// `--header-timeout`.
     header_timeout: Duration,
+    /// `--body-timeout`.
     body_timeout: Duration,
+    /// `--max-connections`; `None` for the descriptor limit's default.
     max_connections: Option<usize>,
+    /// False with `--no-watch`.
     watch: bool,
 }
 
+/// The flags (usage errors as messages; `Err("")` for `--help`).
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         data_dir: PathBuf::new(),

@@ -222,6 +222,8 @@ pub fn start(dir: PathBuf, store: Store, watch: bool) -> Reloader {
     Reloader { _watcher: watcher }
 }
 
+/// Watches `dir` (not its subdirectories: only its own files are data) and
+/// sends a trigger on every event but a read.
 fn watch_dir(dir: &Path, tx: mpsc::Sender<()>) -> notify::Result<notify::RecommendedWatcher> {
     use notify::{EventKind, RecursiveMode, Watcher};
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {

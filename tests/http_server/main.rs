@@ -163,6 +163,7 @@ impl Server {
         }
     }
 
+    /// The URL of `path` on this server.
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -245,6 +246,8 @@ fn generated_records(seed: u64) -> Vec<ImageVersion> {
     parse_records(&format!("[{}]", text.join(","))).unwrap()
 }
 
+/// A fresh, empty directory for one test (its name keeps parallel tests
+/// and runs apart).
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("image-groups-http-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -302,6 +305,7 @@ fn expected(records: &[ImageVersion], query: &str) -> (u16, Value) {
     }
 }
 
+/// The endpoint's path for `project`, with `query` if any.
 fn group_path(project: &str, query: &str) -> String {
     if query.is_empty() {
         format!("/v1/{project}/images/group")
@@ -343,6 +347,7 @@ fn raw_get(addr: &str, path: &str, token: &str) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap())
 }
 
+/// An error body: this `error_code` and a message.
 fn assert_error_body(body: &Value, code: &str) {
     assert_eq!(body["error_code"], code, "{body}");
     assert!(

@@ -33,6 +33,7 @@ fn write_credentials(name: &str) -> PathBuf {
     path
 }
 
+/// The clock, as the signer reads it.
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -105,6 +106,7 @@ async fn send(
     (status, headers, json)
 }
 
+/// A refusal: the status, the code, and a message that says why.
 fn assert_refused(
     answer: &(u16, reqwest::header::HeaderMap, Value),
     status: u16,
@@ -410,6 +412,7 @@ fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The value of header `name` (lowercase) in a raw answer.
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -417,6 +420,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A gzip body, decompressed.
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
