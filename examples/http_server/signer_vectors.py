@@ -144,6 +144,16 @@ CASES = [
         "another secret key",
     ),
     ("HEAD", "HEAD", GROUP_PATH, [("offset", 10)], sdk_headers(), "", AK, SK),
+    (
+        "a body that is not JSON: the signer sends X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD",
+        "PUT",
+        GROUP_PATH,
+        [],
+        sdk_headers({"Content-Type": "application/octet-stream"}),
+        "raw bytes",
+        AK,
+        SK,
+    ),
 ]
 
 
