@@ -1356,10 +1356,11 @@ mod tests {
             let signature = v.authorization.rsplit('=').next().unwrap().to_string();
             let credentials = v.credentials();
             for (what, request) in perturbations(&v) {
-                let text = request
-                    .check(&credentials, v.now())
-                    .unwrap_err()
-                    .to_string();
+                // (An unsigned body changed is still accepted.)
+                let Err(err) = request.check(&credentials, v.now()) else {
+                    continue;
+                };
+                let text = err.to_string();
                 for secret in [&signature, &v.secret_key, &v.access_key] {
                     assert!(!text.contains(secret.as_str()), "{what}: {text}");
                 }
