@@ -70,7 +70,7 @@ async fn fifty_reloads_under_continuous_load_never_fail_or_mix_a_page() {
     let client = reqwest::Client::new();
 
     // `confirmed`: a version the server was seen serving (it never goes
-    // back); `written`: the newest version on disk. An answer must be the
+    // back); `written`: the newest version that may be on disk. An answer must be the
     // page of a version from `confirmed` before the request to `written`
     // after it: the old data or the new, never a failure or a mix.
     let confirmed = Arc::new(AtomicUsize::new(0));
@@ -102,8 +102,10 @@ async fn fifty_reloads_under_continuous_load_never_fail_or_mix_a_page() {
     }
     let started = Instant::now();
     for i in 1..=RELOADS {
-        replace(&dir, "alpha.json", &json(i));
+        // Published before the file is: a reader can never see a version
+        // newer than `written`.
         written.store(i, Ordering::Release);
+        replace(&dir, "alpha.json", &json(i));
         let target = group_path("alpha", LOAD_QUERIES[0]);
         until_served(&client, &server, &target, &(200, pages[i][0].clone())).await;
         confirmed.store(i, Ordering::Release);
