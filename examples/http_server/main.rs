@@ -62,8 +62,11 @@
 //! malformed ids (400), and `/v1/a/../b/images/group` names no API (404).
 //!
 //! Answers are gzip-compressed when the request's `Accept-Encoding` allows
-//! it (the SDKs ask for it on every request; a 200-group page shrinks about
-//! tenfold). HEAD answers carry the headers of the GET answer and no body.
+//! it: the SDKs ask for it on every request, and a page's groups repeat the
+//! same keys and similar names, which gzip shrinks several times over (the
+//! test requires more than four times for a 200-group page). HEAD answers
+//! carry the headers of the GET answer and no body; error answers are
+//! compressed like pages and keep their status.
 //!
 //! # Logs
 //!
