@@ -85,6 +85,32 @@ async fn idle_connections_filling_the_descriptor_limit_never_lock_a_client_out()
     assert_eq!((status, body), expected(&alpha, ""));
     drop(idle);
     drop(server);
+
+    // The same with the cap set by --max-connections.
+    let server = Server::with_args(&dir, &["--max-connections".into(), "20".into()], &[]);
+    let mut idle = Vec::new();
+    for _ in 0..50 {
+        idle.push(AsyncTcpStream::connect(&server.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        one_request(&server.addr, Duration::from_secs(15)).await,
+        200
+    );
+    let mut closed = 0;
+    for stream in &mut idle {
+        let mut buf = [0u8; 16];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(10), stream.read(&mut buf)).await
+        {
+            closed += 1;
+        }
+    }
+    assert!(
+        (50 - 20..50).contains(&closed),
+        "{closed} idle connections closed"
+    );
+    drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -570,6 +570,12 @@ fn usage_errors_exit_2() {
         &["--data-dir", ".", "--addr", "localhost"][..],
         &["--data-dir", ".", "--bogus"][..],
         &["--data-dir=.", "--addr"][..],
+        &["--data-dir", ".", "--max-connections", "0"][..],
+        &["--data-dir", ".", "--max-connections", "many"][..],
+        &["--data-dir", ".", "--header-timeout", "0"][..],
+        &["--data-dir", ".", "--header-timeout", "1.5"][..],
+        &["--data-dir", ".", "--body-timeout", "99999"][..],
+        &["--data-dir", ".", "--credentials"][..],
     ] {
         let output = Command::new(binary()).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
