@@ -1,83 +1,203 @@
 //! The HTTP example end to end: the server binary started on `127.0.0.1:0`,
 //! called with a real HTTP client (reqwest) and, for paths a client would
-//! normalize, with raw HTTP/1.1 over a TCP socket.
+//! normalize or connections a client would not make, with raw HTTP/1.1 over
+//! a TCP socket.
+//!
+//! The test builds the binary it runs (`cargo build --example http_server`,
+//! once per run, in the test's own profile), so `cargo test --test
+//! http_server` passes alone on a fresh clone.
+//!
+//! * this file: the helpers, the status codes with `--token`, the flags;
+//! * `signed`: requests signed like the official SDKs sign them, the
+//!   credentials file, compression, HEAD, and what the logs never show;
+//! * `reload`: data that changes while serving, under load;
+//! * `hostile`: idle and slow connections, the connection cap, SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use image_groups::{group_images, parse_records, GroupQuery, ImageVersion};
 use serde_json::Value;
 
-/// The example binary, which `cargo test` builds beside the test binaries.
+mod hostile;
+mod reload;
+mod signed;
+
+/// The example's signature code itself, to sign requests as the SDKs do.
+#[allow(dead_code)]
+#[path = "../../examples/http_server/auth.rs"]
+mod signer;
+
+/// The example binary, built by this test (once) with the profile the test
+/// itself was built with, rather than assumed built by an earlier command.
 fn binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir
-        .join("examples")
-        .join(format!("http_server{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} was not built", path.display());
-    path
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // target/{profile}/deps/http_server-HASH: the profile directory
+            // is two levels up, and its name is the profile.
+            let mut dir = std::env::current_exe().unwrap();
+            dir.pop();
+            if dir.ends_with("deps") {
+                dir.pop();
+            }
+            let profile = dir.file_name().unwrap().to_str().unwrap().to_string();
+            let mut command = Command::new(env!("CARGO"));
+            command
+                .args(["build", "--quiet", "--example", "http_server"])
+                .arg("--manifest-path")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .arg("--target-dir")
+                .arg(dir.parent().unwrap());
+            if profile != "debug" {
+                command.args([
+                    "--profile",
+                    if profile == "release" {
+                        "release"
+                    } else {
+                        &profile
+                    },
+                ]);
+            }
+            let status = command.status().unwrap();
+            assert!(
+                status.success(),
+                "cargo build --example http_server: {status}"
+            );
+            let path = dir
+                .join("examples")
+                .join(format!("http_server{}", std::env::consts::EXE_SUFFIX));
+            assert!(path.exists(), "{} was not built", path.display());
+            path
+        })
+        .clone()
 }
 
 /// A running server, killed when dropped (a failing test leaves none behind).
 struct Server {
     child: Child,
     addr: String,
+    /// Everything the server wrote on stderr so far.
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
+    /// `--data-dir DIR --addr 127.0.0.1:0` and `--token` for each of `tokens`.
     fn start(data_dir: &Path, tokens: &[&str]) -> Server {
-        let mut command = Command::new(binary());
+        let mut args = Vec::new();
+        for token in tokens {
+            args.extend(["--token".to_string(), token.to_string()]);
+        }
+        Server::with_args(data_dir, &args, &[])
+    }
+
+    /// The server with `args` after `--data-dir` and `--addr`, and `env`
+    /// (`RUST_LOG` is `warn` unless given: quiet, but problems show).
+    fn with_args(data_dir: &Path, args: &[String], env: &[(&str, &str)]) -> Server {
+        Server::spawn(Command::new(binary()), data_dir, args, env)
+    }
+
+    /// Like [`Server::with_args`], with the binary run by `command` (a
+    /// `prlimit` in front of it, say).
+    fn spawn(
+        mut command: Command,
+        data_dir: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Server {
+        if command.get_program() != binary().as_os_str() {
+            command.arg(binary());
+        }
         command
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--addr", "127.0.0.1:0"]);
-        for token in tokens {
-            command.args(["--token", token]);
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn");
+        for (key, value) in env {
+            command.env(key, value);
         }
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Drained all along, so the server never blocks on a full pipe.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .trim()
-            .to_string();
-        Server { child, addr }
+        let addr = match line.strip_prefix("listening on ") {
+            Some(addr) => addr.trim().to_string(),
+            None => {
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "unexpected first line {line:?}; stderr: {}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        Server {
+            child,
+            addr,
+            stderr,
+        }
     }
 
+    /// The URL of `path` on this server.
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Sends SIGINT (Ctrl-C) and waits for the exit status.
-    fn interrupt(mut self) -> std::process::ExitStatus {
+    /// What the server wrote on stderr so far.
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, `HUP`) to the server.
+    fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
+    }
+
+    /// Waits up to `limit` for the server to exit; its status.
+    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "no exit 10 s after SIGINT");
+            assert!(Instant::now() < deadline, "no exit within {limit:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the exit status.
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        self.signal("INT");
+        self.wait(Duration::from_secs(10))
     }
 }
 
@@ -126,6 +246,8 @@ fn generated_records(seed: u64) -> Vec<ImageVersion> {
     parse_records(&format!("[{}]", text.join(","))).unwrap()
 }
 
+/// A fresh, empty directory for one test (its name keeps parallel tests
+/// and runs apart).
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("image-groups-http-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -183,6 +305,7 @@ fn expected(records: &[ImageVersion], query: &str) -> (u16, Value) {
     }
 }
 
+/// The endpoint's path for `project`, with `query` if any.
 fn group_path(project: &str, query: &str) -> String {
     if query.is_empty() {
         format!("/v1/{project}/images/group")
@@ -224,6 +347,7 @@ fn raw_get(addr: &str, path: &str, token: &str) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap())
 }
 
+/// An error body: this `error_code` and a message.
 fn assert_error_body(body: &Value, code: &str) {
     assert_eq!(body["error_code"], code, "{body}");
     assert!(
@@ -446,6 +570,12 @@ fn usage_errors_exit_2() {
         &["--data-dir", ".", "--addr", "localhost"][..],
         &["--data-dir", ".", "--bogus"][..],
         &["--data-dir=.", "--addr"][..],
+        &["--data-dir", ".", "--max-connections", "0"][..],
+        &["--data-dir", ".", "--max-connections", "many"][..],
+        &["--data-dir", ".", "--header-timeout", "0"][..],
+        &["--data-dir", ".", "--header-timeout", "1.5"][..],
+        &["--data-dir", ".", "--body-timeout", "99999"][..],
+        &["--data-dir", ".", "--credentials"][..],
     ] {
         let output = Command::new(binary()).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
