@@ -11,7 +11,9 @@
 //! * `signed`: requests signed like the official SDKs sign them, the
 //!   credentials file, compression, HEAD, and what the logs never show;
 //! * `reload`: data that changes while serving, under load;
-//! * `hostile`: idle and slow connections, the connection cap, SIGTERM.
+//! * `hostile`: idle and slow connections, the connection cap, SIGTERM;
+//! * `one_answer`: one records file gives the same pages through the
+//!   program, the server and a `Catalog`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,6 +26,7 @@ use image_groups::{group_images, parse_records, GroupQuery, ImageVersion};
 use serde_json::Value;
 
 mod hostile;
+mod one_answer;
 mod reload;
 mod signed;
 
