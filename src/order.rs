@@ -7,11 +7,10 @@ use std::cmp::Ordering;
 use crate::group_state::GroupState;
 use crate::query::GroupQuery;
 use crate::response::{ImageGroup, ImageGroupPage};
-use crate::scan::table::GroupTable;
 use crate::sort::{SortDir, SortField};
 
 /// Groups addressed by dense index, as the ordering needs them: the scan's
-/// [`GroupTable`] and the catalog's per-query list both provide this.
+/// group table and the catalog's per-query lists both provide this.
 pub(crate) trait Groups {
     /// The number of groups.
     fn len(&self) -> usize;
@@ -23,24 +22,6 @@ pub(crate) trait Groups {
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]>;
     /// The aggregates of group `g`.
     fn state(&self, g: usize) -> GroupState;
-}
-
-impl Groups for GroupTable {
-    fn len(&self) -> usize {
-        GroupTable::len(self)
-    }
-    fn name(&self, g: usize) -> &[u8] {
-        self.key(g).name
-    }
-    fn namespace(&self, g: usize) -> &[u8] {
-        self.key(g).namespace
-    }
-    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
-        self.key(g).swr_instance_id
-    }
-    fn state(&self, g: usize) -> GroupState {
-        GroupTable::state(self, g)
-    }
 }
 
 /// Orders the groups of `table` as `query` asks and returns its page.

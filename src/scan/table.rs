@@ -22,6 +22,7 @@ use super::arena::{LineArena, LINE};
 use super::group_record;
 use crate::bytes::bytes_eq;
 use crate::group_state::{GroupKey, GroupState};
+use crate::order::Groups;
 
 /// How many groups ahead a merge prefetches slots.
 const MERGE_AHEAD: usize = 16;
@@ -258,6 +259,25 @@ impl GroupTable {
     pub(crate) fn state(&self, g: usize) -> GroupState {
         let (header, _) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
         group_record::state(header)
+    }
+}
+
+/// The ordering reads groups by dense index, as the table keeps them.
+impl Groups for GroupTable {
+    fn len(&self) -> usize {
+        GroupTable::len(self)
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        self.key(g).name
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        self.key(g).namespace
+    }
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
+        self.key(g).swr_instance_id
+    }
+    fn state(&self, g: usize) -> GroupState {
+        GroupTable::state(self, g)
     }
 }
 

@@ -67,7 +67,10 @@ fn a_records_file_gives_the_same_pages_through_the_program_the_server_and_a_cata
         .collect();
     for (shape, text) in [
         ("array", format!("[{}]", lines.join(","))),
-        ("page", format!(r#"{{"total":1,"data":[{}]}}"#, lines.join(","))),
+        (
+            "page",
+            format!(r#"{{"total":1,"data":[{}]}}"#, lines.join(",")),
+        ),
         ("ndjson", lines.join("\n")),
     ] {
         let dir = temp_dir(&format!("one-answer-{shape}"));
@@ -102,17 +105,23 @@ fn a_repeated_id_is_refused_by_the_program_the_server_and_the_parser() {
     let dir = temp_dir("one-answer-repeat");
     let file = dir.join("alpha.json");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let names_both = |text: &str| {
-        text.contains(r#""v3""#) && text.contains("line 4") && text.contains("line 8")
-    };
+    let names_both =
+        |text: &str| text.contains(r#""v3""#) && text.contains("line 4") && text.contains("line 8");
 
     let err = parse_records(&lines.join("\n")).unwrap_err();
     assert!(names_both(&err.to_string()), "{err}");
 
-    let out = Command::new(PROGRAM).arg("--records").arg(&file).output().unwrap();
+    let out = Command::new(PROGRAM)
+        .arg("--records")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(names_both(&stderr) && stderr.contains("alpha.json"), "{stderr}");
+    assert!(
+        names_both(&stderr) && stderr.contains("alpha.json"),
+        "{stderr}"
+    );
 
     let out = Command::new(super::binary())
         .arg("--data-dir")
@@ -122,6 +131,9 @@ fn a_repeated_id_is_refused_by_the_program_the_server_and_the_parser() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(names_both(&stderr) && stderr.contains("alpha.json"), "{stderr}");
+    assert!(
+        names_both(&stderr) && stderr.contains("alpha.json"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
