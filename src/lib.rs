@@ -164,7 +164,8 @@
 //! * **One error for values**: every `FromStr`, setter and deserializer of a
 //!   query value fails with [`QueryError`], naming the parameter. Records
 //!   text fails with [`RecordsError`]; merging partials of different
-//!   filters with [`FilterMismatch`]. Errors are opaque structs with
+//!   filters (or counting more than `u64::MAX` versions) with
+//!   [`PartialsError`]. Errors are opaque structs with
 //!   accessors, so that they can grow.
 //! * **Growth**: [`ImageType`], [`ServiceType`], [`SortField`],
 //!   [`ImageVersion`], [`ImageGroup`] and [`ImageGroupPage`] are
@@ -215,7 +216,7 @@ mod partial;
 
 pub use crate::catalog::{Catalog, VersionRef};
 pub use crate::kinds::{ImageType, ServiceType};
-pub use crate::partial::{FilterMismatch, PartialGroups};
+pub use crate::partial::{PartialGroups, PartialsError};
 pub use crate::query::{GroupQuery, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::query_error::QueryError;
 pub use crate::records_error::RecordsError;

@@ -60,6 +60,9 @@ pub struct PartialGroups {
     /// The filters: a query whose order and paging are the defaults.
     filters: GroupQuery,
     groups: GroupTable,
+    /// The versions counted in all groups: merges check it, so that no
+    /// group's count can overflow, whatever partials arrive.
+    versions: u64,
 }
 
 /// One group of a partial result, as serialized.
@@ -84,7 +87,9 @@ struct Wire<'a> {
     groups: Vec<WireGroup<'a>>,
 }
 
-/// Partial results computed with different filters, which cannot be merged.
+/// Partial results that cannot be merged or paged: computed with different
+/// filters, or together counting more than `u64::MAX` versions (which only a
+/// crafted partial can).
 ///
 /// ```
 /// use image_groups::{GroupQuery, PartialGroups};
@@ -97,22 +102,42 @@ struct Wire<'a> {
 /// assert!(a.into_page(&"type=DEDICATED&limit=5&sort_key=name".parse().unwrap()).is_ok());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FilterMismatch {
-    /// The two filters (boxed: an error stays one pointer wide).
-    filters: Box<(GroupQuery, GroupQuery)>,
+pub struct PartialsError {
+    kind: PartialsErrorKind,
 }
 
-impl fmt::Display for FilterMismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "partial results were computed with different filters: \"{}\" and \"{}\"",
-            self.filters.0, self.filters.1
-        )
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PartialsErrorKind {
+    /// The two filters (boxed: an error stays one pointer wide).
+    Filters(Box<(GroupQuery, GroupQuery)>),
+    /// Counts that would not fit a `u64` together.
+    TooManyVersions,
+}
+
+impl PartialsError {
+    fn filters(expected: GroupQuery, found: GroupQuery) -> Self {
+        PartialsError {
+            kind: PartialsErrorKind::Filters(Box::new((expected, found))),
+        }
     }
 }
 
-impl std::error::Error for FilterMismatch {}
+impl fmt::Display for PartialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            PartialsErrorKind::Filters(filters) => write!(
+                f,
+                "partial results were computed with different filters: \"{}\" and \"{}\"",
+                filters.0, filters.1
+            ),
+            PartialsErrorKind::TooManyVersions => {
+                f.write_str("partial results count more than 2^64 - 1 versions together")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PartialsError {}
 
 /// The filter part of `query`: the same query with the default order and
 /// paging, so that partials computed with any paging merge.
@@ -135,23 +160,32 @@ impl PartialGroups {
     ) -> Self {
         let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
         crate::scan::aggregate_into(&mut groups, records, query);
+        let versions = (0..groups.len())
+            .map(|g| groups.state(g).version_count)
+            .sum();
         PartialGroups {
             filters: filters_of(query),
             groups,
+            versions,
         }
     }
 
     /// Folds `other` into this partial: one look-up per group of `other`.
     ///
     /// # Errors
-    /// [`FilterMismatch`] if the two were computed with different filters;
-    /// `self` is then unchanged.
-    pub fn merge(&mut self, other: PartialGroups) -> Result<(), FilterMismatch> {
+    /// [`PartialsError`] if the two were computed with different filters,
+    /// or count more than `u64::MAX` versions together; `self` is then
+    /// unchanged.
+    pub fn merge(&mut self, other: PartialGroups) -> Result<(), PartialsError> {
         if self.filters != other.filters {
-            return Err(FilterMismatch {
-                filters: Box::new((self.filters.clone(), other.filters)),
-            });
+            return Err(PartialsError::filters(self.filters.clone(), other.filters));
         }
+        self.versions = self
+            .versions
+            .checked_add(other.versions)
+            .ok_or(PartialsError {
+                kind: PartialsErrorKind::TooManyVersions,
+            })?;
         self.groups.merge(&other.groups);
         Ok(())
     }
@@ -159,14 +193,12 @@ impl PartialGroups {
     /// Orders the groups as `query` asks and returns its page.
     ///
     /// # Errors
-    /// [`FilterMismatch`] if `query`'s filters are not the ones the partials
+    /// [`PartialsError`] if `query`'s filters are not the ones the partials
     /// were computed with.
-    pub fn into_page(self, query: &GroupQuery) -> Result<ImageGroupPage, FilterMismatch> {
+    pub fn into_page(self, query: &GroupQuery) -> Result<ImageGroupPage, PartialsError> {
         let filters = filters_of(query);
         if self.filters != filters {
-            return Err(FilterMismatch {
-                filters: Box::new((self.filters, filters)),
-            });
+            return Err(PartialsError::filters(self.filters, filters));
         }
         Ok(crate::order::page(&self.groups, query))
     }
@@ -233,38 +265,78 @@ impl Serialize for PartialGroups {
 }
 
 impl<'de> Deserialize<'de> for PartialGroups {
-    /// Reads the serialized form; the filters must be a valid query string
-    /// without order or paging parameters.
+    /// Reads the serialized form, checking what a partial made by
+    /// [`PartialGroups::from_records`] always satisfies: the filters are a
+    /// valid query string without order or paging parameters; each group
+    /// counts at least one version, passes the filters' name, namespace and
+    /// SWR instance, and appears once; the counts add up to at most
+    /// `u64::MAX`. A partial that breaks one is an error, not a page.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
         let wire = Wire::deserialize(deserializer)?;
         if filters_of(&wire.filters) != wire.filters {
-            return Err(serde::de::Error::custom(format_args!(
+            return Err(D::Error::custom(format_args!(
                 "the filters of a partial result hold order or paging parameters: \"{}\"",
                 wire.filters
             )));
         }
+        let filters = &wire.filters;
+        let mut matcher = filters
+            .name()
+            .filter(|_| filters.name_fuzzy_match())
+            .map(crate::name_match::NameMatcher::new);
         let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+        let mut versions = 0u64;
         for g in &wire.groups {
+            let instance = g.swr_instance_id.as_deref().filter(|id| !id.is_empty());
+            let passes = filters.namespace().is_none_or(|ns| ns == g.namespace)
+                && filters
+                    .swr_instance_id()
+                    .is_none_or(|id| Some(id) == instance)
+                && match (&mut matcher, filters.name()) {
+                    (Some(m), _) => m.matches(g.name.as_bytes()),
+                    (None, Some(name)) => name == g.name,
+                    (None, None) => true,
+                };
+            if !passes || g.version_count == 0 {
+                return Err(D::Error::custom(format_args!(
+                    "group {:?} in namespace {:?} of a partial result {}",
+                    g.name,
+                    g.namespace,
+                    if passes {
+                        "counts no version"
+                    } else {
+                        "does not pass its filters"
+                    }
+                )));
+            }
+            versions = versions.checked_add(g.version_count).ok_or_else(|| {
+                D::Error::custom("a partial result counts more than 2^64 - 1 versions")
+            })?;
             let key = GroupKey {
                 name: g.name.as_bytes(),
                 namespace: g.namespace.as_bytes(),
                 // As in a record, an empty instance id is the shared SWR.
-                swr_instance_id: g
-                    .swr_instance_id
-                    .as_deref()
-                    .filter(|id| !id.is_empty())
-                    .map(str::as_bytes),
+                swr_instance_id: instance.map(str::as_bytes),
             };
             let state = GroupState {
                 version_count: g.version_count,
                 create_at: g.create_at,
                 update_at: g.update_at,
             };
+            let before = groups.len();
             groups.count(groups.hash_key(&key), &key, state);
+            if groups.len() == before {
+                return Err(D::Error::custom(format_args!(
+                    "group {:?} in namespace {:?} appears twice in a partial result",
+                    g.name, g.namespace
+                )));
+            }
         }
         Ok(PartialGroups {
             filters: wire.filters,
             groups,
+            versions,
         })
     }
 }

@@ -91,3 +91,54 @@ fn a_partial_serializes_its_filters_and_groups() {
     assert_eq!(json["groups"][0]["name"], "torch");
     assert_eq!(json["groups"][0]["version_count"], 1);
 }
+
+/// A partial as a shard sends it, with `groups` as given.
+fn wire(filters: &str, groups: &str) -> String {
+    format!(r#"{{"filters":"{filters}","groups":[{groups}]}}"#)
+}
+
+fn group(name: &str, count: u64) -> String {
+    format!(
+        r#"{{"name":"{name}","namespace":"ml","version_count":{count},"create_at":1,"update_at":2}}"#
+    )
+}
+
+#[test]
+fn a_crafted_partial_is_an_error_not_a_page() {
+    let max = u64::MAX;
+    for (filters, groups, says) in [
+        (
+            "",
+            format!("{},{}", group("a", max), group("b", 1)),
+            "more than",
+        ),
+        ("", format!("{},{}", group("a", 1), group("a", 2)), "twice"),
+        ("", group("a", 0), "counts no version"),
+        ("name=torch", group("zzz", 1), "does not pass"),
+        (
+            "name=torch&name_fuzzy_match=false",
+            group("pytorch", 1),
+            "does not pass",
+        ),
+        ("namespace=cv", group("a", 1), "does not pass"),
+        ("swr_instance_id=inst-1", group("a", 1), "does not pass"),
+        ("limit=5", group("a", 1), "order or paging"),
+    ] {
+        let err = serde_json::from_str::<PartialGroups>(&wire(filters, &groups)).unwrap_err();
+        assert!(err.to_string().contains(says), "{filters} {groups}: {err}");
+    }
+    // What from_records makes passes: a fuzzy name folds ASCII case.
+    let ok: PartialGroups =
+        serde_json::from_str(&wire("name=torch", &group("PyTorch", 3))).unwrap();
+    assert_eq!(ok.len(), 1);
+}
+
+#[test]
+fn merging_partials_that_count_more_than_u64_max_versions_is_an_error() {
+    let big: PartialGroups = serde_json::from_str(&wire("", &group("a", u64::MAX))).unwrap();
+    let one: PartialGroups = serde_json::from_str(&wire("", &group("a", 1))).unwrap();
+    let mut merged = big.clone();
+    let err = merged.merge(one).unwrap_err();
+    assert!(err.to_string().contains("more than"), "{err}");
+    assert_eq!(merged, big, "a failed merge leaves the partial unchanged");
+}
