@@ -506,3 +506,21 @@ fn a_repeated_id_exits_1_naming_both_records() {
         "{err}"
     );
 }
+
+#[test]
+fn empty_records_input_exits_1_instead_of_an_empty_page() {
+    for input in ["", " \n\r\n"] {
+        let out = run_with_stdin(&["--records", "-"], input);
+        assert_eq!(out.status.code(), Some(1), "{input:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("empty") && err.contains("standard input"),
+            "{err}"
+        );
+    }
+    let out = run_with_stdin(&["--records", "-"], "[]");
+    assert_eq!(out.status.code(), Some(0));
+    let page: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(page["total"], 0);
+}

@@ -5,6 +5,7 @@
 //! http_server --data-dir DIR [--addr 127.0.0.1:8080] [--credentials FILE]
 //!             [--token PROJECT:TOKEN ...] [--header-timeout SECS]
 //!             [--body-timeout SECS] [--max-connections N] [--no-watch]
+//!             [--no-auth]
 //! ```
 //!
 //! * `--data-dir DIR`: one records file per project, `DIR/{project_id}.json`,
@@ -23,7 +24,9 @@
 //! * `--token PROJECT:TOKEN`: a token that may read `PROJECT`; repeatable.
 //!   For quick local use only: any user of the machine can read a command
 //!   line, so real tokens belong in the credentials file.
-//!   Without `--credentials` and `--token`, nothing is asked for.
+//! * `--no-auth`: serve every project to anyone, asking for nothing. The
+//!   server refuses to start with none of `--credentials`, `--token` and
+//!   `--no-auth`, so an open server is always a choice someone wrote down.
 //! * `--header-timeout SECS` (10), `--body-timeout SECS` (10),
 //!   `--max-connections N` (the descriptor limit less 64): see `serve.rs`.
 //! * `--no-watch`: reload the data directory on SIGHUP only, not on every
@@ -96,7 +99,7 @@ use flags::Arg;
 
 const USAGE: &str = "usage: http_server --data-dir DIR [--addr 127.0.0.1:8080] \
 [--credentials FILE] [--token PROJECT:TOKEN ...] [--header-timeout SECS] \
-[--body-timeout SECS] [--max-connections N] [--no-watch]";
+[--body-timeout SECS] [--max-connections N] [--no-watch] [--no-auth]";
 
 /// The default of `--header-timeout` and `--body-timeout`: long enough for
 /// any real client on a slow link, short enough that connections which make
@@ -137,6 +140,8 @@ struct Args {
     max_connections: Option<usize>,
     /// False with `--no-watch`.
     watch: bool,
+    /// `--no-auth`: no credentials asked for.
+    no_auth: bool,
 }
 
 /// The flags (usage errors as messages; `Err("")` for `--help`).
@@ -150,12 +155,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         body_timeout: DEFAULT_TIMEOUT,
         max_connections: None,
         watch: true,
+        no_auth: false,
     };
     let mut data_dir = None;
     while let Some(arg) = args.next().map(Arg::new) {
         let mut value = || arg.value(&mut args);
         match arg.flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
+            "--data-dir" if data_dir.is_some() => return Err("--data-dir is given twice".into()),
             "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
             "--addr" => {
                 let text = value()?;
@@ -163,7 +170,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     format!("--addr {text:?} is not an address like 127.0.0.1:8080")
                 })?;
             }
+            "--credentials" if parsed.credentials_file.is_some() => {
+                return Err("--credentials is given twice".into())
+            }
             "--credentials" => parsed.credentials_file = Some(PathBuf::from(value()?)),
+            "--no-auth" => parsed.no_auth = true,
             "--token" => {
                 let text = value()?;
                 let (project, token) = text
@@ -195,7 +206,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     parsed.data_dir = data_dir.ok_or("--data-dir is required")?;
-    Ok(parsed)
+    let credentials = parsed.credentials_file.is_some() || !parsed.tokens.is_empty();
+    match (credentials, parsed.no_auth) {
+        (false, false) => Err("give --credentials FILE (or --token PROJECT:TOKEN), \
+             or --no-auth to serve every project to anyone"
+            .into()),
+        (true, true) => Err("--no-auth goes without --credentials and --token".into()),
+        _ => Ok(parsed),
+    }
 }
 
 /// A timeout flag's value: whole seconds, 1 to an hour.

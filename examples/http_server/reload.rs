@@ -107,6 +107,15 @@ fn read(path: &Path, previous: Option<&Project>) -> Result<Project, String> {
             digest,
         });
     }
+    // An empty file is far more often one being written (a truncate, then a
+    // copy) than a project without images, which is `[]`: keep what was
+    // served rather than blank the project.
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!(
+            "{}: the file is empty (a project without images is `[]`)",
+            path.display()
+        ));
+    }
     let records = parse_records_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Project {
         catalog: Arc::new(Catalog::from_records(records)),

@@ -121,6 +121,13 @@ impl Server {
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn");
+        // A server without credentials must be asked to be open.
+        if !args
+            .iter()
+            .any(|a| ["--token", "--credentials", "--no-auth"].contains(&a.as_str()))
+        {
+            command.arg("--no-auth");
+        }
         for (key, value) in env {
             command.env(key, value);
         }
@@ -535,13 +542,14 @@ fn a_bad_records_file_stops_the_server_from_starting() {
     for (file, contents, named) in [
         ("alpha.json", r#"[{"id": "1"}]"#, "alpha.json"),
         ("a_b.json", "[]", "a_b.json"),
+        ("alpha.json", " \n", "is empty"),
     ] {
         let dir = temp_dir(&format!("bad-{file}"));
         std::fs::write(dir.join(file), contents).unwrap();
         let output = Command::new(binary())
             .arg("--data-dir")
             .arg(&dir)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--no-auth"])
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(1), "{file}");
@@ -579,6 +587,9 @@ fn usage_errors_exit_2() {
         &["--data-dir", ".", "--header-timeout", "1.5"][..],
         &["--data-dir", ".", "--body-timeout", "99999"][..],
         &["--data-dir", ".", "--credentials"][..],
+        &["--data-dir", "."][..],
+        &["--data-dir", ".", "--data-dir", "."][..],
+        &["--data-dir", ".", "--no-auth", "--token", "alpha:t"][..],
     ] {
         let output = Command::new(binary()).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -126,7 +126,7 @@ fn a_repeated_id_is_refused_by_the_program_the_server_and_the_parser() {
     let out = Command::new(super::binary())
         .arg("--data-dir")
         .arg(&dir)
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--no-auth"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

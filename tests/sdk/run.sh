@@ -79,7 +79,7 @@ py "$here/sdk_e2e.py" setup "$work"
 $IMAGES_GROUP --records "$(cat "$work/cases_records")" --queries "$work/queries.txt" >"$work/expected.ndjson"
 
 # RUST_LOG=debug: the most the server logs, all of it checked for secrets.
-RUST_LOG=debug target/debug/examples/http_server --data-dir "$work/data" --addr 127.0.0.1:0 \
+RUST_LOG=debug "${CARGO_TARGET_DIR:-target}/debug/examples/http_server" --data-dir "$work/data" --addr 127.0.0.1:0 \
   --credentials "$work/credentials.json" >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 addr=

@@ -235,6 +235,15 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
             .map_err(|e| format!("bundled sample: {e}"));
     };
     let bytes = source.read("records")?;
+    // Empty input is far more often a failed download (`curl ... |`) than
+    // a project without images, which is `[]`: say so rather than answer
+    // an empty page with success.
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!(
+            "no records in {}: the input is empty (no images is `[]`)",
+            source.describe()
+        ));
+    }
     parse_records_bytes(&bytes).map_err(|e| match source {
         Source::Stdin => format!("invalid records on standard input: {e}"),
         Source::File(_) => format!("invalid records {}: {e}", source.describe()),
