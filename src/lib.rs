@@ -198,6 +198,7 @@ mod sort;
 // Records: one version and reading records text.
 mod kinds;
 mod records_error;
+mod records_stream;
 mod records_text;
 mod version;
 // Filter, scan, order and page, response.
@@ -219,6 +220,7 @@ pub use crate::partial::{FilterMismatch, PartialGroups};
 pub use crate::query::{GroupQuery, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::query_error::QueryError;
 pub use crate::records_error::RecordsError;
+pub use crate::records_stream::{group_records_reader, group_records_text};
 pub use crate::records_text::{parse_records, parse_records_bytes};
 pub use crate::response::{ImageGroup, ImageGroupPage};
 pub use crate::scan::{group_images, group_images_parallel};

@@ -1,0 +1,900 @@
+//! Records text straight to a page (crate docs, "The data flow"): the
+//! records are parsed, filtered and grouped as they are read, on every core,
+//! without an owned [`ImageVersion`](crate::ImageVersion) for any of them.
+//!
+//! The text is cut into chunks at record boundaries (NDJSON at line ends, a
+//! JSON array between two top-level objects); worker threads parse each chunk
+//! into borrowed records ([`RecordView`]) and count the matching ones into
+//! their own [`GroupTable`]; the tables merge at the end. Memory is a few
+//! chunks, the groups, and one 64-bit hash per record `id` (to refuse a
+//! repeated id as [`parse_records`] does).
+//!
+//! The streaming path answers only when it is sure to give what
+//! `group_images(&parse_records(text)?, query)` gives. Anything else (a
+//! broken record, a repeated id hash, a shape it does not stream, such as a
+//! single record or a saved page) sends the text down that exact path, read
+//! again from the start, so errors and odd shapes are answered by one set of
+//! rules and the fast path never has to reproduce an error message.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::filter::{VersionFields, VersionFilter};
+use crate::group_state::{GroupKey, GroupState};
+use crate::kinds::{ImageType, ServiceType};
+use crate::query::GroupQuery;
+use crate::records_error::RecordsError;
+use crate::records_text::parse_records_bytes;
+use crate::response::ImageGroupPage;
+use crate::scan::table::GroupTable;
+use crate::version::DEFAULT_WORKSPACE_ID;
+
+/// Answers `query` over records text read from `reader`, as
+/// `group_images(&parse_records(text)?, query)` does, without holding the
+/// records: they are parsed, filtered and grouped as they are read, on the
+/// machine's cores.
+///
+/// Use it where records come from a file and one query is asked of them (the
+/// `images-group` program does): its memory grows with the number of
+/// matching groups and of records' ids (8 bytes each), not with the text,
+/// and nothing waits for the whole text before grouping starts. To ask
+/// several queries of one text, parse it once with [`parse_records`] (or
+/// build a [`Catalog`](crate::Catalog)) instead.
+///
+/// The three shapes of [`parse_records`] are accepted. A JSON array and
+/// NDJSON stream; a single record or a saved `GET /v1/{project_id}/images`
+/// page (an object whose `data` is the array) is read whole and parsed as
+/// [`parse_records`] does, as is any text with an error, so that the error
+/// is the same. `reader` is read from its current position, and is sought
+/// back there to read it again in those cases.
+///
+/// # Errors
+/// The outer `io::Error` when reading or seeking `reader` fails; the inner
+/// [`RecordsError`] for text that [`parse_records_bytes`] refuses, exactly
+/// as it refuses it (the record's index or NDJSON line, the field, the
+/// position; both records for a repeated `id`).
+///
+/// ```
+/// use std::io::Cursor;
+/// use image_groups::{group_images, group_records_reader, parse_records, GroupQuery};
+///
+/// let ndjson = concat!(
+///     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#, "\n",
+///     r#"{"id":"2","name":"torch","namespace":"ns","type":"DEDICATED","create_at":3,"update_at":4}"#, "\n",
+/// );
+/// let query = GroupQuery::default();
+/// let page = group_records_reader(Cursor::new(ndjson), &query)?.unwrap();
+/// assert_eq!(page, group_images(&parse_records(ndjson).unwrap(), &query));
+/// assert_eq!(page.data[0].version_count, 2);
+///
+/// let broken = ndjson.replace("\"create_at\":3", "\"create_at\":3.5");
+/// let err = group_records_reader(Cursor::new(broken), &query)?.unwrap_err();
+/// assert_eq!((err.ndjson_line(), err.field()), (Some(2), Some("create_at")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// [`parse_records`]: crate::parse_records
+pub fn group_records_reader<R: Read + Seek>(
+    mut reader: R,
+    query: &GroupQuery,
+) -> io::Result<Result<ImageGroupPage, RecordsError>> {
+    let start = reader.stream_position()?;
+    if let Some(page) = stream(&mut reader, query, CHUNK)? {
+        return Ok(Ok(page));
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    reader.read_to_end(&mut text)?;
+    Ok(parse_records_bytes(&text).map(|records| crate::scan::group_images(&records, query)))
+}
+
+/// Answers `query` over records text in memory, as
+/// `group_images(&parse_records_bytes(text)?, query)` does, on the
+/// machine's cores and without an owned version per record; see
+/// [`group_records_reader`], which this is over the bytes.
+///
+/// # Errors
+/// A [`RecordsError`] exactly as [`parse_records_bytes`] gives it.
+///
+/// ```
+/// use image_groups::{group_records_text, GroupQuery};
+///
+/// let text = br#"[{"id":"a","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}]"#;
+/// let page = group_records_text(text, &GroupQuery::default()).unwrap();
+/// assert_eq!(page.total, 1);
+/// assert!(group_records_text(b"[{}]", &GroupQuery::default()).is_err());
+/// ```
+pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupPage, RecordsError> {
+    match group_records_reader(io::Cursor::new(text), query) {
+        Ok(answer) => answer,
+        // Reading a slice cannot fail.
+        Err(_) => unreachable!("reading bytes in memory failed"),
+    }
+}
+
+/// The size of a chunk: large enough that a chunk is cheap to hand to a
+/// thread, small enough that a few in flight are little memory.
+const CHUNK: usize = 1 << 21;
+
+/// How far to read for the first record before leaving the text to the
+/// exact path (a first object this long is a saved page, not NDJSON).
+const HEAD_LIMIT: usize = 1 << 24;
+
+/// Chunks waiting for a worker: enough to keep every worker busy while the
+/// reader fills the next.
+const QUEUED: usize = 4;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Shape {
+    Array,
+    Ndjson,
+}
+
+/// A piece of the text for a worker: `buf[start..end]` is a JSON array of
+/// whole records (the cuts between two records made `[` and `]`) or whole
+/// NDJSON lines.
+struct Chunk {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// What a worker found in a chunk.
+struct Parsed {
+    /// Whether every record parsed as `ImageVersion` would parse it.
+    ok: bool,
+    /// Records in the chunk.
+    records: usize,
+    /// The hash of each record's `id`.
+    ids: Vec<u64>,
+    /// The chunk's buffer, to be filled again.
+    buf: Vec<u8>,
+}
+
+/// The page, or `None` where only the exact path can answer.
+fn stream<R: Read>(
+    reader: &mut R,
+    query: &GroupQuery,
+    chunk_len: usize,
+) -> io::Result<Option<ImageGroupPage>> {
+    let mut buf = vec![0; chunk_len];
+    let (mut filled, mut eof) = fill(reader, &mut buf, 0)?;
+    let shape = loop {
+        let bom = buf[..filled].starts_with("\u{feff}".as_bytes());
+        // Fewer than three bytes may be the start of a byte-order mark.
+        let head = if filled < 3 && !eof {
+            Head::NeedMore
+        } else {
+            shape_of(&buf[if bom { 3 } else { 0 }..filled], eof)
+        };
+        match head {
+            Head::Shape(shape) => break shape,
+            Head::NotStreamed => return Ok(None),
+            Head::NeedMore if buf.len() >= HEAD_LIMIT => return Ok(None),
+            Head::NeedMore => {
+                let len = buf.len() * 2;
+                buf.resize(len, 0);
+                (filled, eof) = fill(reader, &mut buf, filled)?;
+            }
+        }
+    };
+    let start = if buf[..filled].starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
+    let hasher = foldhash::fast::RandomState::default();
+    let id_hasher = foldhash::fast::RandomState::default();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(QUEUED);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Parsed>();
+    std::thread::scope(|scope| -> io::Result<Option<ImageGroupPage>> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let done_tx = done_tx.clone();
+                let (work_rx, hasher, id_hasher) = (&work_rx, &hasher, &id_hasher);
+                scope.spawn(move || work(shape, query, hasher, id_hasher, work_rx, done_tx))
+            })
+            .collect();
+        drop(done_tx);
+        let mut ids = IdSet::default();
+        let mut records = 0;
+        let mut ok = true;
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut take = |parsed: Parsed, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
+            *ok &= parsed.ok;
+            records += parsed.records;
+            for id in parsed.ids {
+                *ok &= ids.insert(id);
+            }
+            spare.push(parsed.buf);
+        };
+        let mut start = start;
+        let read = (|| -> io::Result<()> {
+            loop {
+                let cut = match shape {
+                    Shape::Ndjson => {
+                        memchr::memrchr(b'\n', &buf[start..filled]).map(|at| start + at + 1)
+                    }
+                    Shape::Array => array_cut(&buf[start..filled]).map(|at| start + at),
+                };
+                let cut = match cut {
+                    Some(cut) if !eof => cut,
+                    _ if eof => filled,
+                    _ => {
+                        // No record ends in the buffer: make room and read on.
+                        let len = buf.len() * 2;
+                        buf.resize(len, 0);
+                        let (more, at_end) = fill(reader, &mut buf, filled)?;
+                        (filled, eof) = (more, at_end);
+                        continue;
+                    }
+                };
+                let mut next = spare.pop().unwrap_or_else(|| vec![0; chunk_len]);
+                // The next chunk starts where this one is cut: after the
+                // line end, or at the comma, which becomes its `[` while
+                // this chunk's copy becomes `]`.
+                let carry = match shape {
+                    Shape::Ndjson => cut,
+                    Shape::Array if cut < filled => cut - 1,
+                    Shape::Array => cut,
+                };
+                let rest = filled - carry;
+                if next.len() < rest.max(chunk_len) {
+                    next.resize(rest.max(chunk_len), 0);
+                }
+                next[..rest].copy_from_slice(&buf[carry..filled]);
+                if shape == Shape::Array && rest > 0 {
+                    buf[cut - 1] = b']';
+                    next[0] = b'[';
+                }
+                let chunk = Chunk {
+                    buf: std::mem::replace(&mut buf, next),
+                    start,
+                    end: cut,
+                };
+                if chunk.end > chunk.start && work_tx.send(chunk).is_err() {
+                    return Ok(());
+                }
+                while let Ok(parsed) = done_rx.try_recv() {
+                    take(parsed, &mut spare, &mut ok);
+                }
+                if eof || !ok {
+                    return Ok(());
+                }
+                start = 0;
+                (filled, eof) = fill(reader, &mut buf, rest)?;
+            }
+        })();
+        drop(work_tx);
+        let tables: Vec<GroupTable> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        read?;
+        for parsed in done_rx.iter() {
+            take(parsed, &mut spare, &mut ok);
+        }
+        // NDJSON of one record is, to `parse_records`, one object: a record
+        // or a page. Leave that to it.
+        if !ok || (shape == Shape::Ndjson && records < 2) {
+            return Ok(None);
+        }
+        let mut tables = tables.into_iter();
+        let mut groups = tables.next().expect("at least one worker");
+        for other in tables {
+            groups.merge(&other);
+        }
+        Ok(Some(crate::order::page(&groups, query)))
+    })
+}
+
+/// Reads into `buf[filled..]` until it is full or the text ends; returns
+/// the bytes now in `buf` and whether the text ended.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8], mut filled: usize) -> io::Result<(usize, bool)> {
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => return Ok((filled, true)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((filled, false))
+}
+
+/// JSON's white space (serde_json skips exactly these).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// What the first bytes of a text say about streaming it.
+#[derive(PartialEq, Debug)]
+enum Head {
+    Shape(Shape),
+    /// A shape left to the exact path: an object alone (a record or a
+    /// page), or text that is none of the shapes.
+    NotStreamed,
+    /// The bytes so far do not tell.
+    NeedMore,
+}
+
+/// The shape to stream the text in, told from its first bytes (`eof`: they
+/// are the whole text): `[` is an array; an object followed by more than
+/// white space is NDJSON's first line.
+fn shape_of(head: &[u8], eof: bool) -> Head {
+    let need_more = if eof {
+        Head::NotStreamed
+    } else {
+        Head::NeedMore
+    };
+    let Some(first) = head.iter().position(|&b| !is_space(b)) else {
+        return need_more;
+    };
+    match head[first] {
+        b'[' => Head::Shape(Shape::Array),
+        b'{' => match object_end(&head[first..]) {
+            Some(end) if head[first + end..].iter().any(|&b| !is_space(b)) => {
+                Head::Shape(Shape::Ndjson)
+            }
+            _ => need_more,
+        },
+        _ => Head::NotStreamed,
+    }
+}
+
+/// The length of the object `bytes` starts with, counting brackets outside
+/// strings; `None` if it does not end within `bytes`. The text is not
+/// checked: the parser does that.
+fn object_end(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                loop {
+                    let at = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+                    if bytes[at] == b'\\' {
+                        i = at + 2;
+                    } else {
+                        i = at;
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where to cut an array's text between two records: after the last comma
+/// with an object's `}` before it and, after it, the start of an object and
+/// of its first member, `{"key":` (white space aside).
+///
+/// The text is not scanned from its start, so a cut may fall inside a
+/// string. Inside a string a `"` is escaped, so that takes a string ending
+/// in `},{` followed by a key starting with `:`. Then the chunk before the
+/// cut ends inside that string, its parse fails, and the exact path
+/// answers: a wrong cut costs time, never a wrong page.
+fn array_cut(bytes: &[u8]) -> Option<usize> {
+    let skip_space = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| !is_space(b)))
+            .map(|at| from + at)
+    };
+    let member_starts = |from: usize| -> Option<()> {
+        let open = skip_space(from)?;
+        (bytes[open] == b'{').then_some(())?;
+        let quote = skip_space(open + 1)?;
+        (bytes[quote] == b'"').then_some(())?;
+        let mut i = quote + 1;
+        loop {
+            let at = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+            if bytes[at] == b'"' {
+                let colon = skip_space(at + 1)?;
+                return (bytes[colon] == b':').then_some(());
+            }
+            i = at + 2;
+        }
+    };
+    for comma in memchr::memrchr_iter(b',', bytes) {
+        let before = bytes[..comma].iter().rposition(|&b| !is_space(b));
+        if before.is_some_and(|b| bytes[b] == b'}') && member_starts(comma + 1).is_some() {
+            return Some(comma + 1);
+        }
+    }
+    None
+}
+
+/// A worker: parses the chunks it is given into its own table.
+fn work(
+    shape: Shape,
+    query: &GroupQuery,
+    hasher: &foldhash::fast::RandomState,
+    id_hasher: &foldhash::fast::RandomState,
+    chunks: &Mutex<mpsc::Receiver<Chunk>>,
+    done: mpsc::Sender<Parsed>,
+) -> GroupTable {
+    let mut groups = GroupTable::new(hasher.clone());
+    let mut filter = VersionFilter::new(query);
+    loop {
+        let next = chunks.lock().map(|rx| rx.recv());
+        let Ok(Ok(chunk)) = next else {
+            return groups;
+        };
+        let mut counter = Counter {
+            groups: &mut groups,
+            filter: &mut filter,
+            id_hasher,
+            ids: Vec::new(),
+        };
+        let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
+            Err(_) => false,
+            Ok(text) => match shape {
+                Shape::Array => counter.array(text),
+                Shape::Ndjson => counter.lines(text),
+            },
+        };
+        let parsed = Parsed {
+            ok,
+            records: counter.ids.len(),
+            ids: counter.ids,
+            buf: chunk.buf,
+        };
+        if done.send(parsed).is_err() {
+            return groups;
+        }
+    }
+}
+
+/// Counts the records of one chunk.
+struct Counter<'t, 'q> {
+    groups: &'t mut GroupTable,
+    filter: &'t mut VersionFilter<'q>,
+    id_hasher: &'t foldhash::fast::RandomState,
+    ids: Vec<u64>,
+}
+
+impl Counter<'_, '_> {
+    /// A chunk of NDJSON lines, split and skipped as `parse_records` does.
+    fn lines(&mut self, text: &str) -> bool {
+        for line in text.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut de = serde_json::Deserializer::from_str(line);
+            match RecordView::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+                Ok(record) => self.count(&record),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// A chunk that is a JSON array of records.
+    fn array(&mut self, text: &str) -> bool {
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.deserialize_seq(&mut *self).is_ok() && de.end().is_ok()
+    }
+
+    #[inline]
+    fn count(&mut self, record: &RecordView<'_>) {
+        let mut id = self.id_hasher.build_hasher();
+        id.write(record.id.0.as_bytes());
+        self.ids.push(id.finish());
+        if self.filter.matches(record) {
+            let key = GroupKey {
+                name: record.name(),
+                namespace: record.namespace(),
+                swr_instance_id: record.swr_instance_id(),
+            };
+            let state = GroupState {
+                version_count: 1,
+                create_at: record.create_at,
+                update_at: record.update_at,
+            };
+            self.groups.count(self.groups.hash_key(&key), &key, state);
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Counter<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<RecordView<'de>>()? {
+            self.count(&record);
+        }
+        Ok(())
+    }
+}
+
+/// One record, its strings borrowed from the text where they have no
+/// escapes. It accepts exactly the records `ImageVersion` accepts: the
+/// same fields in the same order (a record may be a JSON array of its
+/// fields), the same types and defaults; the fields the query does not read
+/// are checked and dropped.
+#[derive(Deserialize)]
+struct RecordView<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    namespace: Text<'a>,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    tag: Option<Text<'a>>,
+    #[serde(rename = "type")]
+    image_type: ImageType,
+    #[serde(default, borrow)]
+    workspace_id: Option<Text<'a>>,
+    #[serde(default, deserialize_with = "null_as_unknown")]
+    service_type: ServiceType,
+    #[serde(default, borrow)]
+    swr_instance_id: Option<Text<'a>>,
+    create_at: i64,
+    update_at: i64,
+}
+
+fn null_as_unknown<'de, D: Deserializer<'de>>(d: D) -> Result<ServiceType, D::Error> {
+    Ok(Option::<ServiceType>::deserialize(d)?.unwrap_or_default())
+}
+
+impl VersionFields for RecordView<'_> {
+    #[inline(always)]
+    fn workspace_id(&self) -> &[u8] {
+        self.workspace_id
+            .as_ref()
+            .map_or(DEFAULT_WORKSPACE_ID, |w| &w.0)
+            .as_bytes()
+    }
+    #[inline(always)]
+    fn image_type(&self) -> ImageType {
+        self.image_type
+    }
+    #[inline(always)]
+    fn service_type(&self) -> ServiceType {
+        self.service_type
+    }
+    #[inline(always)]
+    fn namespace(&self) -> &[u8] {
+        self.namespace.0.as_bytes()
+    }
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        self.name.0.as_bytes()
+    }
+    #[inline(always)]
+    fn swr_instance_id(&self) -> Option<&[u8]> {
+        // Empty is the shared SWR, as for `ImageVersion`.
+        self.swr_instance_id
+            .as_ref()
+            .map(|i| i.0.as_bytes())
+            .filter(|i| !i.is_empty())
+    }
+}
+
+/// A JSON string, borrowed unless it has escapes (serde's `Cow<str>` always
+/// copies inside an `Option`).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// A set of `id` hashes; the hashes are foldhash's already, so the set
+/// uses them as they are.
+type IdSet = hashbrown::HashSet<u64, BuildHasherDefault<AsIs>>;
+
+/// A hasher that passes a `u64` through.
+#[derive(Default)]
+struct AsIs(u64);
+
+impl Hasher for AsIs {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_end_skips_strings_and_escapes() {
+        assert_eq!(object_end(br#"{"a":"}\"}"} x"#), Some(12));
+        assert_eq!(object_end(br#"{"a":[1,{}]}"#), Some(12));
+        assert_eq!(object_end(br#"{"a":"#), None);
+    }
+
+    #[test]
+    fn shapes_from_the_first_bytes() {
+        use Head::*;
+        assert_eq!(shape_of(b" \n[1]", false), Shape(super::Shape::Array));
+        let two = b"{\"a\":1}\n{\"a\":2}";
+        assert_eq!(shape_of(two, false), Shape(super::Shape::Ndjson));
+        assert_eq!(shape_of(b"{\"a\":1}\n \n", false), NeedMore);
+        assert_eq!(shape_of(b"{\"a\":1}\n \n", true), NotStreamed);
+        assert_eq!(shape_of(b"{\"a\":", false), NeedMore);
+        assert_eq!(shape_of(b"x", false), NotStreamed);
+        assert_eq!(shape_of(b"  ", false), NeedMore);
+        assert_eq!(shape_of(b"", true), NotStreamed);
+    }
+
+    #[test]
+    fn array_cut_is_after_a_comma_between_objects() {
+        assert_eq!(array_cut(br#"[{}, {"a":1},1]"#), Some(4));
+        assert_eq!(array_cut(b"[{} ,\n{ \"a\\\"\" :1"), Some(5));
+        assert_eq!(array_cut(br#"[{"a":"},{b"}, {"a}"#), None);
+        assert_eq!(array_cut(br#"[{"a":"},{\"b\":"}"#), None);
+        assert_eq!(array_cut(b"[{},"), None);
+        assert_eq!(array_cut(b"[1,2]"), None);
+    }
+
+    use crate::records_text::parse_records_bytes;
+    use crate::scan::group_images;
+    use proptest::prelude::*;
+
+    /// What the exact path answers.
+    fn exact(text: &[u8], query: &GroupQuery) -> Result<ImageGroupPage, RecordsError> {
+        parse_records_bytes(text).map(|records| group_images(&records, query))
+    }
+
+    /// The streaming path alone, with chunks of `chunk_len` bytes.
+    fn streamed(text: &[u8], query: &GroupQuery, chunk_len: usize) -> Option<ImageGroupPage> {
+        stream(&mut io::Cursor::new(text), query, chunk_len).unwrap()
+    }
+
+    /// Strings that make chunk cuts and parsing hard: structure inside
+    /// strings, escapes, multi-byte UTF-8.
+    fn tricky() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "torch",
+            "PyTorch",
+            "tor\"ch",
+            "a},{b",
+            "},{\"k\":",
+            "a},{",
+            "x\\y",
+            "名前torch",
+            "é",
+            "\u{1F600}",
+            "",
+            "n,\n{",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn record() -> impl Strategy<Value = serde_json::Value> {
+        (
+            tricky(),
+            prop::sample::select(vec!["ns", "ns1", "n\"s"]),
+            prop::sample::select(vec!["DEDICATED", "BUILD_IN"]),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("0"),
+                serde_json::json!("1"),
+                serde_json::Value::Null,
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("TRAIN"),
+                serde_json::Value::Null,
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("i-1"),
+                serde_json::json!(""),
+                serde_json::Value::Null,
+            ])),
+            (-5i64..5, -5i64..5),
+            prop::option::of(tricky()),
+        )
+            .prop_map(|(name, ns, ty, ws, service, instance, (c, u), extra)| {
+                let mut r = serde_json::json!({
+                    "name": name, "namespace": ns, "type": ty, "create_at": c, "update_at": u,
+                });
+                let map = r.as_object_mut().unwrap();
+                if let Some(ws) = ws {
+                    map.insert("workspace_id".into(), ws);
+                }
+                if let Some(s) = service {
+                    map.insert("service_type".into(), s);
+                }
+                if let Some(i) = instance {
+                    map.insert("swr_instance_id".into(), i);
+                }
+                if let Some(extra) = extra {
+                    map.insert(
+                        "description".into(),
+                        serde_json::json!({"text": extra, "list": [1, {"x": "]"}]}),
+                    );
+                }
+                r
+            })
+    }
+
+    /// Records text: records with unique ids (some escaped) in one of the
+    /// shapes, with random separators, line ends, blank lines and BOM.
+    fn text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(record(), 0..40),
+            0..3u8,
+            prop::sample::select(vec![",", ", ", ",\n  ", " ,\r\n\t"]),
+            prop::sample::select(vec!["\n", "\r\n"]),
+            prop::collection::vec(any::<bool>(), 40),
+            any::<bool>(),
+        )
+            .prop_map(|(records, shape, sep, eol, blanks, bom)| {
+                let lines: Vec<String> = records
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, mut r)| {
+                        r["id"] = serde_json::json!(format!("id-é-{i}"));
+                        // Escape every `é` (only strings hold one).
+                        serde_json::to_string(&r).unwrap().replace('é', "\\u00e9")
+                    })
+                    .collect();
+                let body = match shape {
+                    0 => format!("[{}]", lines.join(sep)),
+                    1 => format!("{{\"count\": 1, \"data\": [{}]}}", lines.join(sep)),
+                    _ => lines
+                        .iter()
+                        .zip(&blanks)
+                        .map(|(l, &blank)| {
+                            if blank {
+                                format!("{eol} {eol}{l}")
+                            } else {
+                                l.clone()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(eol),
+                };
+                if bom {
+                    format!("\u{feff}{body}")
+                } else {
+                    body
+                }
+            })
+    }
+
+    fn query() -> impl Strategy<Value = GroupQuery> {
+        prop::sample::select(vec![
+            "",
+            "name=torch",
+            "name=torch&name_fuzzy_match=false&sort_key=name",
+            "namespace=ns1&sort_dir=asc",
+            "workspace_id=1&sort_key=version_count,create_at",
+            "swr_instance_id=i-1",
+            "service_type=TRAIN&limit=3&offset=1",
+        ])
+        .prop_map(|q| q.parse().unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// The page equals the exact path's, and arrays and NDJSON of two
+        /// or more records are streamed (not left to the exact path).
+        #[test]
+        fn streaming_gives_the_exact_page(text in text(), query in query(), chunk_len in 1usize..300) {
+            let want = exact(text.as_bytes(), &query).unwrap();
+            let got = streamed(text.as_bytes(), &query, chunk_len);
+            let body = text.trim_start_matches('\u{feff}').trim_start();
+            let records = want_records(&text);
+            if body.starts_with('[') || (!body.starts_with("{\"count\"") && records >= 2) {
+                prop_assert_eq!(got.as_ref(), Some(&want));
+            }
+            prop_assert_eq!(group_records_text(text.as_bytes(), &query), Ok(want));
+        }
+
+        /// Broken text (a byte changed, inserted or cut off) gives what the
+        /// exact path gives: the same page or the same error.
+        #[test]
+        fn broken_text_gives_the_exact_answer(
+            text in text(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b',', b'}', b']', b'\\', b'x', b'\n', 0xff, b'{', b'1']),
+            how in 0..3u8,
+            chunk_len in 1usize..300,
+        ) {
+            let mut bytes = text.into_bytes();
+            if !bytes.is_empty() {
+                let at = at.index(bytes.len());
+                match how {
+                    0 => bytes[at] = byte,
+                    1 => bytes.insert(at, byte),
+                    _ => bytes.truncate(at),
+                }
+            }
+            let query = GroupQuery::default();
+            let want = exact(&bytes, &query);
+            if let Some(page) = streamed(&bytes, &query, chunk_len) {
+                prop_assert_eq!(Ok(page), want.clone());
+            }
+            prop_assert_eq!(group_records_text(&bytes, &query), want);
+        }
+    }
+
+    fn want_records(text: &str) -> usize {
+        parse_records_bytes(text.as_bytes()).map_or(0, |r| r.len())
+    }
+
+    /// A repeated id, however the text is cut, is the exact path's error
+    /// naming both records.
+    #[test]
+    fn a_repeated_id_is_named_with_both_records() {
+        let r = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let array = format!("[{},{},{},{}]", r("a"), r("b"), r("c"), r("b"));
+        let ndjson = format!("{}\n\n{}\n{}\n{}\n", r("a"), r("b"), r("c"), r("\\u0062"));
+        for chunk_len in [1, 7, 64, 1000] {
+            assert_eq!(
+                streamed(array.as_bytes(), &GroupQuery::default(), chunk_len),
+                None
+            );
+            assert_eq!(
+                streamed(ndjson.as_bytes(), &GroupQuery::default(), chunk_len),
+                None
+            );
+        }
+        let err = group_records_text(array.as_bytes(), &GroupQuery::default()).unwrap_err();
+        assert_eq!(err.record_index(), Some(3));
+        assert!(err.to_string().contains("record 1's"), "{err}");
+        let err = group_records_text(ndjson.as_bytes(), &GroupQuery::default()).unwrap_err();
+        assert_eq!(err.ndjson_line(), Some(5));
+        assert!(err.to_string().contains("line 3's"), "{err}");
+    }
+}
