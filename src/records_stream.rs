@@ -17,6 +17,7 @@
 //! rules and the fast path never has to reproduce an error message.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -447,6 +448,7 @@ fn work(
             filter: &mut filter,
             id_hasher,
             ids: Vec::new(),
+            pending: VecDeque::with_capacity(AHEAD + 1),
         };
         let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
             Err(_) => false,
@@ -467,58 +469,114 @@ fn work(
     }
 }
 
-/// Counts the records of one chunk.
-struct Counter<'t, 'q> {
+/// Counts the records of one chunk, whose text lives for `'de`.
+struct Counter<'t, 'q, 'de> {
     groups: &'t mut GroupTable,
     filter: &'t mut VersionFilter<'q>,
     id_hasher: &'t foldhash::fast::RandomState,
     ids: Vec<u64>,
+    /// Matching records waiting to be counted, oldest first (see
+    /// [`Pending`]).
+    pending: VecDeque<Pending<'de>>,
 }
 
-impl Counter<'_, '_> {
+/// A matching record's group key and aggregates, counted [`AHEAD`] records
+/// after its key's slot in the table was asked for: the table is larger than
+/// the caches, and the parse of the records in between hides the wait (the
+/// scan's pipeline, `crate::scan::pipeline`, does the same).
+struct Pending<'de> {
+    hash: u64,
+    name: Cow<'de, str>,
+    namespace: Cow<'de, str>,
+    swr_instance_id: Option<Cow<'de, str>>,
+    state: GroupState,
+}
+
+/// How many matching records a record is counted after; its group's record
+/// is asked for half way.
+const AHEAD: usize = 8;
+
+impl<'de> Counter<'_, '_, 'de> {
     /// A chunk of NDJSON lines, split and skipped as `parse_records` does.
-    fn lines(&mut self, text: &str) -> bool {
+    fn lines(&mut self, text: &'de str) -> bool {
         for line in text.lines() {
             if line.trim().is_empty() {
                 continue;
             }
             let mut de = serde_json::Deserializer::from_str(line);
             match RecordView::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
-                Ok(record) => self.count(&record),
+                Ok(record) => self.count(record),
                 Err(_) => return false,
             }
         }
+        self.finish();
         true
     }
 
     /// A chunk that is a JSON array of records.
-    fn array(&mut self, text: &str) -> bool {
+    fn array(&mut self, text: &'de str) -> bool {
         let mut de = serde_json::Deserializer::from_str(text);
-        de.deserialize_seq(&mut *self).is_ok() && de.end().is_ok()
+        let ok = de.deserialize_seq(&mut *self).is_ok() && de.end().is_ok();
+        self.finish();
+        ok
     }
 
     #[inline]
-    fn count(&mut self, record: &RecordView<'_>) {
+    fn count(&mut self, record: RecordView<'de>) {
         let mut id = self.id_hasher.build_hasher();
         id.write(record.id.0.as_bytes());
         self.ids.push(id.finish());
-        if self.filter.matches(record) {
-            let key = GroupKey {
-                name: record.name(),
-                namespace: record.namespace(),
-                swr_instance_id: record.swr_instance_id(),
-            };
-            let state = GroupState {
+        if !self.filter.matches(&record) {
+            return;
+        }
+        let key = GroupKey {
+            name: record.name(),
+            namespace: record.namespace(),
+            swr_instance_id: record.swr_instance_id(),
+        };
+        let hash = self.groups.hash_key(&key);
+        self.groups.prefetch_slot(hash);
+        let swr_instance_id = record.swr_instance_id.map(|i| i.0).filter(|i| !i.is_empty());
+        self.pending.push_back(Pending {
+            hash,
+            name: record.name.0,
+            namespace: record.namespace.0,
+            swr_instance_id,
+            state: GroupState {
                 version_count: 1,
                 create_at: record.create_at,
                 update_at: record.update_at,
-            };
-            self.groups.count(self.groups.hash_key(&key), &key, state);
+            },
+        });
+        if self.pending.len() > AHEAD / 2 {
+            self.groups
+                .prefetch_record_of(self.pending[self.pending.len() - 1 - AHEAD / 2].hash);
         }
+        if self.pending.len() > AHEAD {
+            let done = self.pending.pop_front().expect("more than AHEAD pending");
+            Self::add(self.groups, &done);
+        }
+    }
+
+    /// Counts every record still waiting.
+    fn finish(&mut self) {
+        for pending in std::mem::take(&mut self.pending) {
+            Self::add(self.groups, &pending);
+        }
+    }
+
+    #[inline]
+    fn add(groups: &mut GroupTable, pending: &Pending<'_>) {
+        let key = GroupKey {
+            name: pending.name.as_bytes(),
+            namespace: pending.namespace.as_bytes(),
+            swr_instance_id: pending.swr_instance_id.as_deref().map(str::as_bytes),
+        };
+        groups.count(pending.hash, &key, pending.state);
     }
 }
 
-impl<'de> Visitor<'de> for &mut Counter<'_, '_> {
+impl<'de> Visitor<'de> for &mut Counter<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -527,7 +585,7 @@ impl<'de> Visitor<'de> for &mut Counter<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(record) = seq.next_element::<RecordView<'de>>()? {
-            self.count(&record);
+            self.count(record);
         }
         Ok(())
     }

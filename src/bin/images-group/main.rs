@@ -12,7 +12,10 @@ use std::ffi::{OsStr, OsString};
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageVersion};
+use image_groups::{
+    group_images, group_records_reader, group_records_text, parse_records_bytes, GroupQuery,
+    ImageGroupPage, ImageVersion, RecordsError,
+};
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images`
 /// page. Embedded rather than read from the source tree, so that an installed
@@ -217,6 +220,15 @@ impl From<io::Error> for Failure {
 }
 
 fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    // One valid query over a records input: stream the records to the page
+    // rather than hold them all. An invalid query is reported after the
+    // records are read, as below, so that bad records are named first.
+    if let (None, Some(source)) = (&args.queries, &args.records) {
+        if let Ok(query) = GroupQuery::from_query_string(args.query.as_deref().unwrap_or("")) {
+            let page = stream_records(source, &query).map_err(Failure::Message)?;
+            return print_page(&page, &query, args.table, out);
+        }
+    }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
     match &args.queries {
         Some(source) => run_queries(&records, source, out),
@@ -229,16 +241,34 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The page of `query` over the records of `source`, streamed from a file
+/// (standard input is read whole first: it cannot be read twice), or a
+/// message naming the input as [`load_records`] does.
+fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage, String> {
+    let answer = match source {
+        Source::Stdin => group_records_text(&source.read("records")?, query),
+        Source::File(path) => std::fs::File::open(path)
+            .and_then(|file| group_records_reader(file, query))
+            .map_err(|e| format!("cannot read records file {}: {e}", path.to_string_lossy()))?,
+    };
+    answer.map_err(|e| invalid_records(source, &e))
+}
+
+/// The message for records that are not valid input.
+fn invalid_records(source: &Source, e: &RecordsError) -> String {
+    match source {
+        Source::Stdin => format!("invalid records on standard input: {e}"),
+        Source::File(_) => format!("invalid records {}: {e}", source.describe()),
+    }
+}
+
 fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
     let Some(source) = source else {
         return parse_records_bytes(SAMPLE_RECORDS.as_bytes())
             .map_err(|e| format!("bundled sample: {e}"));
     };
     let bytes = source.read("records")?;
-    parse_records_bytes(&bytes).map_err(|e| match source {
-        Source::Stdin => format!("invalid records on standard input: {e}"),
-        Source::File(_) => format!("invalid records {}: {e}", source.describe()),
-    })
+    parse_records_bytes(&bytes).map_err(|e| invalid_records(source, &e))
 }
 
 fn run_one(
@@ -255,11 +285,19 @@ fn run_one(
             return Ok(ExitCode::from(2));
         }
     };
-    let page = group_images(records, &query);
+    print_page(&group_images(records, &query), &query, table, out)
+}
+
+fn print_page(
+    page: &ImageGroupPage,
+    query: &GroupQuery,
+    table: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
     if table {
-        out.write_all(table::render(&page, &query).as_bytes())?;
+        out.write_all(table::render(page, query).as_bytes())?;
     } else {
-        serde_json::to_writer_pretty(&mut *out, &page).map_err(io::Error::from)?;
+        serde_json::to_writer_pretty(&mut *out, page).map_err(io::Error::from)?;
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)
