@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -153,8 +153,6 @@ struct Parsed {
     ok: bool,
     /// Records in the chunk.
     records: usize,
-    /// The hash of each record's `id`.
-    ids: Vec<u64>,
     /// The chunk's buffer, to be filled again.
     buf: Vec<u8>,
 }
@@ -206,16 +204,12 @@ fn stream<R: Read>(
             })
             .collect();
         drop(done_tx);
-        let mut ids = IdSet::default();
         let mut records = 0;
         let mut ok = true;
         let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut take = |parsed: Parsed, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
             *ok &= parsed.ok;
             records += parsed.records;
-            for id in parsed.ids {
-                *ok &= ids.insert(id);
-            }
             spare.push(parsed.buf);
         };
         let mut start = start;
@@ -276,17 +270,17 @@ fn stream<R: Read>(
             }
         })();
         drop(work_tx);
-        let tables: Vec<GroupTable> = handles
+        let (tables, ids): (Vec<GroupTable>, Vec<IdHashes>) = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
+            .unzip();
         read?;
         for parsed in done_rx.iter() {
             take(parsed, &mut spare, &mut ok);
         }
         // NDJSON of one record is, to `parse_records`, one object: a record
         // or a page. Leave that to it.
-        if !ok || (shape == Shape::Ndjson && records < 2) {
+        if !ok || (shape == Shape::Ndjson && records < 2) || IdHashes::repeat(&ids, workers) {
             return Ok(None);
         }
         let mut tables = tables.into_iter();
@@ -435,19 +429,21 @@ fn work(
     id_hasher: &foldhash::fast::RandomState,
     chunks: &Mutex<mpsc::Receiver<Chunk>>,
     done: mpsc::Sender<Parsed>,
-) -> GroupTable {
+) -> (GroupTable, IdHashes) {
     let mut groups = GroupTable::new(hasher.clone());
     let mut filter = VersionFilter::new(query);
+    let mut ids = IdHashes::new();
     loop {
         let next = chunks.lock().map(|rx| rx.recv());
         let Ok(Ok(chunk)) = next else {
-            return groups;
+            return (groups, ids);
         };
         let mut counter = Counter {
             groups: &mut groups,
             filter: &mut filter,
             id_hasher,
-            ids: Vec::new(),
+            ids: &mut ids,
+            records: 0,
             pending: VecDeque::with_capacity(AHEAD + 1),
         };
         let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
@@ -459,12 +455,11 @@ fn work(
         };
         let parsed = Parsed {
             ok,
-            records: counter.ids.len(),
-            ids: counter.ids,
+            records: counter.records,
             buf: chunk.buf,
         };
         if done.send(parsed).is_err() {
-            return groups;
+            return (groups, ids);
         }
     }
 }
@@ -474,7 +469,9 @@ struct Counter<'t, 'q, 'de> {
     groups: &'t mut GroupTable,
     filter: &'t mut VersionFilter<'q>,
     id_hasher: &'t foldhash::fast::RandomState,
-    ids: Vec<u64>,
+    ids: &'t mut IdHashes,
+    /// Records counted.
+    records: usize,
     /// Matching records waiting to be counted, oldest first (see
     /// [`Pending`]).
     pending: VecDeque<Pending<'de>>,
@@ -526,6 +523,7 @@ impl<'de> Counter<'_, '_, 'de> {
         let mut id = self.id_hasher.build_hasher();
         id.write(record.id.0.as_bytes());
         self.ids.push(id.finish());
+        self.records += 1;
         if !self.filter.matches(&record) {
             return;
         }
@@ -536,7 +534,10 @@ impl<'de> Counter<'_, '_, 'de> {
         };
         let hash = self.groups.hash_key(&key);
         self.groups.prefetch_slot(hash);
-        let swr_instance_id = record.swr_instance_id.map(|i| i.0).filter(|i| !i.is_empty());
+        let swr_instance_id = record
+            .swr_instance_id
+            .map(|i| i.0)
+            .filter(|i| !i.is_empty());
         self.pending.push_back(Pending {
             hash,
             name: record.name.0,
@@ -683,25 +684,50 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
-/// A set of `id` hashes; the hashes are foldhash's already, so the set
-/// uses them as they are.
-type IdSet = hashbrown::HashSet<u64, BuildHasherDefault<AsIs>>;
+/// The hash of every record's `id`, by the hash's top byte, so that the
+/// hashes of all workers can be checked for a repeat bucket by bucket on
+/// every core, each bucket small enough to sort in the cache (cheaper than
+/// one hash set shared by the workers, or filled by one thread).
+struct IdHashes {
+    buckets: Vec<Vec<u64>>,
+}
 
-/// A hasher that passes a `u64` through.
-#[derive(Default)]
-struct AsIs(u64);
-
-impl Hasher for AsIs {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+impl IdHashes {
+    fn new() -> Self {
+        IdHashes {
+            buckets: vec![Vec::new(); 256],
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+
+    #[inline]
+    fn push(&mut self, hash: u64) {
+        self.buckets[(hash >> 56) as usize].push(hash);
+    }
+
+    /// Whether a hash is in the workers' buckets twice, checked on
+    /// `threads` threads.
+    fn repeat(all: &[IdHashes], threads: usize) -> bool {
+        let threads = threads.clamp(1, 256);
+        let check = |first: usize| {
+            let mut bucket = Vec::new();
+            (first..256).step_by(threads).any(|b| {
+                bucket.clear();
+                for ids in all {
+                    bucket.extend_from_slice(&ids.buckets[b]);
+                }
+                bucket.sort_unstable();
+                bucket.windows(2).any(|w| w[0] == w[1])
+            })
+        };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..threads)
+                .map(|t| scope.spawn(move || check(t)))
+                .collect();
+            let mine = check(0);
+            others.into_iter().fold(mine, |any, h| {
+                any | h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        })
     }
 }
 
