@@ -489,15 +489,46 @@ struct Pending<'de> {
 const AHEAD: usize = 8;
 
 impl<'de> Counter<'_, '_, 'de> {
-    /// A chunk of NDJSON lines, split and skipped as `parse_records` does.
+    /// A chunk of NDJSON lines, split and skipped as `parse_records` does
+    /// (`str::lines`, and blank when `str::trim` leaves nothing).
     fn lines(&mut self, text: &'de str) -> bool {
-        for line in text.lines() {
+        let b = text.as_bytes();
+        let mut pos = 0;
+        while pos < b.len() {
+            // The common line, a record and its line end, read in one pass.
+            if b[pos] == b'{' {
+                if let Some((record, end)) = fast_record::<false>(text, pos) {
+                    let rest = b[end..]
+                        .iter()
+                        .position(|c| !matches!(c, b' ' | b'\t' | b'\r'));
+                    match rest.map(|at| end + at) {
+                        None => {
+                            self.count(record);
+                            break;
+                        }
+                        Some(nl) if b[nl] == b'\n' => {
+                            self.count(record);
+                            pos = nl + 1;
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            let (line, next) = match memchr::memchr(b'\n', &b[pos..]) {
+                Some(at) => {
+                    let line = &text[pos..pos + at];
+                    (line.strip_suffix('\r').unwrap_or(line), pos + at + 1)
+                }
+                None => (&text[pos..], b.len()),
+            };
+            pos = next;
             if line.trim().is_empty() {
                 continue;
             }
-            let b = line.as_bytes();
-            match fast_record(line, 0) {
-                Some((record, end)) if skip_space(b, end) == b.len() => self.count(record),
+            let lb = line.as_bytes();
+            match fast_record::<false>(line, 0) {
+                Some((record, end)) if skip_space(lb, end) == lb.len() => self.count(record),
                 // Read as `parse_records` reads a line, to accept exactly
                 // what it accepts.
                 _ => {
@@ -528,7 +559,9 @@ impl<'de> Counter<'_, '_, 'de> {
             return skip_space(b, i + 1) == b.len();
         }
         loop {
-            let Some((record, end)) = fast_record(text, i).or_else(|| serde_record(text, i)) else {
+            let Some((record, end)) =
+                fast_record::<true>(text, i).or_else(|| serde_record(text, i))
+            else {
                 return false;
             };
             self.count(record);
@@ -774,8 +807,9 @@ mod tests {
             prop::sample::select(vec!["\n", "\r\n"]),
             prop::collection::vec(any::<bool>(), 40),
             any::<bool>(),
+            any::<bool>(),
         )
-            .prop_map(|(records, shape, sep, eol, blanks, bom)| {
+            .prop_map(|(records, shape, sep, eol, blanks, bom, pretty)| {
                 let lines: Vec<String> = records
                     .into_iter()
                     .enumerate()
@@ -785,7 +819,13 @@ mod tests {
                             r.as_object_mut().unwrap().remove("create_at");
                         }
                         // Escape every `é` (only strings hold one).
-                        let json = serde_json::to_string(&r).unwrap().replace('é', "\\u00e9");
+                        // NDJSON's records are one line each; an array's may
+                        // not be.
+                        let json = match pretty && shape != 2 {
+                            true => serde_json::to_string_pretty(&r),
+                            false => serde_json::to_string(&r),
+                        };
+                        let json = json.unwrap().replace('é', "\\u00e9");
                         match raw {
                             "" => json,
                             raw => format!("{},{raw}}}", &json[..json.len() - 1]),
@@ -916,6 +956,41 @@ mod tests {
 
     fn want_records(text: &str) -> usize {
         parse_records_bytes(text.as_bytes()).map_or(0, |r| r.len())
+    }
+
+    /// Line ends as `str::lines` sees them: a record over two lines is an
+    /// error, `\r` before `\n` is dropped, a line of Unicode white space is
+    /// blank, and a bare `\r` at the end is white space to serde.
+    #[test]
+    fn ndjson_lines_are_split_as_parse_records_splits_them() {
+        let r = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let split = r("b").replacen(',', ",\n", 1);
+        let texts = [
+            format!("{}\n{}\n", r("a"), split),
+            format!("{}\r\n{} \t\r\n\u{a0}\n{}\r", r("a"), r("b"), r("c")),
+            format!("{}\n{}\r\r\n", r("a"), r("b")),
+            format!("{}\n{}\n\r", r("a"), r("b")),
+            format!("{}\n\u{a0}{}", r("a"), r("b")),
+        ];
+        for text in &texts {
+            let want = exact(text.as_bytes(), &GroupQuery::default());
+            for chunk_len in [1, 5, 50, 1000] {
+                if let Some(page) = streamed(text.as_bytes(), &GroupQuery::default(), chunk_len) {
+                    assert_eq!(Ok(page), want, "{text:?}");
+                }
+            }
+            assert_eq!(
+                group_records_text(text.as_bytes(), &GroupQuery::default()),
+                want,
+                "{text:?}"
+            );
+        }
+        assert!(exact(texts[0].as_bytes(), &GroupQuery::default()).is_err());
+        assert!(streamed(texts[1].as_bytes(), &GroupQuery::default(), 7).is_some());
     }
 
     /// A repeated id, however the text is cut, is the exact path's error
