@@ -3,8 +3,11 @@
 //! bundled sample. `images-group --help` (the [`HELP`] text) is its manual.
 //!
 //! The program is a thin shell over the library's public API: it parses the
-//! flags, loads the records once, and prints what `group_images` answers, so
-//! that its output is the library's answer and nothing of its own.
+//! flags and prints what the library answers, so that its output is the
+//! library's answer and nothing of its own. One query over `--records`
+//! streams the records to the page (`group_records_reader`); `--queries`
+//! and the bundled sample parse the records once (`parse_records_bytes`)
+//! and ask `group_images` each query.
 
 mod table;
 
