@@ -122,19 +122,32 @@ fn record(i: usize) -> String {
     )
 }
 
-fn big(records: usize, ndjson: bool, edit: impl Fn(usize, String) -> String) -> Vec<u8> {
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Array,
+    Ndjson,
+    Page,
+}
+
+const SHAPES: [Shape; 3] = [Shape::Array, Shape::Ndjson, Shape::Page];
+
+fn big(records: usize, shape: Shape, edit: impl Fn(usize, String) -> String) -> Vec<u8> {
     let lines: Vec<String> = (0..records).map(|i| edit(i, record(i))).collect();
-    if ndjson {
-        lines.join("\n").into_bytes()
-    } else {
-        format!("[{}]", lines.join(",\n")).into_bytes()
+    match shape {
+        Shape::Ndjson => lines.join("\n").into_bytes(),
+        Shape::Array => format!("[{}]", lines.join(",\n")).into_bytes(),
+        Shape::Page => format!(
+            "{{\"total\": {records}, \"data\": [{}], \"current\": 1}}\n",
+            lines.join(",")
+        )
+        .into_bytes(),
     }
 }
 
 #[test]
 fn texts_of_many_chunks_give_the_exact_page() {
-    for ndjson in [false, true] {
-        let text = big(15_000, ndjson, |_, r| r);
+    for shape in SHAPES {
+        let text = big(15_000, shape, |_, r| r);
         assert!(text.len() > 2 << 20, "more than one chunk");
         for query in [
             "",
@@ -150,8 +163,8 @@ fn texts_of_many_chunks_give_the_exact_page() {
 
 #[test]
 fn errors_deep_in_a_text_of_many_chunks_name_the_record() {
-    for ndjson in [false, true] {
-        let text = big(15_000, ndjson, |i, r| {
+    for shape in SHAPES {
+        let text = big(15_000, shape, |i, r| {
             if i == 11_321 {
                 r.replace("\"create_at\":321", "\"create_at\":\"321\"")
             } else {
@@ -160,12 +173,12 @@ fn errors_deep_in_a_text_of_many_chunks_name_the_record() {
         });
         let err = same(&text, "").unwrap_err();
         assert_eq!(err.field(), Some("create_at"));
-        if ndjson {
+        if shape == Shape::Ndjson {
             assert_eq!(err.ndjson_line(), Some(11_322));
         } else {
             assert_eq!(err.record_index(), Some(11_321));
         }
-        let text = big(15_000, ndjson, |i, r| {
+        let text = big(15_000, shape, |i, r| {
             if i == 11_900 {
                 r.replace("\"id-11900\"", "\"id-1234\"")
             } else {

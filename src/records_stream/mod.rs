@@ -11,10 +11,16 @@
 //!
 //! The streaming path answers only when it is sure to give what
 //! `group_images(&parse_records(text)?, query)` gives. Anything else (a
-//! broken record, a repeated id hash, a shape it does not stream, such as a
-//! single record or a saved page) sends the text down that exact path, read
-//! again from the start, so errors and odd shapes are answered by one set of
-//! rules and the fast path never has to reproduce an error message.
+//! broken record, a shape it does not stream, such as a single record) sends
+//! the text down that exact path, read again from the start, so errors and
+//! odd shapes are answered by one set of rules and the fast path never has
+//! to reproduce an error message. A repeated id hash is the exception: a
+//! second pass, in order, finds the two records (or finds two ids that
+//! share a hash), keeping only the suspect ids.
+//!
+//! Most records are read by a small parser of the common record
+//! ([`record::fast_record`]) that accepts a subset of what serde accepts,
+//! with the same values, and hands any other record to serde in place.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -49,12 +55,14 @@ use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
 /// several queries of one text, parse it once with [`parse_records`] (or
 /// build a [`Catalog`](crate::Catalog)) instead.
 ///
-/// The three shapes of [`parse_records`] are accepted. A JSON array and
-/// NDJSON stream; a single record or a saved `GET /v1/{project_id}/images`
-/// page (an object whose `data` is the array) is read whole and parsed as
+/// The three shapes of [`parse_records`] are accepted. A JSON array, NDJSON
+/// and a saved `GET /v1/{project_id}/images` page (an object whose `data` is
+/// the array) stream; a single record is read whole and parsed as
 /// [`parse_records`] does, as is any text with an error, so that the error
 /// is the same. `reader` is read from its current position, and is sought
-/// back there to read it again in those cases.
+/// back there to read it again in those cases, and to find where a
+/// repeated `id` is (a second pass that keeps only the ids whose hashes
+/// the first saw twice).
 ///
 /// # Errors
 /// The outer `io::Error` when reading or seeking `reader` fails; the inner
@@ -171,6 +179,9 @@ struct Chunk {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// The chunk of a page's array that holds the array's end: what
+    /// follows the array is the page's rest.
+    page_end: bool,
 }
 
 /// What a worker found in a chunk.
@@ -181,6 +192,8 @@ struct Parsed {
     records: usize,
     /// The chunk's buffer, to be filled again.
     buf: Vec<u8>,
+    /// For a page's last chunk, what follows its array.
+    page_rest: Option<Vec<u8>>,
 }
 
 /// What a pass over the text found.
@@ -212,7 +225,7 @@ fn stream<R: Read>(
 ) -> io::Result<Outcome> {
     let mut buf = vec![0; chunk_len];
     let (mut filled, mut eof) = fill(reader, &mut buf, 0)?;
-    let shape = loop {
+    let (shape, page_at) = loop {
         let bom = buf[..filled].starts_with("\u{feff}".as_bytes());
         // Fewer than three bytes may be the start of a byte-order mark.
         let head = if filled < 3 && !eof {
@@ -221,7 +234,8 @@ fn stream<R: Read>(
             shape_of(&buf[if bom { 3 } else { 0 }..filled], eof)
         };
         match head {
-            Head::Shape(shape) => break shape,
+            Head::Shape(shape) => break (shape, None),
+            Head::Page(at) => break (Shape::Array, Some(at + if bom { 3 } else { 0 })),
             Head::NotStreamed => return Ok(Outcome::Exact),
             Head::NeedMore if buf.len() >= HEAD_LIMIT => return Ok(Outcome::Exact),
             Head::NeedMore => {
@@ -231,11 +245,15 @@ fn stream<R: Read>(
             }
         }
     };
-    let start = if buf[..filled].starts_with("\u{feff}".as_bytes()) {
-        3
-    } else {
-        0
+    let start = match page_at {
+        Some(at) => at,
+        None if buf[..filled].starts_with("\u{feff}".as_bytes()) => 3,
+        None => 0,
     };
+    // A page is streamed as its array; the text around the array is
+    // checked at the end, as a page whose array is empty.
+    let page_start = page_at.map(|at| buf[..at].to_vec());
+    let mut page_rest = None;
     let hasher = foldhash::fast::RandomState::default();
     // The second pass reads the records in order, on one thread.
     let workers = match check {
@@ -262,6 +280,9 @@ fn stream<R: Read>(
             *ok &= parsed.ok;
             records += parsed.records;
             spare.push(parsed.buf);
+            if parsed.page_rest.is_some() {
+                page_rest = parsed.page_rest;
+            }
         };
         let mut start = start;
         let read = (|| -> io::Result<()> {
@@ -306,6 +327,7 @@ fn stream<R: Read>(
                     buf: std::mem::replace(&mut buf, next),
                     start,
                     end: cut,
+                    page_end: eof && page_start.is_some(),
                 };
                 if chunk.end > chunk.start && work_tx.send(chunk).is_err() {
                     return Ok(());
@@ -333,6 +355,18 @@ fn stream<R: Read>(
         // or a page. Leave that to it.
         if !ok || (shape == Shape::Ndjson && records < 2) {
             return Ok(Outcome::Exact);
+        }
+        if let Some(page_start) = page_start {
+            // What `parse_records` makes of the page without its records
+            // must be no records: then the text was a page, and its array
+            // the one streamed.
+            let Some(page_rest) = page_rest else {
+                return Ok(Outcome::Exact);
+            };
+            let empty = [&page_start[..], b"[]", &page_rest[..]].concat();
+            if !parse_records_bytes(&empty).is_ok_and(|records| records.is_empty()) {
+                return Ok(Outcome::Exact);
+            }
         }
         if check.is_some() {
             return Ok(match done.pop().and_then(|w| w.check?.found) {
@@ -373,6 +407,9 @@ fn fill<R: Read>(reader: &mut R, buf: &mut [u8], mut filled: usize) -> io::Resul
 #[derive(PartialEq, Debug)]
 enum Head {
     Shape(Shape),
+    /// An object that starts like a page: its `data` array is at this
+    /// index.
+    Page(usize),
     /// A shape left to the exact path: an object alone (a record or a
     /// page), or text that is none of the shapes.
     NotStreamed,
@@ -398,9 +435,65 @@ fn shape_of(head: &[u8], eof: bool) -> Head {
             Some(end) if head[first + end..].iter().any(|&b| !is_space(b)) => {
                 Head::Shape(Shape::Ndjson)
             }
-            _ => need_more,
+            _ => match page_data(&head[first..]) {
+                Some(at) => Head::Page(first + at),
+                None => need_more,
+            },
         },
         _ => Head::NotStreamed,
+    }
+}
+
+/// Where the array of the top-level `data` member of the object `head`
+/// starts with is, if the members before it are in `head`. The text is not
+/// checked: the page around the array is, at the end.
+fn page_data(head: &[u8]) -> Option<usize> {
+    let mut i = skip_space(head, 0);
+    if head.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_space(head, i);
+        let key_end = string_end(head, i)?;
+        let key = &head[i + 1..key_end - 1];
+        i = skip_space(head, key_end);
+        if head.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_space(head, i + 1);
+        if key == b"data" {
+            return (head.get(i) == Some(&b'[')).then_some(i);
+        }
+        i = match head.get(i)? {
+            b'{' | b'[' => i + object_end(&head[i..])?,
+            b'"' => string_end(head, i)?,
+            _ => {
+                i + head[i..]
+                    .iter()
+                    .position(|&c| c == b',' || c == b'}' || is_space(c))?
+            }
+        };
+        i = skip_space(head, i);
+        if head.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
+/// The index after the string starting at `i`, escapes skipped.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut at = i + 1;
+    loop {
+        at += memchr::memchr2(b'"', b'\\', b.get(at..)?)?;
+        if b[at] == b'"' {
+            return Some(at + 1);
+        }
+        at += 2;
     }
 }
 
@@ -499,6 +592,7 @@ fn work<'s>(
         let Ok(Ok(chunk)) = next else {
             return Worker { groups, ids, check };
         };
+        let mut page_rest = None;
         let mut counter = Counter {
             groups: &mut groups,
             filter: &mut filter,
@@ -515,7 +609,7 @@ fn work<'s>(
         let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
             Err(_) => false,
             Ok(text) => match shape {
-                Shape::Array => counter.array(text),
+                Shape::Array => counter.array(text, chunk.page_end.then_some(&mut page_rest)),
                 Shape::Ndjson => counter.lines(text),
             },
         };
@@ -525,6 +619,7 @@ fn work<'s>(
             ok,
             records: counter.records,
             buf: chunk.buf,
+            page_rest,
         };
         if done.send(parsed).is_err() {
             return Worker { groups, ids, check };
@@ -676,16 +771,24 @@ impl<'de> Counter<'_, '_, 'de, '_> {
     /// A chunk that is a JSON array of records, read as serde_json reads
     /// an array (white space, commas, no trailing comma, nothing after it
     /// but white space), each record by [`fast_record`] or, where that
-    /// declines, by serde.
-    fn array(&mut self, text: &'de str) -> bool {
+    /// declines, by serde. With `page_rest`, the chunk ends a page's array,
+    /// and what follows the array is put there.
+    fn array(&mut self, text: &'de str, page_rest: Option<&mut Option<Vec<u8>>>) -> bool {
         let b = text.as_bytes();
         let mut i = skip_space(b, 0);
         if b.get(i) != Some(&b'[') {
             return false;
         }
         i = skip_space(b, i + 1);
+        let end = |i: usize| match page_rest {
+            Some(rest) => {
+                *rest = Some(b[i..].to_vec());
+                true
+            }
+            None => skip_space(b, i) == b.len(),
+        };
         if b.get(i) == Some(&b']') {
-            return skip_space(b, i + 1) == b.len();
+            return end(i + 1);
         }
         loop {
             let Some((record, end)) =
@@ -702,7 +805,7 @@ impl<'de> Counter<'_, '_, 'de, '_> {
             }
         }
         self.finish();
-        skip_space(b, i + 1) == b.len()
+        end(i + 1)
     }
 
     #[inline]
@@ -847,6 +950,12 @@ mod tests {
         assert_eq!(shape_of(b"{\"a\":1}\n \n", false), NeedMore);
         assert_eq!(shape_of(b"{\"a\":1}\n \n", true), NotStreamed);
         assert_eq!(shape_of(b"{\"a\":", false), NeedMore);
+        assert_eq!(
+            shape_of(b"{\"a\":{\"data\":[]}, \"data\": [{", false),
+            Page(26)
+        );
+        assert_eq!(shape_of(b"{\"a\":\"\\\"\", \"data\" :[", false), Page(19));
+        assert_eq!(shape_of(b"{\"data\": 5", false), NeedMore);
         assert_eq!(shape_of(b"x", false), NotStreamed);
         assert_eq!(shape_of(b"  ", false), NeedMore);
         assert_eq!(shape_of(b"", true), NotStreamed);
@@ -951,7 +1060,7 @@ mod tests {
     fn text() -> impl Strategy<Value = String> {
         (
             prop::collection::vec((record(), raw_member()), 0..40),
-            0..3u8,
+            0..4u8,
             prop::sample::select(vec![",", ", ", ",\n  ", " ,\r\n\t"]),
             prop::sample::select(vec!["\n", "\r\n"]),
             prop::collection::vec(any::<bool>(), 40),
@@ -994,6 +1103,10 @@ mod tests {
                 let body = match shape {
                     0 => format!("[{}]", lines.join(sep)),
                     1 => format!("{{\"count\": 1, \"data\": [{}]}}", lines.join(sep)),
+                    3 => format!(
+                        "{{\"total\": 5, \"x\": {{\"data\": [1]}}, \"data\" :\n[{}] , \"meta\": {{\"a\": [1, {{\"b\": \"],{{\"}}]}}, \"current\": 1}}\n",
+                        lines.join(sep)
+                    ),
                     _ => lines
                         .iter()
                         .zip(&blanks)
@@ -1076,7 +1189,8 @@ mod tests {
             let got = streamed(text.as_bytes(), &query, chunk_len);
             let body = text.trim_start_matches('\u{feff}').trim_start();
             let records = want_records(&text);
-            let streams = body.starts_with('[') || (!body.starts_with("{\"count\"") && records >= 2);
+            let page = body.starts_with("{\"count\"") || body.starts_with("{\"total\"");
+            let streams = body.starts_with('[') || page || records >= 2;
             match (&want, got) {
                 (Ok(page), None) => prop_assert!(!streams, "not streamed: {:?}", page),
                 (want, Some(got)) => prop_assert_eq!(want, &got),
