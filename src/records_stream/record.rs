@@ -148,8 +148,8 @@ const REQUIRED: u16 = ID | NAME | NAMESPACE | TYPE | CREATE_AT | UPDATE_AT;
 /// values and keys without escapes or control characters, the record's
 /// fields with the types and `null`s serde takes, integer times of at most
 /// 18 digits (no `-0`, which serde reads as a float), and other members
-/// whose values are strings without escapes, JSON numbers, `true`, `false`
-/// or `null`. It declines duplicate fields, missing fields, nested values
+/// whose values are strings without escapes, JSON numbers, `true`, `false`,
+/// `null`, or arrays of those. It declines duplicate fields, missing fields, nested values
 /// and anything else. Without `NEWLINES`, the record must be on one line
 /// (NDJSON).
 pub(super) fn fast_record<const NEWLINES: bool>(
@@ -246,7 +246,7 @@ pub(super) fn fast_record<const NEWLINES: bool>(
                 } = value;
                 after
             }
-            _ => scalar(text, i)?,
+            _ => other_value::<NEWLINES>(text, i)?,
         };
         i = skip::<NEWLINES>(b, i);
         match b.get(i) {
@@ -351,6 +351,29 @@ fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
         return None;
     }
     Some((if negative { -value } else { value }, end))
+}
+
+/// The index after the value of a member the query does not read: a
+/// [`scalar`], or an array of them (`ImageResponse`'s `dev_services` and
+/// `resource_categories` are); `None` for anything else.
+#[inline]
+fn other_value<const NEWLINES: bool>(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'[') {
+        return scalar(text, i);
+    }
+    let mut i = skip::<NEWLINES>(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return Some(i + 1);
+    }
+    loop {
+        i = skip::<NEWLINES>(b, scalar(text, i)?);
+        match b.get(i)? {
+            b',' => i = skip::<NEWLINES>(b, i + 1),
+            b']' => return Some(i + 1),
+            _ => return None,
+        }
+    }
 }
 
 /// The index after a value that is a string without escapes, a JSON
@@ -474,8 +497,18 @@ mod tests {
     #[test]
     fn reads_a_plain_record_and_declines_what_serde_reads_its_own_way() {
         let record = |rest: &str| format!("{{{BASE},{rest}}}");
-        let t = record(r#""create_at":-12, "tag":null, "x":[]"#);
+        let t = record(r#""create_at":-12, "tag":null, "x":[[]]"#);
         assert_eq!(fast(&t), None, "nested values go to serde");
+        let t = record(r#""create_at":-12, "x":[{}]"#);
+        assert_eq!(fast(&t), None, "nested values go to serde");
+        for flat in [r#"[]"#, r#"[ "a" , 1.5,null ]"#] {
+            let t = record(&format!(r#""create_at":-12, "x":{flat}"#));
+            assert_eq!(fast(&t), Some(("n".into(), -12, t.len())), "{flat}");
+        }
+        for broken in [r#"[1,]"#, r#"[,1]"#, r#"[1 2]"#, r#"[01]"#, r#"["#] {
+            let t = record(&format!(r#""create_at":-12, "x":{broken}"#));
+            assert_eq!(fast(&t), None, "{broken}");
+        }
         let t = record(r#""create_at" : -12 , "tag":null, "x":1.5e3, "y":false"#);
         assert_eq!(fast(&t), Some(("n".into(), -12, t.len())));
         for declined in [
