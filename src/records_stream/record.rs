@@ -477,6 +477,7 @@ mod tests {
 
     #[test]
     fn string_stop_finds_the_first_quote_backslash_or_control() {
+        let long = format!("{}\u{7}{}\"", "x".repeat(40), "y".repeat(9));
         for text in [
             "",
             "abc",
@@ -486,6 +487,7 @@ mod tests {
             "\u{1f}",
             "xxxxxxxx\"",
             "aé\u{80}ü\"",
+            &long,
         ] {
             let want = text
                 .bytes()
