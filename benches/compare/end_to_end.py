@@ -19,7 +19,7 @@ falls on every command alike):
 
 With `--wide`, each record also carries the other `ImageResponse` fields
 (`arch`, `description`, `swr_path`, `status`, `size`, `dev_services`, ...:
-about 400 bytes a record instead of about 225), as a service's saved pages
+about 560 bytes a record instead of about 225), as a service's saved pages
 do.
 
 It prints a Markdown table: the median wall time (and CPU time, user and
