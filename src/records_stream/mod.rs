@@ -156,7 +156,7 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
 
 /// The size of a chunk: large enough that a chunk is cheap to hand to a
 /// thread, small enough that a few in flight are little memory.
-const CHUNK: usize = 1 << 21;
+const CHUNK: usize = 1 << 19;
 
 /// How far to read for the first record before leaving the text to the
 /// exact path (a first object this long is a saved page, not NDJSON).
