@@ -7,6 +7,46 @@ use crate::name_match::NameMatcher;
 use crate::query::GroupQuery;
 use crate::version::ImageVersion;
 
+/// The fields of a version that [`VersionFilter::matches`] reads: an owned
+/// [`ImageVersion`], or a record borrowed from the text it is parsed from
+/// (`crate::records_stream`), so that both are filtered by one set of rules.
+pub(crate) trait VersionFields {
+    fn workspace_id(&self) -> &[u8];
+    fn image_type(&self) -> ImageType;
+    fn service_type(&self) -> ServiceType;
+    fn namespace(&self) -> &[u8];
+    fn name(&self) -> &[u8];
+    /// `None` for the shared SWR.
+    fn swr_instance_id(&self) -> Option<&[u8]>;
+}
+
+impl VersionFields for ImageVersion {
+    #[inline(always)]
+    fn workspace_id(&self) -> &[u8] {
+        self.workspace_id.as_bytes()
+    }
+    #[inline(always)]
+    fn image_type(&self) -> ImageType {
+        self.image_type
+    }
+    #[inline(always)]
+    fn service_type(&self) -> ServiceType {
+        self.service_type
+    }
+    #[inline(always)]
+    fn namespace(&self) -> &[u8] {
+        self.namespace.as_bytes()
+    }
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        self.name.as_bytes()
+    }
+    #[inline(always)]
+    fn swr_instance_id(&self) -> Option<&[u8]> {
+        self.swr_instance_id.as_deref().map(str::as_bytes)
+    }
+}
+
 /// A query's filter, compiled once per query so that the per-record test is
 /// a few comparisons and, for a fuzzy name, one substring search. It answers
 /// one question: does this version match.
@@ -75,29 +115,23 @@ impl<'q> VersionFilter<'q> {
     ///   and a mispredicted branch discards loads already started for the
     ///   next versions.
     #[inline(always)]
-    pub(crate) fn matches(&mut self, version: &ImageVersion) -> bool {
+    pub(crate) fn matches(&mut self, version: &impl VersionFields) -> bool {
         if !self.selective {
-            let workspace = bytes_eq(
-                version.workspace_id.as_bytes(),
-                self.workspace_id.as_bytes(),
-            );
+            let workspace = bytes_eq(version.workspace_id(), self.workspace_id.as_bytes());
             return workspace & self.types_match(version) && self.instance_matches(version);
         }
         self.types_match(version)
             && self.instance_matches(version)
             && self
                 .namespace
-                .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace.as_bytes()))
+                .is_none_or(|ns| bytes_eq(ns.as_bytes(), version.namespace()))
             && match &self.name {
-                NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name.as_bytes()),
+                NameFilter::Exact(wanted) => bytes_eq(wanted.as_bytes(), version.name()),
                 NameFilter::Any | NameFilter::Contains(_) => true,
             }
-            && bytes_eq(
-                version.workspace_id.as_bytes(),
-                self.workspace_id.as_bytes(),
-            )
+            && bytes_eq(version.workspace_id(), self.workspace_id.as_bytes())
             && match &mut self.name {
-                NameFilter::Contains(matcher) => matcher.matches(version.name.as_bytes()),
+                NameFilter::Contains(matcher) => matcher.matches(version.name()),
                 NameFilter::Any | NameFilter::Exact(_) => true,
             }
     }
@@ -105,22 +139,21 @@ impl<'q> VersionFilter<'q> {
     /// Whether `version` is in the query's SWR instance (true without an
     /// instance filter).
     #[inline(always)]
-    fn instance_matches(&self, version: &ImageVersion) -> bool {
+    fn instance_matches(&self, version: &impl VersionFields) -> bool {
         match self.swr_instance_id {
             None => true,
             Some(wanted) => version
-                .swr_instance_id
-                .as_deref()
-                .is_some_and(|id| bytes_eq(id.as_bytes(), wanted.as_bytes())),
+                .swr_instance_id()
+                .is_some_and(|id| bytes_eq(id, wanted.as_bytes())),
         }
     }
 
     /// Whether `version`'s type and service type pass, by the bit masks
     /// (no branch).
     #[inline(always)]
-    fn types_match(&self, version: &ImageVersion) -> bool {
-        let image_type = self.type_mask >> (version.image_type as u8);
-        let service_type = self.service_mask >> (version.service_type as u8);
+    fn types_match(&self, version: &impl VersionFields) -> bool {
+        let image_type = self.type_mask >> (version.image_type() as u8);
+        let service_type = self.service_mask >> (version.service_type() as u8);
         image_type & service_type & 1 != 0
     }
 }

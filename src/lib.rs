@@ -38,6 +38,11 @@
 //!   own, and one node merges the partials and pages.
 //! * [`parse_records`] reads records text (a JSON array, a saved
 //!   `GET /v1/{project_id}/images` page, or NDJSON).
+//! * [`group_records_reader`] and [`group_records_text`] answer one query
+//!   over records text without holding the records: they are parsed,
+//!   filtered and grouped as they are read, on the machine's cores, so
+//!   memory grows with the groups, not the records. The same page, and the
+//!   same errors, as [`parse_records`] then [`group_images`].
 //!
 //! All of them give exactly the same page for the same versions and query.
 //!
@@ -46,7 +51,12 @@
 //! Each step has its own module: query (parse, validate) → filter → scan
 //! (driver, group table, pipeline, read-ahead) → order and page → response.
 //! The catalog and the partials are the scan's siblings: they keep the same
-//! group aggregates and share the ordering.
+//! group aggregates and share the ordering. Records text takes one of two
+//! roads in: parsed into [`ImageVersion`]s (records text), or streamed
+//! (records stream: cut into chunks at record boundaries, each chunk's
+//! records borrowed from its text, filtered by the same filter and counted
+//! into the scan's group table, one table per thread, merged before the
+//! order and page).
 //!
 //! # Query
 //!
@@ -199,6 +209,7 @@ mod sort;
 // Records: one version and reading records text.
 mod kinds;
 mod records_error;
+mod records_stream;
 mod records_text;
 mod version;
 // Filter, scan, order and page, response.
@@ -220,6 +231,7 @@ pub use crate::partial::{PartialGroups, PartialsError};
 pub use crate::query::{GroupQuery, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::query_error::QueryError;
 pub use crate::records_error::RecordsError;
+pub use crate::records_stream::{group_records_reader, group_records_text};
 pub use crate::records_text::{parse_records, parse_records_bytes};
 pub use crate::response::{ImageGroup, ImageGroupPage};
 pub use crate::scan::{group_images, group_images_parallel};

@@ -524,3 +524,12 @@ fn empty_records_input_exits_1_instead_of_an_empty_page() {
     let page: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(page["total"], 0);
 }
+
+#[test]
+fn an_empty_records_file_exits_1_too() {
+    let path = temp_file("empty.json", "\n  \n");
+    let out = run(&["--records", path.to_str().unwrap(), "name=torch"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty") && err.contains("empty.json"), "{err}");
+}

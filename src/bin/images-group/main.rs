@@ -3,8 +3,11 @@
 //! bundled sample. `images-group --help` (the [`HELP`] text) is its manual.
 //!
 //! The program is a thin shell over the library's public API: it parses the
-//! flags, loads the records once, and prints what `group_images` answers, so
-//! that its output is the library's answer and nothing of its own.
+//! flags and prints what the library answers, so that its output is the
+//! library's answer and nothing of its own. One query over `--records`
+//! streams the records to the page (`group_records_reader`); `--queries`
+//! and the bundled sample parse the records once (`parse_records_bytes`)
+//! and ask `group_images` each query.
 
 mod table;
 
@@ -12,7 +15,10 @@ use std::ffi::{OsStr, OsString};
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use image_groups::{group_images, parse_records_bytes, GroupQuery, ImageVersion};
+use image_groups::{
+    group_images, group_records_reader, group_records_text, parse_records_bytes, GroupQuery,
+    ImageGroupPage, ImageVersion, RecordsError,
+};
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images`
 /// page. Embedded rather than read from the source tree, so that an installed
@@ -217,6 +223,15 @@ impl From<io::Error> for Failure {
 }
 
 fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    // One valid query over a records input: stream the records to the page
+    // rather than hold them all. An invalid query is reported after the
+    // records are read, as below, so that bad records are named first.
+    if let (None, Some(source)) = (&args.queries, &args.records) {
+        if let Ok(query) = GroupQuery::from_query_string(args.query.as_deref().unwrap_or("")) {
+            let page = stream_records(source, &query).map_err(Failure::Message)?;
+            return print_page(&page, &query, args.table, out);
+        }
+    }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
     match &args.queries {
         Some(source) => run_queries(&records, source, out),
@@ -226,6 +241,60 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
             args.table,
             out,
         ),
+    }
+}
+
+/// The page of `query` over the records of `source`, streamed from a file
+/// (standard input is read whole first: it cannot be read twice), or a
+/// message naming the input as [`load_records`] does.
+fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage, String> {
+    let cannot_read = |path: &OsStr, e: io::Error| {
+        format!("cannot read records file {}: {e}", path.to_string_lossy())
+    };
+    let answer = match source {
+        Source::Stdin => {
+            let bytes = source.read("records")?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(empty_input(source));
+            }
+            group_records_text(&bytes, query)
+        }
+        Source::File(path) => {
+            let answer = std::fs::File::open(path)
+                .and_then(|file| group_records_reader(file, query))
+                .map_err(|e| cannot_read(path, e))?;
+            // Only an empty page can come from an empty file; then look
+            // for the first byte that is not white space.
+            if answer.as_ref().is_ok_and(|page| page.total == 0)
+                && only_white_space(path).map_err(|e| cannot_read(path, e))?
+            {
+                return Err(empty_input(source));
+            }
+            answer
+        }
+    };
+    answer.map_err(|e| invalid_records(source, &e))
+}
+
+/// Whether the file at `path` holds nothing but white space; reads up to
+/// its first other byte.
+fn only_white_space(path: &OsStr) -> io::Result<bool> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        match file.read(&mut buf)? {
+            0 => return Ok(true),
+            n if buf[..n].iter().all(u8::is_ascii_whitespace) => continue,
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// The message for records that are not valid input.
+fn invalid_records(source: &Source, e: &RecordsError) -> String {
+    match source {
+        Source::Stdin => format!("invalid records on standard input: {e}"),
+        Source::File(_) => format!("invalid records {}: {e}", source.describe()),
     }
 }
 
@@ -239,15 +308,17 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
     // a project without images, which is `[]`: say so rather than answer
     // an empty page with success.
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(format!(
-            "no records in {}: the input is empty (no images is `[]`)",
-            source.describe()
-        ));
+        return Err(empty_input(source));
     }
-    parse_records_bytes(&bytes).map_err(|e| match source {
-        Source::Stdin => format!("invalid records on standard input: {e}"),
-        Source::File(_) => format!("invalid records {}: {e}", source.describe()),
-    })
+    parse_records_bytes(&bytes).map_err(|e| invalid_records(source, &e))
+}
+
+/// The message for records input that holds nothing but white space.
+fn empty_input(source: &Source) -> String {
+    format!(
+        "no records in {}: the input is empty (no images is `[]`)",
+        source.describe()
+    )
 }
 
 fn run_one(
@@ -264,11 +335,19 @@ fn run_one(
             return Ok(ExitCode::from(2));
         }
     };
-    let page = group_images(records, &query);
+    print_page(&group_images(records, &query), &query, table, out)
+}
+
+fn print_page(
+    page: &ImageGroupPage,
+    query: &GroupQuery,
+    table: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
     if table {
-        out.write_all(table::render(&page, &query).as_bytes())?;
+        out.write_all(table::render(page, query).as_bytes())?;
     } else {
-        serde_json::to_writer_pretty(&mut *out, &page).map_err(io::Error::from)?;
+        serde_json::to_writer_pretty(&mut *out, page).map_err(io::Error::from)?;
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""End to end: a records file to a page, as whole processes, side by side.
+
+One command (from the repository root):
+
+    python3 benches/compare/end_to_end.py [--records 1000000] [--groups 100000] [--runs 7] [--limit 3] [--wide]
+
+It uses compare.py's virtual environment (benches/compare/.venv, made from
+requirements.txt), builds `images-group` in release mode, writes the seeded
+synthetic data set as NDJSON and as a JSON array (cached under
+benches/compare/data/), and then runs, for each format, in turn and
+`--runs` times each (alternating, so that a change in the machine's load
+falls on every command alike):
+
+* `images-group --records FILE QUERY`: the records streamed to the page;
+* DuckDB: a Python process that runs `read_json(FILE)` and the same query
+  as one SQL statement (the page's groups and the total);
+* the floor: `cat FILE > /dev/null`, reading the file and nothing else.
+
+With `--wide`, each record also carries the other `ImageResponse` fields
+(`arch`, `description`, `swr_path`, `status`, `size`, `dev_services`, ...:
+about 560 bytes a record instead of about 225), as a service's saved pages
+do.
+
+It prints a Markdown table: the median wall time (and CPU time, user and
+system, which a busy machine disturbs less) and the largest peak RSS of
+each, DuckDB's time and memory as multiples of images-group's, and
+images-group's time as a multiple of the floor; and checks that the two
+engines returned the same groups.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+VENV = HERE / ".venv"
+DATA = HERE / "data"
+
+
+def ensure_venv():
+    """Re-runs this script inside compare.py's virtual environment."""
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
+                        str(HERE / "requirements.txt")], check=True)
+    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+
+
+def arg(name, default):
+    if name in sys.argv:
+        return type(default)(sys.argv[sys.argv.index(name) + 1])
+    return default
+
+
+# DuckDB's side: the records file, its format, and the query's parameters.
+# Only the default-workspace query with a limit is spelled in SQL here (the
+# crate's page for any other query would need the SQL cross-check's
+# translation, tests/sql): the job measured is reading, not querying.
+DUCKDB = r"""
+import json, sys, duckdb
+path, fmt, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+con = duckdb.connect()
+con.execute('set enable_progress_bar = false')
+rows = con.execute(f'''
+    select name, namespace, nullif(swr_instance_id, '') as instance,
+           count(*) as version_count, min(create_at) as create_at,
+           max(update_at) as update_at, count(*) over () as total
+    from read_json(?, format = '{fmt}', columns = {{
+        id: 'VARCHAR', name: 'VARCHAR', namespace: 'VARCHAR', type: 'VARCHAR',
+        workspace_id: 'VARCHAR', service_type: 'VARCHAR',
+        swr_instance_id: 'VARCHAR', create_at: 'BIGINT', update_at: 'BIGINT'}})
+    where coalesce(workspace_id, '0') = '0'
+    group by name, namespace, instance
+    order by update_at desc, name, namespace, instance nulls first
+    limit {limit}''', [path]).fetchall()
+print(json.dumps({"total": rows[0][6] if rows else 0,
+                  "data": [[r[0], r[1], r[3], r[4], r[5]] for r in rows]}))
+"""
+
+
+def run(command):
+    """Runs `command`; returns (wall seconds, peak RSS in MB, stdout, CPU
+    seconds in user and system mode)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"{command} exited with {child.returncode}")
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
+
+
+def widen(line):
+    """The record of `line` with the other `ImageResponse` fields."""
+    r = json.loads(line)
+    r.update({
+        "arch": "x86_64",
+        "description": f"{r['name']} image for {r['namespace']}, built by the platform team",
+        "swr_path": f"swr.cn-north-4.myhuaweicloud.com/{r['namespace']}/{r['name']}:{r.get('tag', 'latest')}",
+        "status": "ACTIVE",
+        "size": 1000000 + len(line) * 4099,
+        "visibility": "PRIVATE",
+        "origin": "CUSTOMIZE",
+        "dev_services": ["NOTEBOOK", "SSH"],
+        "resource_categories": ["GPU", "CPU"],
+    })
+    return json.dumps(r, separators=(",", ":"))
+
+
+def data_files(records, groups, wide):
+    DATA.mkdir(exist_ok=True)
+    base = DATA / f"records-{records}-{groups}.ndjson"
+    if not base.exists():
+        subprocess.run(["cargo", "run", "--release", "-q", "--example", "bench_queries", "--",
+                        "generate", "--records", str(records), "--groups", str(groups),
+                        "--out", str(base)], cwd=ROOT, check=True)
+    name = f"records-{records}-{groups}" + ("-wide" if wide else "")
+    ndjson = DATA / f"{name}.ndjson"
+    if not ndjson.exists():
+        with open(base) as lines, open(ndjson, "w") as out:
+            for line in lines:
+                if line.strip():
+                    out.write(widen(line) + "\n")
+    array = DATA / f"{name}.json"
+    if not array.exists():
+        with open(ndjson) as lines, open(array, "w") as out:
+            out.write("[")
+            for n, line in enumerate(l for l in lines if l.strip()):
+                out.write(",\n" if n else "")
+                out.write(line.rstrip("\n"))
+            out.write("]\n")
+    return array, ndjson
+
+
+def main():
+    ensure_venv()
+    records = arg("--records", 1000000)
+    groups = arg("--groups", 100000)
+    runs = arg("--runs", 7)
+    limit = arg("--limit", 3)
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "images-group"],
+                   cwd=ROOT, check=True)
+    binary = ROOT / "target" / "release" / "images-group"
+    wide = "--wide" in sys.argv
+    array, ndjson = data_files(records, groups, wide)
+
+    print(f"{records} records{' (wide)' if wide else ''}, {groups} groups; query `limit={limit}`; "
+          f"median of {runs} alternating runs, largest peak RSS\n")
+    print("| input | size | images-group | DuckDB `read_json` + query | DuckDB ÷ images-group "
+          "(time, memory) | floor (`cat`) | images-group ÷ floor |")
+    print("|---|---|---|---|---|---|---|")
+    for name, path, fmt in [("JSON array", array, "array"),
+                            ("NDJSON", ndjson, "newline_delimited")]:
+        commands = {
+            "ours": [str(binary), "--records", str(path), f"limit={limit}"],
+            "duckdb": [sys.executable, "-c", DUCKDB, str(path), fmt, str(limit)],
+            "floor": ["sh", "-c", 'cat "$0" > /dev/null', str(path)],
+        }
+        times = {k: [] for k in commands}
+        cpus = {k: [] for k in commands}
+        peaks = {k: 0.0 for k in commands}
+        outs = {}
+        run(commands["floor"])  # the file into the page cache first
+        for _ in range(runs):
+            for key, command in commands.items():
+                wall, peak, out, cpu = run(command)
+                times[key].append(wall)
+                cpus[key].append(cpu)
+                peaks[key] = max(peaks[key], peak)
+                outs[key] = out
+        page = json.loads(outs["ours"])
+        ours = {"total": page["total"],
+                "data": [[g["name"], g["namespace"], g["version_count"], g["create_at"],
+                          g["update_at"]] for g in page["data"]]}
+        same = ours == json.loads(outs["duckdb"])
+        t = {k: statistics.median(v) for k, v in times.items()}
+        c = {k: statistics.median(v) for k, v in cpus.items()}
+        print(f"| {name} | {path.stat().st_size / 1e6:.0f} MB "
+              f"| {t['ours']:.2f} s ({c['ours']:.2f} s CPU), {peaks['ours']:.0f} MB "
+              f"| {t['duckdb']:.2f} s ({c['duckdb']:.2f} s CPU), {peaks['duckdb']:.0f} MB "
+              f"| {t['duckdb'] / t['ours']:.2f}x, {peaks['duckdb'] / peaks['ours']:.2f}x "
+              f"| {t['floor']:.3f} s | {t['ours'] / t['floor']:.1f}x |"
+              + ("" if same else " **pages differ**"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1320 @@
+//! Records text straight to a page (crate docs, "The data flow"): the
+//! records are parsed, filtered and grouped as they are read, on every core,
+//! without an owned [`ImageVersion`](crate::ImageVersion) for any of them.
+//!
+//! The text is cut into chunks at record boundaries (NDJSON at line ends, a
+//! JSON array between two top-level objects); worker threads parse each chunk
+//! into borrowed records ([`RecordView`]) and count the matching ones into
+//! their own [`GroupTable`]; the tables merge at the end. Memory is a few
+//! chunks, the groups, and one 64-bit hash per record `id` (to refuse a
+//! repeated id as [`parse_records`] does).
+//!
+//! The streaming path answers only when it is sure to give what
+//! `group_images(&parse_records(text)?, query)` gives. Anything else (a
+//! broken record, a shape it does not stream, such as a single record) sends
+//! the text down that exact path, read again from the start, so errors and
+//! odd shapes are answered by one set of rules and the fast path never has
+//! to reproduce an error message. A repeated id hash is the exception: a
+//! second pass, in order, finds the two records (or finds two ids that
+//! share a hash), keeping only the suspect ids.
+//!
+//! Most records are read by a small parser of the common record
+//! ([`record::fast_record`]) that accepts a subset of what serde accepts,
+//! with the same values, and hands any other record to serde in place.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use crate::filter::{VersionFields, VersionFilter};
+use crate::group_state::{GroupKey, GroupState};
+use crate::query::GroupQuery;
+use crate::records_error::RecordsError;
+use crate::records_text::parse_records_bytes;
+use crate::response::ImageGroupPage;
+use crate::scan::table::GroupTable;
+
+mod record;
+
+use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
+
+/// Answers `query` over records text read from `reader`, as
+/// `group_images(&parse_records(text)?, query)` does, without holding the
+/// records: they are parsed, filtered and grouped as they are read, on the
+/// machine's cores.
+///
+/// Use it where records come from a file and one query is asked of them (the
+/// `images-group` program does): its memory grows with the number of
+/// matching groups and of records' ids (8 bytes each), not with the text,
+/// and nothing waits for the whole text before grouping starts. To ask
+/// several queries of one text, parse it once with [`parse_records`] (or
+/// build a [`Catalog`](crate::Catalog)) instead.
+///
+/// The three shapes of [`parse_records`] are accepted. A JSON array, NDJSON
+/// and a saved `GET /v1/{project_id}/images` page (an object whose `data` is
+/// the array) stream; a single record is read whole and parsed as
+/// [`parse_records`] does, as is any text with an error, so that the error
+/// is the same. `reader` is read from its current position, and is sought
+/// back there to read it again in those cases, and to find where a
+/// repeated `id` is (a second pass that keeps only the ids whose hashes
+/// the first saw twice).
+///
+/// # Errors
+/// The outer `io::Error` when reading or seeking `reader` fails; the inner
+/// [`RecordsError`] for text that [`parse_records_bytes`] refuses, exactly
+/// as it refuses it (the record's index or NDJSON line, the field, the
+/// position; both records for a repeated `id`).
+///
+/// ```
+/// use std::io::Cursor;
+/// use image_groups::{group_images, group_records_reader, parse_records, GroupQuery};
+///
+/// let ndjson = concat!(
+///     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#, "\n",
+///     r#"{"id":"2","name":"torch","namespace":"ns","type":"DEDICATED","create_at":3,"update_at":4}"#, "\n",
+/// );
+/// let query = GroupQuery::default();
+/// let page = group_records_reader(Cursor::new(ndjson), &query)?.unwrap();
+/// assert_eq!(page, group_images(&parse_records(ndjson).unwrap(), &query));
+/// assert_eq!(page.data[0].version_count, 2);
+///
+/// let broken = ndjson.replace("\"create_at\":3", "\"create_at\":3.5");
+/// let err = group_records_reader(Cursor::new(broken), &query)?.unwrap_err();
+/// assert_eq!((err.ndjson_line(), err.field()), (Some(2), Some("create_at")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// [`parse_records`]: crate::parse_records
+pub fn group_records_reader<R: Read + Seek>(
+    mut reader: R,
+    query: &GroupQuery,
+) -> io::Result<Result<ImageGroupPage, RecordsError>> {
+    let start = reader.stream_position()?;
+    if let Some(answer) = streamed_answer(&mut reader, query, CHUNK)? {
+        return Ok(answer);
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    reader.read_to_end(&mut text)?;
+    Ok(parse_records_bytes(&text).map(|records| crate::scan::group_images(&records, query)))
+}
+
+/// The answer of the streaming path, or `None` where only the exact path
+/// can answer; `reader` is left anywhere.
+fn streamed_answer<R: Read + Seek>(
+    reader: &mut R,
+    query: &GroupQuery,
+    chunk_len: usize,
+) -> io::Result<Option<Result<ImageGroupPage, RecordsError>>> {
+    let start = reader.stream_position()?;
+    let id_hasher = foldhash::fast::RandomState::default();
+    Ok(match stream(reader, query, chunk_len, &id_hasher, None)? {
+        Outcome::Page(page) => Some(Ok(page)),
+        Outcome::PageUnlessRepeated(page, hashes) => {
+            // Read again, on one thread, in order, for where each suspect
+            // id is (memory: the suspects' ids and positions).
+            reader.seek(SeekFrom::Start(start))?;
+            let suspects = hashes.into_iter().collect();
+            match stream(reader, query, chunk_len, &id_hasher, Some(&suspects))? {
+                Outcome::Repeated(e) => Some(Err(e)),
+                Outcome::NoRepeat => Some(Ok(page)),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+/// Answers `query` over records text in memory, as
+/// `group_images(&parse_records_bytes(text)?, query)` does, on the
+/// machine's cores and without an owned version per record; see
+/// [`group_records_reader`], which this is over the bytes.
+///
+/// # Errors
+/// A [`RecordsError`] exactly as [`parse_records_bytes`] gives it.
+///
+/// ```
+/// use image_groups::{group_records_text, GroupQuery};
+///
+/// let text = br#"[{"id":"a","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}]"#;
+/// let page = group_records_text(text, &GroupQuery::default()).unwrap();
+/// assert_eq!(page.total, 1);
+/// assert!(group_records_text(b"[{}]", &GroupQuery::default()).is_err());
+/// ```
+pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupPage, RecordsError> {
+    match group_records_reader(io::Cursor::new(text), query) {
+        Ok(answer) => answer,
+        // Reading a slice cannot fail.
+        Err(_) => unreachable!("reading bytes in memory failed"),
+    }
+}
+
+/// The size of a chunk: large enough that a chunk is cheap to hand to a
+/// thread, small enough that a few in flight are little memory.
+const CHUNK: usize = 1 << 19;
+
+/// How far to read for the first record before leaving the text to the
+/// exact path (a first object this long is a saved page, not NDJSON).
+const HEAD_LIMIT: usize = 1 << 24;
+
+/// Chunks waiting for a worker: enough to keep every worker busy while the
+/// reader fills the next.
+const QUEUED: usize = 4;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Shape {
+    Array,
+    Ndjson,
+}
+
+/// A piece of the text for a worker: `buf[start..end]` is a JSON array of
+/// whole records (the cuts between two records made `[` and `]`) or whole
+/// NDJSON lines.
+struct Chunk {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The chunk of a page's array that holds the array's end: what
+    /// follows the array is the page's rest.
+    page_end: bool,
+}
+
+/// What a worker found in a chunk.
+struct Parsed {
+    /// Whether every record parsed as `ImageVersion` would parse it.
+    ok: bool,
+    /// Records in the chunk.
+    records: usize,
+    /// The chunk's buffer, to be filled again.
+    buf: Vec<u8>,
+    /// For a page's last chunk, what follows its array.
+    page_rest: Option<Vec<u8>>,
+}
+
+/// What a pass over the text found.
+enum Outcome {
+    /// The page.
+    Page(ImageGroupPage),
+    /// The page, unless two records with one of these id hashes have one
+    /// id (then a second pass, `check`, tells).
+    PageUnlessRepeated(ImageGroupPage, Vec<u64>),
+    /// The second pass found the first record whose id an earlier one has.
+    Repeated(RecordsError),
+    /// The second pass found every suspect hash to be of different ids.
+    NoRepeat,
+    /// Only the exact path can answer.
+    Exact,
+}
+
+/// Id hashes seen twice in the first pass.
+type Suspects = hashbrown::HashSet<u64, foldhash::fast::RandomState>;
+
+/// Streams the text: with `check`, the second pass, which only looks for a
+/// repeated id among the records whose id hashes are in `check`.
+fn stream<R: Read>(
+    reader: &mut R,
+    query: &GroupQuery,
+    chunk_len: usize,
+    id_hasher: &foldhash::fast::RandomState,
+    check: Option<&Suspects>,
+) -> io::Result<Outcome> {
+    let mut buf = vec![0; chunk_len];
+    let (mut filled, mut eof) = fill(reader, &mut buf, 0)?;
+    let (shape, page_at) = loop {
+        let bom = buf[..filled].starts_with("\u{feff}".as_bytes());
+        // Fewer than three bytes may be the start of a byte-order mark.
+        let head = if filled < 3 && !eof {
+            Head::NeedMore
+        } else {
+            shape_of(&buf[if bom { 3 } else { 0 }..filled], eof)
+        };
+        match head {
+            Head::Shape(shape) => break (shape, None),
+            Head::Page(at) => break (Shape::Array, Some(at + if bom { 3 } else { 0 })),
+            Head::NotStreamed => return Ok(Outcome::Exact),
+            Head::NeedMore if buf.len() >= HEAD_LIMIT => return Ok(Outcome::Exact),
+            Head::NeedMore => {
+                let len = buf.len() * 2;
+                buf.resize(len, 0);
+                (filled, eof) = fill(reader, &mut buf, filled)?;
+            }
+        }
+    };
+    let start = match page_at {
+        Some(at) => at,
+        None if buf[..filled].starts_with("\u{feff}".as_bytes()) => 3,
+        None => 0,
+    };
+    // A page is streamed as its array; the text around the array is
+    // checked at the end, as a page whose array is empty.
+    let page_start = page_at.map(|at| buf[..at].to_vec());
+    let mut page_rest = None;
+    let hasher = foldhash::fast::RandomState::default();
+    // The second pass reads the records in order, on one thread.
+    let workers = match check {
+        Some(_) => 1,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(QUEUED);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Parsed>();
+    std::thread::scope(|scope| -> io::Result<Outcome> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let done_tx = done_tx.clone();
+                let (work_rx, hasher) = (&work_rx, &hasher);
+                let check = check.map(Check::new);
+                scope.spawn(move || work(shape, query, hasher, id_hasher, check, work_rx, done_tx))
+            })
+            .collect();
+        drop(done_tx);
+        let mut records = 0;
+        let mut ok = true;
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut take = |parsed: Parsed, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
+            *ok &= parsed.ok;
+            records += parsed.records;
+            spare.push(parsed.buf);
+            if parsed.page_rest.is_some() {
+                page_rest = parsed.page_rest;
+            }
+        };
+        let mut start = start;
+        let read = (|| -> io::Result<()> {
+            loop {
+                let cut = match shape {
+                    Shape::Ndjson => {
+                        memchr::memrchr(b'\n', &buf[start..filled]).map(|at| start + at + 1)
+                    }
+                    Shape::Array => array_cut(&buf[start..filled]).map(|at| start + at),
+                };
+                let cut = match cut {
+                    Some(cut) if !eof => cut,
+                    _ if eof => filled,
+                    _ => {
+                        // No record ends in the buffer: make room and read on.
+                        let len = buf.len() * 2;
+                        buf.resize(len, 0);
+                        let (more, at_end) = fill(reader, &mut buf, filled)?;
+                        (filled, eof) = (more, at_end);
+                        continue;
+                    }
+                };
+                let mut next = spare.pop().unwrap_or_else(|| vec![0; chunk_len]);
+                // The next chunk starts where this one is cut: after the
+                // line end, or at the comma, which becomes its `[` while
+                // this chunk's copy becomes `]`.
+                let carry = match shape {
+                    Shape::Ndjson => cut,
+                    Shape::Array if cut < filled => cut - 1,
+                    Shape::Array => cut,
+                };
+                let rest = filled - carry;
+                if next.len() < rest.max(chunk_len) {
+                    next.resize(rest.max(chunk_len), 0);
+                }
+                next[..rest].copy_from_slice(&buf[carry..filled]);
+                if shape == Shape::Array && rest > 0 {
+                    buf[cut - 1] = b']';
+                    next[0] = b'[';
+                }
+                let chunk = Chunk {
+                    buf: std::mem::replace(&mut buf, next),
+                    start,
+                    end: cut,
+                    page_end: eof && page_start.is_some(),
+                };
+                if chunk.end > chunk.start && work_tx.send(chunk).is_err() {
+                    return Ok(());
+                }
+                while let Ok(parsed) = done_rx.try_recv() {
+                    take(parsed, &mut spare, &mut ok);
+                }
+                if eof || !ok {
+                    return Ok(());
+                }
+                start = 0;
+                (filled, eof) = fill(reader, &mut buf, rest)?;
+            }
+        })();
+        drop(work_tx);
+        let mut done: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        read?;
+        for parsed in done_rx.iter() {
+            take(parsed, &mut spare, &mut ok);
+        }
+        // NDJSON of one record is, to `parse_records`, one object: a record
+        // or a page. Leave that to it.
+        if !ok || (shape == Shape::Ndjson && records < 2) {
+            return Ok(Outcome::Exact);
+        }
+        if let Some(page_start) = page_start {
+            // What `parse_records` makes of the page without its records
+            // must be no records: then the text was a page, and its array
+            // the one streamed.
+            let Some(page_rest) = page_rest else {
+                return Ok(Outcome::Exact);
+            };
+            let empty = [&page_start[..], b"[]", &page_rest[..]].concat();
+            if !parse_records_bytes(&empty).is_ok_and(|records| records.is_empty()) {
+                return Ok(Outcome::Exact);
+            }
+        }
+        if check.is_some() {
+            return Ok(match done.pop().and_then(|w| w.check?.found) {
+                Some(repeated) => Outcome::Repeated(repeated),
+                None => Outcome::NoRepeat,
+            });
+        }
+        let ids: Vec<&IdHashes> = done.iter().map(|w| &w.ids).collect();
+        let repeats = IdHashes::repeats(&ids, workers);
+        let mut tables = done.into_iter().map(|w| w.groups);
+        let mut groups = tables.next().expect("at least one worker");
+        for other in tables {
+            groups.merge(&other);
+        }
+        let page = crate::order::page(&groups, query);
+        Ok(match repeats.is_empty() {
+            true => Outcome::Page(page),
+            false => Outcome::PageUnlessRepeated(page, repeats),
+        })
+    })
+}
+
+/// Reads into `buf[filled..]` until it is full or the text ends; returns
+/// the bytes now in `buf` and whether the text ended.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8], mut filled: usize) -> io::Result<(usize, bool)> {
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => return Ok((filled, true)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((filled, false))
+}
+
+/// What the first bytes of a text say about streaming it.
+#[derive(PartialEq, Debug)]
+enum Head {
+    Shape(Shape),
+    /// An object that starts like a page: its `data` array is at this
+    /// index.
+    Page(usize),
+    /// A shape left to the exact path: an object alone (a record or a
+    /// page), or text that is none of the shapes.
+    NotStreamed,
+    /// The bytes so far do not tell.
+    NeedMore,
+}
+
+/// The shape to stream the text in, told from its first bytes (`eof`: they
+/// are the whole text): `[` is an array; an object followed by more than
+/// white space is NDJSON's first line.
+fn shape_of(head: &[u8], eof: bool) -> Head {
+    let need_more = if eof {
+        Head::NotStreamed
+    } else {
+        Head::NeedMore
+    };
+    let Some(first) = head.iter().position(|&b| !is_space(b)) else {
+        return need_more;
+    };
+    match head[first] {
+        b'[' => Head::Shape(Shape::Array),
+        b'{' => match object_end(&head[first..]) {
+            Some(end) if head[first + end..].iter().any(|&b| !is_space(b)) => {
+                Head::Shape(Shape::Ndjson)
+            }
+            _ => match page_data(&head[first..]) {
+                Some(at) => Head::Page(first + at),
+                None => need_more,
+            },
+        },
+        _ => Head::NotStreamed,
+    }
+}
+
+/// Where the array of the top-level `data` member of the object `head`
+/// starts with is, if the members before it are in `head`. The text is not
+/// checked: the page around the array is, at the end.
+fn page_data(head: &[u8]) -> Option<usize> {
+    let mut i = skip_space(head, 0);
+    if head.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_space(head, i);
+        let key_end = string_end(head, i)?;
+        let key = &head[i + 1..key_end - 1];
+        i = skip_space(head, key_end);
+        if head.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_space(head, i + 1);
+        if key == b"data" {
+            return (head.get(i) == Some(&b'[')).then_some(i);
+        }
+        i = match head.get(i)? {
+            b'{' | b'[' => i + object_end(&head[i..])?,
+            b'"' => string_end(head, i)?,
+            _ => {
+                i + head[i..]
+                    .iter()
+                    .position(|&c| c == b',' || c == b'}' || is_space(c))?
+            }
+        };
+        i = skip_space(head, i);
+        if head.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
+/// The index after the string starting at `i`, escapes skipped.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut at = i + 1;
+    loop {
+        at += memchr::memchr2(b'"', b'\\', b.get(at..)?)?;
+        if b[at] == b'"' {
+            return Some(at + 1);
+        }
+        at += 2;
+    }
+}
+
+/// The length of the object `bytes` starts with, counting brackets outside
+/// strings; `None` if it does not end within `bytes`. The text is not
+/// checked: the parser does that.
+fn object_end(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                loop {
+                    let at = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+                    if bytes[at] == b'\\' {
+                        i = at + 2;
+                    } else {
+                        i = at;
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where to cut an array's text between two records: after the last comma
+/// with an object's `}` before it and, after it, the start of an object and
+/// of its first member, `{"key":` (white space aside).
+///
+/// The text is not scanned from its start, so a cut may fall inside a
+/// string. Inside a string a `"` is escaped, so that takes a string ending
+/// in `},{` followed by a key starting with `:`. Then the chunk before the
+/// cut ends inside that string, its parse fails, and the exact path
+/// answers: a wrong cut costs time, never a wrong page.
+fn array_cut(bytes: &[u8]) -> Option<usize> {
+    let skip_space = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| !is_space(b)))
+            .map(|at| from + at)
+    };
+    let member_starts = |from: usize| -> Option<()> {
+        let open = skip_space(from)?;
+        (bytes[open] == b'{').then_some(())?;
+        let quote = skip_space(open + 1)?;
+        (bytes[quote] == b'"').then_some(())?;
+        let mut i = quote + 1;
+        loop {
+            let at = i + memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+            if bytes[at] == b'"' {
+                let colon = skip_space(at + 1)?;
+                return (bytes[colon] == b':').then_some(());
+            }
+            i = at + 2;
+        }
+    };
+    for comma in memchr::memrchr_iter(b',', bytes) {
+        let before = bytes[..comma].iter().rposition(|&b| !is_space(b));
+        if before.is_some_and(|b| bytes[b] == b'}') && member_starts(comma + 1).is_some() {
+            return Some(comma + 1);
+        }
+    }
+    None
+}
+
+/// A worker: parses the chunks it is given into its own table.
+fn work<'s>(
+    shape: Shape,
+    query: &GroupQuery,
+    hasher: &foldhash::fast::RandomState,
+    id_hasher: &foldhash::fast::RandomState,
+    mut check: Option<Check<'s>>,
+    chunks: &Mutex<mpsc::Receiver<Chunk>>,
+    done: mpsc::Sender<Parsed>,
+) -> Worker<'s> {
+    let mut groups = GroupTable::new(hasher.clone());
+    let mut filter = VersionFilter::new(query);
+    let mut ids = IdHashes::new();
+    // Records and lines before the chunk (in order only on one thread).
+    let (mut records_before, mut lines_before) = (0, 0);
+    loop {
+        let next = chunks.lock().map(|rx| rx.recv());
+        let Ok(Ok(chunk)) = next else {
+            return Worker { groups, ids, check };
+        };
+        let mut page_rest = None;
+        let mut counter = Counter {
+            groups: &mut groups,
+            filter: &mut filter,
+            id_hasher,
+            ids: &mut ids,
+            check: check.as_mut(),
+            shape,
+            records_before,
+            lines_before,
+            records: 0,
+            lines: 0,
+            pending: VecDeque::with_capacity(AHEAD + 1),
+        };
+        let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
+            Err(_) => false,
+            Ok(text) => match shape {
+                Shape::Array => counter.array(text, chunk.page_end.then_some(&mut page_rest)),
+                Shape::Ndjson => counter.lines(text),
+            },
+        };
+        records_before += counter.records;
+        lines_before += counter.lines;
+        let parsed = Parsed {
+            ok,
+            records: counter.records,
+            buf: chunk.buf,
+            page_rest,
+        };
+        if done.send(parsed).is_err() {
+            return Worker { groups, ids, check };
+        }
+    }
+}
+
+/// What a worker leaves: its groups and id hashes, or (second pass) what
+/// it found.
+struct Worker<'s> {
+    groups: GroupTable,
+    ids: IdHashes,
+    check: Option<Check<'s>>,
+}
+
+/// The second pass's search for the first repeated id.
+struct Check<'s> {
+    suspects: &'s Suspects,
+    /// Each suspect id seen, and where (its index, or its NDJSON line).
+    seen: hashbrown::HashMap<u64, Vec<(String, usize)>, foldhash::fast::RandomState>,
+    found: Option<RecordsError>,
+}
+
+impl<'s> Check<'s> {
+    fn new(suspects: &'s Suspects) -> Self {
+        Check {
+            suspects,
+            seen: Default::default(),
+            found: None,
+        }
+    }
+
+    /// Notes the record with `id` (hashing to `hash`) at `position`.
+    #[cold]
+    fn note(&mut self, hash: u64, id: &str, position: usize, shape: Shape) {
+        if self.found.is_some() || !self.suspects.contains(&hash) {
+            return;
+        }
+        let seen = self.seen.entry(hash).or_default();
+        match seen.iter().find(|(earlier, _)| earlier == id) {
+            Some(&(_, first)) => {
+                self.found = Some(match shape {
+                    Shape::Array => RecordsError::repeated_id_at(id, first, position),
+                    Shape::Ndjson => RecordsError::repeated_id_on_lines(id, first, position),
+                });
+            }
+            None => seen.push((id.to_string(), position)),
+        }
+    }
+}
+
+/// Counts the records of one chunk, whose text lives for `'de`.
+struct Counter<'t, 'q, 'de, 's> {
+    groups: &'t mut GroupTable,
+    filter: &'t mut VersionFilter<'q>,
+    id_hasher: &'t foldhash::fast::RandomState,
+    ids: &'t mut IdHashes,
+    /// The second pass: records are not counted, their ids are checked.
+    check: Option<&'t mut Check<'s>>,
+    shape: Shape,
+    /// Records and lines before the chunk.
+    records_before: usize,
+    lines_before: usize,
+    /// Records counted.
+    records: usize,
+    /// NDJSON lines read.
+    lines: usize,
+    /// Matching records waiting to be counted, oldest first (see
+    /// [`Pending`]).
+    pending: VecDeque<Pending<'de>>,
+}
+
+/// A matching record's group key and aggregates, counted [`AHEAD`] records
+/// after its key's slot in the table was asked for: the table is larger than
+/// the caches, and the parse of the records in between hides the wait (the
+/// scan's pipeline, `crate::scan::pipeline`, does the same).
+struct Pending<'de> {
+    hash: u64,
+    name: Cow<'de, str>,
+    namespace: Cow<'de, str>,
+    swr_instance_id: Option<Cow<'de, str>>,
+    state: GroupState,
+}
+
+/// How many matching records a record is counted after; its group's record
+/// is asked for half way.
+const AHEAD: usize = 8;
+
+impl<'de> Counter<'_, '_, 'de, '_> {
+    /// A chunk of NDJSON lines, split and skipped as `parse_records` does
+    /// (`str::lines`, and blank when `str::trim` leaves nothing).
+    fn lines(&mut self, text: &'de str) -> bool {
+        let b = text.as_bytes();
+        let mut pos = 0;
+        while pos < b.len() {
+            // The common line, a record and its line end, read in one pass.
+            if b[pos] == b'{' {
+                if let Some((record, end)) = fast_record::<false>(text, pos) {
+                    let rest = b[end..]
+                        .iter()
+                        .position(|c| !matches!(c, b' ' | b'\t' | b'\r'));
+                    match rest.map(|at| end + at) {
+                        None => {
+                            self.count(record);
+                            self.lines += 1;
+                            break;
+                        }
+                        Some(nl) if b[nl] == b'\n' => {
+                            self.count(record);
+                            self.lines += 1;
+                            pos = nl + 1;
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            let (line, next) = match memchr::memchr(b'\n', &b[pos..]) {
+                Some(at) => {
+                    let line = &text[pos..pos + at];
+                    (line.strip_suffix('\r').unwrap_or(line), pos + at + 1)
+                }
+                None => (&text[pos..], b.len()),
+            };
+            pos = next;
+            if line.trim().is_empty() {
+                self.lines += 1;
+                continue;
+            }
+            let lb = line.as_bytes();
+            match fast_record::<false>(line, 0) {
+                Some((record, end)) if skip_space(lb, end) == lb.len() => self.count(record),
+                // Read as `parse_records` reads a line, to accept exactly
+                // what it accepts.
+                _ => {
+                    let mut de = serde_json::Deserializer::from_str(line);
+                    match RecordView::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+                        Ok(record) => self.count(record),
+                        Err(_) => return false,
+                    }
+                }
+            }
+            self.lines += 1;
+        }
+        self.finish();
+        true
+    }
+
+    /// A chunk that is a JSON array of records, read as serde_json reads
+    /// an array (white space, commas, no trailing comma, nothing after it
+    /// but white space), each record by [`fast_record`] or, where that
+    /// declines, by serde. With `page_rest`, the chunk ends a page's array,
+    /// and what follows the array is put there.
+    fn array(&mut self, text: &'de str, page_rest: Option<&mut Option<Vec<u8>>>) -> bool {
+        let b = text.as_bytes();
+        let mut i = skip_space(b, 0);
+        if b.get(i) != Some(&b'[') {
+            return false;
+        }
+        i = skip_space(b, i + 1);
+        let end = |i: usize| match page_rest {
+            Some(rest) => {
+                *rest = Some(b[i..].to_vec());
+                true
+            }
+            None => skip_space(b, i) == b.len(),
+        };
+        if b.get(i) == Some(&b']') {
+            return end(i + 1);
+        }
+        loop {
+            let Some((record, end)) =
+                fast_record::<true>(text, i).or_else(|| serde_record(text, i))
+            else {
+                return false;
+            };
+            self.count(record);
+            i = skip_space(b, end);
+            match b.get(i) {
+                Some(b',') => i = skip_space(b, i + 1),
+                Some(b']') => break,
+                _ => return false,
+            }
+        }
+        self.finish();
+        end(i + 1)
+    }
+
+    #[inline]
+    fn count(&mut self, record: RecordView<'de>) {
+        let mut id = self.id_hasher.build_hasher();
+        id.write(record.id.0.as_bytes());
+        let hash = id.finish();
+        self.records += 1;
+        if let Some(check) = &mut self.check {
+            let position = match self.shape {
+                Shape::Array => self.records_before + self.records - 1,
+                // `lines` has not yet counted the record's own line.
+                Shape::Ndjson => self.lines_before + self.lines + 1,
+            };
+            check.note(hash, &record.id.0, position, self.shape);
+            return;
+        }
+        self.ids.push(hash);
+        if !self.filter.matches(&record) {
+            return;
+        }
+        let key = GroupKey {
+            name: record.name(),
+            namespace: record.namespace(),
+            swr_instance_id: record.swr_instance_id(),
+        };
+        let hash = self.groups.hash_key(&key);
+        self.groups.prefetch_slot(hash);
+        let swr_instance_id = record
+            .swr_instance_id
+            .map(|i| i.0)
+            .filter(|i| !i.is_empty());
+        self.pending.push_back(Pending {
+            hash,
+            name: record.name.0,
+            namespace: record.namespace.0,
+            swr_instance_id,
+            state: GroupState {
+                version_count: 1,
+                create_at: record.create_at,
+                update_at: record.update_at,
+            },
+        });
+        if self.pending.len() > AHEAD / 2 {
+            self.groups
+                .prefetch_record_of(self.pending[self.pending.len() - 1 - AHEAD / 2].hash);
+        }
+        if self.pending.len() > AHEAD {
+            let done = self.pending.pop_front().expect("more than AHEAD pending");
+            Self::add(self.groups, &done);
+        }
+    }
+
+    /// Counts every record still waiting.
+    fn finish(&mut self) {
+        for pending in std::mem::take(&mut self.pending) {
+            Self::add(self.groups, &pending);
+        }
+    }
+
+    #[inline]
+    fn add(groups: &mut GroupTable, pending: &Pending<'_>) {
+        let key = GroupKey {
+            name: pending.name.as_bytes(),
+            namespace: pending.namespace.as_bytes(),
+            swr_instance_id: pending.swr_instance_id.as_deref().map(str::as_bytes),
+        };
+        groups.count(pending.hash, &key, pending.state);
+    }
+}
+
+/// The hash of every record's `id`, by the hash's top byte, so that the
+/// hashes of all workers can be checked for a repeat bucket by bucket on
+/// every core, each bucket small enough to sort in the cache (cheaper than
+/// one hash set shared by the workers, or filled by one thread).
+struct IdHashes {
+    buckets: Vec<Vec<u64>>,
+}
+
+impl IdHashes {
+    fn new() -> Self {
+        IdHashes {
+            buckets: vec![Vec::new(); 256],
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, hash: u64) {
+        self.buckets[(hash >> 56) as usize].push(hash);
+    }
+
+    /// The hashes that are in the workers' buckets more than once, checked
+    /// on `threads` threads.
+    fn repeats(all: &[&IdHashes], threads: usize) -> Vec<u64> {
+        let threads = threads.clamp(1, 256);
+        let check = |first: usize| {
+            let mut bucket = Vec::new();
+            let mut repeats = Vec::new();
+            for b in (first..256).step_by(threads) {
+                bucket.clear();
+                for ids in all {
+                    bucket.extend_from_slice(&ids.buckets[b]);
+                }
+                bucket.sort_unstable();
+                repeats.extend(bucket.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]));
+            }
+            repeats
+        };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..threads)
+                .map(|t| {
+                    let check = &check;
+                    scope.spawn(move || check(t))
+                })
+                .collect();
+            let mut repeats = check(0);
+            for h in others {
+                repeats.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            repeats
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_end_skips_strings_and_escapes() {
+        assert_eq!(object_end(br#"{"a":"}\"}"} x"#), Some(12));
+        assert_eq!(object_end(br#"{"a":[1,{}]}"#), Some(12));
+        assert_eq!(object_end(br#"{"a":"#), None);
+    }
+
+    #[test]
+    fn shapes_from_the_first_bytes() {
+        use Head::*;
+        assert_eq!(shape_of(b" \n[1]", false), Shape(super::Shape::Array));
+        let two = b"{\"a\":1}\n{\"a\":2}";
+        assert_eq!(shape_of(two, false), Shape(super::Shape::Ndjson));
+        assert_eq!(shape_of(b"{\"a\":1}\n \n", false), NeedMore);
+        assert_eq!(shape_of(b"{\"a\":1}\n \n", true), NotStreamed);
+        assert_eq!(shape_of(b"{\"a\":", false), NeedMore);
+        assert_eq!(
+            shape_of(b"{\"a\":{\"data\":[]}, \"data\": [{", false),
+            Page(26)
+        );
+        assert_eq!(shape_of(b"{\"a\":\"\\\"\", \"data\" :[", false), Page(19));
+        assert_eq!(shape_of(b"{\"data\": 5", false), NeedMore);
+        assert_eq!(shape_of(b"x", false), NotStreamed);
+        assert_eq!(shape_of(b"  ", false), NeedMore);
+        assert_eq!(shape_of(b"", true), NotStreamed);
+    }
+
+    #[test]
+    fn array_cut_is_after_a_comma_between_objects() {
+        assert_eq!(array_cut(br#"[{}, {"a":1},1]"#), Some(4));
+        assert_eq!(array_cut(b"[{} ,\n{ \"a\\\"\" :1"), Some(5));
+        assert_eq!(array_cut(br#"[{"a":"},{b"}, {"a}"#), None);
+        assert_eq!(array_cut(br#"[{"a":"},{\"b\":"}"#), None);
+        assert_eq!(array_cut(b"[{},"), None);
+        assert_eq!(array_cut(b"[1,2]"), None);
+    }
+
+    use crate::records_text::parse_records_bytes;
+    use crate::scan::group_images;
+    use proptest::prelude::*;
+
+    /// What the exact path answers.
+    fn exact(text: &[u8], query: &GroupQuery) -> Result<ImageGroupPage, RecordsError> {
+        parse_records_bytes(text).map(|records| group_images(&records, query))
+    }
+
+    /// The streaming path alone, with chunks of `chunk_len` bytes.
+    fn streamed(
+        text: &[u8],
+        query: &GroupQuery,
+        chunk_len: usize,
+    ) -> Option<Result<ImageGroupPage, RecordsError>> {
+        streamed_answer(&mut io::Cursor::new(text), query, chunk_len).unwrap()
+    }
+
+    /// Strings that make chunk cuts and parsing hard: structure inside
+    /// strings, escapes, multi-byte UTF-8.
+    fn tricky() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "torch",
+            "PyTorch",
+            "tor\"ch",
+            "a},{b",
+            "},{\"k\":",
+            "a},{",
+            "x\\y",
+            "名前torch",
+            "é",
+            "\u{1F600}",
+            "",
+            "n,\n{",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn record() -> impl Strategy<Value = serde_json::Value> {
+        (
+            tricky(),
+            prop::sample::select(vec!["ns", "ns1", "n\"s"]),
+            prop::sample::select(vec!["DEDICATED", "BUILD_IN"]),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("0"),
+                serde_json::json!("1"),
+                serde_json::Value::Null,
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("TRAIN"),
+                serde_json::Value::Null,
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                serde_json::json!("i-1"),
+                serde_json::json!(""),
+                serde_json::Value::Null,
+            ])),
+            (-5i64..5, -5i64..5),
+            prop::option::of(tricky()),
+        )
+            .prop_map(|(name, ns, ty, ws, service, instance, (c, u), extra)| {
+                let mut r = serde_json::json!({
+                    "name": name, "namespace": ns, "type": ty, "create_at": c, "update_at": u,
+                });
+                let map = r.as_object_mut().unwrap();
+                if let Some(ws) = ws {
+                    map.insert("workspace_id".into(), ws);
+                }
+                if let Some(s) = service {
+                    map.insert("service_type".into(), s);
+                }
+                if let Some(i) = instance {
+                    map.insert("swr_instance_id".into(), i);
+                }
+                if let Some(extra) = extra {
+                    map.insert(
+                        "description".into(),
+                        serde_json::json!({"text": extra, "list": [1, {"x": "]"}]}),
+                    );
+                }
+                r
+            })
+    }
+
+    /// Records text: records with unique ids (some escaped) in one of the
+    /// shapes, with random separators, line ends, blank lines and BOM.
+    fn text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec((record(), raw_member()), 0..40),
+            0..4u8,
+            prop::sample::select(vec![",", ", ", ",\n  ", " ,\r\n\t"]),
+            prop::sample::select(vec!["\n", "\r\n"]),
+            prop::collection::vec(any::<bool>(), 40),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::weighted(
+                0.1,
+                (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+            ),
+        )
+            .prop_map(|(records, shape, sep, eol, blanks, bom, pretty, repeat)| {
+                let n = records.len();
+                let lines: Vec<String> = records
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (mut r, raw))| {
+                        // Now and then a record takes an earlier one's id.
+                        let id = match repeat.map(|(a, b)| (a.index(n.max(1)), b.index(n.max(1)))) {
+                            Some((a, b)) if i == a.max(b) && a != b => a.min(b),
+                            _ => i,
+                        };
+                        r["id"] = serde_json::json!(format!("id-é-{id}"));
+                        if raw.starts_with("\"create_at\"") {
+                            r.as_object_mut().unwrap().remove("create_at");
+                        }
+                        // Escape every `é` (only strings hold one).
+                        // NDJSON's records are one line each; an array's may
+                        // not be.
+                        let json = match pretty && shape != 2 {
+                            true => serde_json::to_string_pretty(&r),
+                            false => serde_json::to_string(&r),
+                        };
+                        let json = json.unwrap().replace('é', "\\u00e9");
+                        match raw {
+                            "" => json,
+                            raw => format!("{},{raw}}}", &json[..json.len() - 1]),
+                        }
+                    })
+                    .collect();
+                let body = match shape {
+                    0 => format!("[{}]", lines.join(sep)),
+                    1 => format!("{{\"count\": 1, \"data\": [{}]}}", lines.join(sep)),
+                    3 => format!(
+                        "{{\"total\": 5, \"x\": {{\"data\": [1]}}, \"data\" :\n[{}] , \"meta\": {{\"a\": [1, {{\"b\": \"],{{\"}}]}}, \"current\": 1}}\n",
+                        lines.join(sep)
+                    ),
+                    _ => lines
+                        .iter()
+                        .zip(&blanks)
+                        .map(|(l, &blank)| {
+                            if blank {
+                                format!("{eol} {eol}{l}")
+                            } else {
+                                l.clone()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(eol),
+                };
+                if bom {
+                    format!("\u{feff}{body}")
+                } else {
+                    body
+                }
+            })
+    }
+
+    /// A member written as raw JSON: values serde reads in a way of its own
+    /// (or refuses), which the fast parser must decline or read alike.
+    fn raw_member() -> impl Strategy<Value = &'static str> {
+        let raw = prop::sample::select(vec![
+            r#""create_at":-0"#,
+            r#""create_at":1.0"#,
+            r#""create_at":1e3"#,
+            r#""create_at":01"#,
+            r#""create_at":99999999999999999999"#,
+            r#""create_at":-9223372036854775808"#,
+            r#""create_at":123456789012345678"#,
+            r#""create_at":-5"#,
+            r#""create_at":null"#,
+            r#""create_at":"1""#,
+            r#""x":1.5e-3"#,
+            r#""x":-0"#,
+            r#""x":01"#,
+            r#""x":1."#,
+            r#""x":true"#,
+            r#""x":nul"#,
+            r#""x":{"y":[1,{"z":null}]}"#,
+            r#""x":[]"#,
+            r#""x":[ "a",1.5e2 ,null]"#,
+            r#""x":[1,]"#,
+            r#""x":[1 2]"#,
+            r#""x":"a\u0000b""#,
+            "\"x\":\"\u{7}\"",
+            r#""x":"\ud800""#,
+            r#""n\u0061me":"torch""#,
+            r#""id":"again""#,
+            r#""tag":5"#,
+            r#""tag":null"#,
+            r#""type":"GOLDEN""#,
+            r#""service_type":"TRAIN""#,
+            r#""x" : "y" "#,
+        ]);
+        // Rare, so that most texts are valid and stream.
+        prop::option::weighted(0.03, raw).prop_map(Option::unwrap_or_default)
+    }
+
+    fn query() -> impl Strategy<Value = GroupQuery> {
+        prop::sample::select(vec![
+            "",
+            "name=torch",
+            "name=torch&name_fuzzy_match=false&sort_key=name",
+            "namespace=ns1&sort_dir=asc",
+            "workspace_id=1&sort_key=version_count,create_at",
+            "swr_instance_id=i-1",
+            "service_type=TRAIN&limit=3&offset=1",
+        ])
+        .prop_map(|q| q.parse().unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// The page equals the exact path's, and arrays and NDJSON of two
+        /// or more records are streamed (not left to the exact path).
+        #[test]
+        fn streaming_gives_the_exact_page(text in text(), query in query(), chunk_len in 1usize..300) {
+            let want = exact(text.as_bytes(), &query);
+            let got = streamed(text.as_bytes(), &query, chunk_len);
+            let body = text.trim_start_matches('\u{feff}').trim_start();
+            let records = want_records(&text);
+            let page = body.starts_with("{\"count\"") || body.starts_with("{\"total\"");
+            let streams = body.starts_with('[') || page || records >= 2;
+            match (&want, got) {
+                (Ok(page), None) => prop_assert!(!streams, "not streamed: {:?}", page),
+                (want, Some(got)) => prop_assert_eq!(want, &got),
+                (Err(_), None) => {}
+            }
+            prop_assert_eq!(group_records_text(text.as_bytes(), &query), want);
+        }
+
+        /// Broken text (a byte changed, inserted or cut off) gives what the
+        /// exact path gives: the same page or the same error.
+        #[test]
+        fn broken_text_gives_the_exact_answer(
+            text in text(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b',', b'}', b']', b'\\', b'x', b'\n', 0xff, b'{', b'1']),
+            how in 0..3u8,
+            chunk_len in 1usize..300,
+        ) {
+            let mut bytes = text.into_bytes();
+            if !bytes.is_empty() {
+                let at = at.index(bytes.len());
+                match how {
+                    0 => bytes[at] = byte,
+                    1 => bytes.insert(at, byte),
+                    _ => bytes.truncate(at),
+                }
+            }
+            let query = GroupQuery::default();
+            let want = exact(&bytes, &query);
+            if let Some(got) = streamed(&bytes, &query, chunk_len) {
+                prop_assert_eq!(got, want.clone());
+            }
+            prop_assert_eq!(group_records_text(&bytes, &query), want);
+        }
+    }
+
+    fn want_records(text: &str) -> usize {
+        parse_records_bytes(text.as_bytes()).map_or(0, |r| r.len())
+    }
+
+    /// A suspect hash whose records have different ids (two ids with one
+    /// hash) is no repeat.
+    #[test]
+    fn the_second_pass_tells_a_shared_hash_from_a_repeated_id() {
+        let r = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let text = format!("[{},{},{}]", r("a"), r("b"), r("c"));
+        let id_hasher = foldhash::fast::RandomState::default();
+        let hash = |id: &str| {
+            let mut h = id_hasher.build_hasher();
+            h.write(id.as_bytes());
+            h.finish()
+        };
+        let suspects: Suspects = [hash("a"), hash("c")].into_iter().collect();
+        let query = GroupQuery::default();
+        let mut cursor = io::Cursor::new(text.as_bytes());
+        let outcome = stream(&mut cursor, &query, 16, &id_hasher, Some(&suspects)).unwrap();
+        assert!(matches!(outcome, Outcome::NoRepeat));
+    }
+
+    /// Line ends as `str::lines` sees them: a record over two lines is an
+    /// error, `\r` before `\n` is dropped, a line of Unicode white space is
+    /// blank, and a bare `\r` at the end is white space to serde.
+    #[test]
+    fn ndjson_lines_are_split_as_parse_records_splits_them() {
+        let r = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let split = r("b").replacen(',', ",\n", 1);
+        let texts = [
+            format!("{}\n{}\n", r("a"), split),
+            format!("{}\r\n{} \t\r\n\u{a0}\n{}\r", r("a"), r("b"), r("c")),
+            format!("{}\n{}\r\r\n", r("a"), r("b")),
+            format!("{}\n{}\n\r", r("a"), r("b")),
+            format!("{}\n\u{a0}{}", r("a"), r("b")),
+        ];
+        for text in &texts {
+            let want = exact(text.as_bytes(), &GroupQuery::default());
+            for chunk_len in [1, 5, 50, 1000] {
+                if let Some(got) = streamed(text.as_bytes(), &GroupQuery::default(), chunk_len) {
+                    assert_eq!(got, want, "{text:?}");
+                }
+            }
+            assert_eq!(
+                group_records_text(text.as_bytes(), &GroupQuery::default()),
+                want,
+                "{text:?}"
+            );
+        }
+        assert!(exact(texts[0].as_bytes(), &GroupQuery::default()).is_err());
+        assert!(streamed(texts[1].as_bytes(), &GroupQuery::default(), 7).is_some());
+    }
+
+    /// A repeated id, however the text is cut, is the exact path's error
+    /// naming both records.
+    #[test]
+    fn a_repeated_id_is_named_with_both_records() {
+        let r = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let array = format!("[{},{},{},{}]", r("a"), r("b"), r("c"), r("b"));
+        let ndjson = format!("{}\n\n{}\n{}\n{}\n", r("a"), r("b"), r("c"), r("\\u0062"));
+        for chunk_len in [1, 7, 64, 1000] {
+            for text in [&array, &ndjson] {
+                let want = exact(text.as_bytes(), &GroupQuery::default());
+                let got = streamed(text.as_bytes(), &GroupQuery::default(), chunk_len);
+                assert_eq!(got, Some(want), "found by the second pass");
+            }
+        }
+        let err = group_records_text(array.as_bytes(), &GroupQuery::default()).unwrap_err();
+        assert_eq!(err.record_index(), Some(3));
+        assert!(err.to_string().contains("record 1's"), "{err}");
+        let err = group_records_text(ndjson.as_bytes(), &GroupQuery::default()).unwrap_err();
+        assert_eq!(err.ndjson_line(), Some(5));
+        assert!(err.to_string().contains("line 3's"), "{err}");
+    }
+}

@@ -1,0 +1,553 @@
+//! One record borrowed from the text ([`RecordView`]), and the parser
+//! that reads most records without serde's machinery ([`fast_record`]).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::filter::VersionFields;
+use crate::kinds::{ImageType, ServiceType};
+use crate::version::DEFAULT_WORKSPACE_ID;
+
+/// One record, its strings borrowed from the text where they have no
+/// escapes. It accepts exactly the records `ImageVersion` accepts: the
+/// same fields in the same order (a record may be a JSON array of its
+/// fields), the same types and defaults; the fields the query does not read
+/// are checked and dropped.
+#[derive(Deserialize)]
+pub(super) struct RecordView<'a> {
+    #[serde(borrow)]
+    pub(super) id: Text<'a>,
+    #[serde(borrow)]
+    pub(super) name: Text<'a>,
+    #[serde(borrow)]
+    pub(super) namespace: Text<'a>,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    pub(super) tag: Option<Text<'a>>,
+    #[serde(rename = "type")]
+    pub(super) image_type: ImageType,
+    #[serde(default, borrow)]
+    pub(super) workspace_id: Option<Text<'a>>,
+    #[serde(default, deserialize_with = "null_as_unknown")]
+    pub(super) service_type: ServiceType,
+    #[serde(default, borrow)]
+    pub(super) swr_instance_id: Option<Text<'a>>,
+    pub(super) create_at: i64,
+    pub(super) update_at: i64,
+}
+
+fn null_as_unknown<'de, D: Deserializer<'de>>(d: D) -> Result<ServiceType, D::Error> {
+    Ok(Option::<ServiceType>::deserialize(d)?.unwrap_or_default())
+}
+
+impl VersionFields for RecordView<'_> {
+    #[inline(always)]
+    fn workspace_id(&self) -> &[u8] {
+        self.workspace_id
+            .as_ref()
+            .map_or(DEFAULT_WORKSPACE_ID, |w| &w.0)
+            .as_bytes()
+    }
+    #[inline(always)]
+    fn image_type(&self) -> ImageType {
+        self.image_type
+    }
+    #[inline(always)]
+    fn service_type(&self) -> ServiceType {
+        self.service_type
+    }
+    #[inline(always)]
+    fn namespace(&self) -> &[u8] {
+        self.namespace.0.as_bytes()
+    }
+    #[inline(always)]
+    fn name(&self) -> &[u8] {
+        self.name.0.as_bytes()
+    }
+    #[inline(always)]
+    fn swr_instance_id(&self) -> Option<&[u8]> {
+        // Empty is the shared SWR, as for `ImageVersion`.
+        self.swr_instance_id
+            .as_ref()
+            .map(|i| i.0.as_bytes())
+            .filter(|i| !i.is_empty())
+    }
+}
+
+/// A JSON string, borrowed unless it has escapes (serde's `Cow<str>` always
+/// copies inside an `Option`).
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// JSON's white space (serde_json skips exactly these).
+#[inline]
+pub(super) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// The first byte at or after `i` that is not white space (or the end).
+#[inline]
+pub(super) fn skip_space(b: &[u8], i: usize) -> usize {
+    skip::<true>(b, i)
+}
+
+/// [`skip_space`], where `NEWLINES` says whether `\n` is white space (not
+/// within one NDJSON line).
+#[inline]
+fn skip<const NEWLINES: bool>(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_space(b[i]) && (NEWLINES || b[i] != b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// A record's fields, by bit in a set of the fields seen.
+const ID: u16 = 1;
+const NAME: u16 = 1 << 1;
+const NAMESPACE: u16 = 1 << 2;
+const TAG: u16 = 1 << 3;
+const TYPE: u16 = 1 << 4;
+const WORKSPACE_ID: u16 = 1 << 5;
+const SERVICE_TYPE: u16 = 1 << 6;
+const SWR_INSTANCE_ID: u16 = 1 << 7;
+const CREATE_AT: u16 = 1 << 8;
+const UPDATE_AT: u16 = 1 << 9;
+/// The fields a record must have.
+const REQUIRED: u16 = ID | NAME | NAMESPACE | TYPE | CREATE_AT | UPDATE_AT;
+
+/// The record (a JSON object) at `text[at..]` and the index just after it,
+/// read directly for the records most texts hold; `None` where it declines,
+/// and then serde reads the record (in the same place), so that what is
+/// accepted and what it means stay exactly [`RecordView`]'s.
+///
+/// It accepts a subset of what serde accepts, with the same values: string
+/// values and keys without escapes or control characters, the record's
+/// fields with the types and `null`s serde takes, integer times of at most
+/// 18 digits (no `-0`, which serde reads as a float), and other members
+/// whose values are strings without escapes, JSON numbers, `true`, `false`,
+/// `null`, or arrays of those. It declines duplicate fields, missing fields, nested values
+/// and anything else. Without `NEWLINES`, the record must be on one line
+/// (NDJSON).
+pub(super) fn fast_record<const NEWLINES: bool>(
+    text: &str,
+    at: usize,
+) -> Option<(RecordView<'_>, usize)> {
+    let b = text.as_bytes();
+    let mut i = skip::<NEWLINES>(b, at);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip::<NEWLINES>(b, i + 1);
+    let mut seen = 0u16;
+    let (mut id, mut name, mut namespace) = ("", "", "");
+    let mut image_type = ImageType::Dedicated;
+    let (mut workspace_id, mut swr_instance_id) = (None, None);
+    let mut service_type = ServiceType::Unknown;
+    let (mut create_at, mut update_at) = (0, 0);
+    loop {
+        let (key, after) = plain_string(text, i)?;
+        i = skip::<NEWLINES>(b, after);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip::<NEWLINES>(b, i + 1);
+        let field = match key {
+            "id" => ID,
+            "name" => NAME,
+            "namespace" => NAMESPACE,
+            "tag" => TAG,
+            "type" => TYPE,
+            "workspace_id" => WORKSPACE_ID,
+            "service_type" => SERVICE_TYPE,
+            "swr_instance_id" => SWR_INSTANCE_ID,
+            "create_at" => CREATE_AT,
+            "update_at" => UPDATE_AT,
+            _ => 0,
+        };
+        if seen & field != 0 {
+            return None;
+        }
+        seen |= field;
+        i = match field {
+            ID | NAME | NAMESPACE => {
+                let (value, after) = plain_string(text, i)?;
+                *match field {
+                    ID => &mut id,
+                    NAME => &mut name,
+                    _ => &mut namespace,
+                } = value;
+                after
+            }
+            TAG => match null(b, i) {
+                Some(after) => after,
+                None => plain_string(text, i)?.1,
+            },
+            WORKSPACE_ID | SWR_INSTANCE_ID => {
+                let (value, after) = match null(b, i) {
+                    Some(after) => (None, after),
+                    None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
+                };
+                *if field == WORKSPACE_ID {
+                    &mut workspace_id
+                } else {
+                    &mut swr_instance_id
+                } = value;
+                after
+            }
+            TYPE => {
+                let (value, after) = plain_string(text, i)?;
+                image_type = ImageType::ALL
+                    .iter()
+                    .copied()
+                    .find(|t| t.as_str() == value)?;
+                after
+            }
+            SERVICE_TYPE => match null(b, i) {
+                Some(after) => after,
+                None => {
+                    let (value, after) = plain_string(text, i)?;
+                    service_type = ServiceType::ALL
+                        .iter()
+                        .copied()
+                        .find(|s| s.as_str() == value)?;
+                    after
+                }
+            },
+            CREATE_AT | UPDATE_AT => {
+                let (value, after) = integer(b, i)?;
+                *if field == CREATE_AT {
+                    &mut create_at
+                } else {
+                    &mut update_at
+                } = value;
+                after
+            }
+            _ => other_value::<NEWLINES>(text, i)?,
+        };
+        i = skip::<NEWLINES>(b, i);
+        match b.get(i) {
+            Some(b',') => i = skip::<NEWLINES>(b, i + 1),
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    if seen & REQUIRED != REQUIRED {
+        return None;
+    }
+    fn borrowed(s: &str) -> Text<'_> {
+        Text(Cow::Borrowed(s))
+    }
+    let record = RecordView {
+        id: borrowed(id),
+        name: borrowed(name),
+        namespace: borrowed(namespace),
+        tag: None,
+        image_type,
+        workspace_id: workspace_id.map(borrowed),
+        service_type,
+        swr_instance_id: swr_instance_id.map(borrowed),
+        create_at,
+        update_at,
+    };
+    Some((record, i + 1))
+}
+
+/// The string at `text[i..]` if it has no escape and no control character,
+/// and the index after its closing quote.
+#[inline]
+fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let end = i + 1 + string_stop(&b[i + 1..])?;
+    if b[end] != b'"' {
+        return None;
+    }
+    // Quotes are ASCII, so both ends are character boundaries.
+    Some((&text[i + 1..end], end + 1))
+}
+
+/// The index of the first `"`, `\\` or control character in `b`: where a
+/// string without escapes ends, or where it stops being one. Eight bytes at
+/// a time, since most strings here are short (memchr's set-up costs more
+/// than it saves on them).
+#[inline]
+fn string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // A byte's high bit is set in each term when it is a quote, a
+        // backslash, or below 0x20 (exact for the lowest such byte, which
+        // is the one wanted).
+        let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let control = x.wrapping_sub(ONES * 0x20);
+        let hit = (quote | backslash | control) & !x & HIGH;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|at| i + at)
+}
+
+/// The index after a `null` at `i`.
+#[inline]
+fn null(b: &[u8], i: usize) -> Option<usize> {
+    b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4)
+}
+
+/// An integer at `i` that serde reads as an `i64` (at most 18 digits, no
+/// leading zero, no fraction or exponent, not `-0`), and the index after it.
+#[inline]
+fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
+    let negative = b.get(i) == Some(&b'-');
+    let first = i + usize::from(negative);
+    let digits = b[first.min(b.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let end = first + digits;
+    if digits == 0 || digits > 18 || (digits > 1 && b[first] == b'0') {
+        return None;
+    }
+    if matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
+        return None;
+    }
+    let value = b[first..end]
+        .iter()
+        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    if negative && value == 0 {
+        return None;
+    }
+    Some((if negative { -value } else { value }, end))
+}
+
+/// The index after the value of a member the query does not read: a
+/// [`scalar`], or an array of them (`ImageResponse`'s `dev_services` and
+/// `resource_categories` are); `None` for anything else.
+#[inline]
+fn other_value<const NEWLINES: bool>(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'[') {
+        return scalar(text, i);
+    }
+    let mut i = skip::<NEWLINES>(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return Some(i + 1);
+    }
+    loop {
+        i = skip::<NEWLINES>(b, scalar(text, i)?);
+        match b.get(i)? {
+            b',' => i = skip::<NEWLINES>(b, i + 1),
+            b']' => return Some(i + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The index after a value that is a string without escapes, a JSON
+/// number, `true`, `false` or `null`; `None` for anything else.
+#[inline]
+fn scalar(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    match *b.get(i)? {
+        b'"' => plain_string(text, i).map(|(_, after)| after),
+        b't' => b.get(i..i + 4).filter(|w| *w == b"true").map(|_| i + 4),
+        b'f' => b.get(i..i + 5).filter(|w| *w == b"false").map(|_| i + 5),
+        b'n' => null(b, i),
+        b'-' | b'0'..=b'9' => number(b, i),
+        _ => None,
+    }
+}
+
+/// The index after a JSON number at `i`:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn number(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |from: usize| {
+        b.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|c| c.is_ascii_digit()).count()
+        })
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let n = digits(i);
+    if n == 0 || (n > 1 && b[i] == b'0') {
+        return None;
+    }
+    i += n;
+    if b.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return None;
+        }
+        i += 1 + n;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 {
+            return None;
+        }
+        i += n;
+    }
+    Some(i)
+}
+
+/// The record at `text[at..]` as serde reads it, and the index after it;
+/// for records [`fast_record`] declines. `None` for a record serde refuses,
+/// or one nested so deeply that serde's recursion limit, which counts the
+/// array around it, might refuse it there.
+pub(super) fn serde_record(text: &str, at: usize) -> Option<(RecordView<'_>, usize)> {
+    let mut values = serde_json::Deserializer::from_str(&text[at..]).into_iter::<RecordView>();
+    let record = values.next()?.ok()?;
+    let end = at + values.byte_offset();
+    (nesting(&text.as_bytes()[at..end]) < 64).then_some((record, end))
+}
+
+/// The deepest nesting of brackets in `b`, outside strings.
+fn nesting(b: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &c in b {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast(text: &str) -> Option<(String, i64, usize)> {
+        fast_record::<true>(text, 0).map(|(r, end)| (r.name.0.into_owned(), r.create_at, end))
+    }
+
+    const BASE: &str = r#""id":"i","name":"n","namespace":"s","type":"DEDICATED","update_at":2"#;
+
+    #[test]
+    fn string_stop_finds_the_first_quote_backslash_or_control() {
+        let long = format!("{}\u{7}{}\"", "x".repeat(40), "y".repeat(9));
+        for text in [
+            "",
+            "abc",
+            "ab\"c",
+            "0123456789\\x",
+            "é\u{7}",
+            "\u{1f}",
+            "xxxxxxxx\"",
+            "aé\u{80}ü\"",
+            &long,
+        ] {
+            let want = text
+                .bytes()
+                .position(|c| c == b'"' || c == b'\\' || c < 0x20);
+            assert_eq!(string_stop(text.as_bytes()), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_a_plain_record_and_declines_what_serde_reads_its_own_way() {
+        let record = |rest: &str| format!("{{{BASE},{rest}}}");
+        let t = record(r#""create_at":-12, "tag":null, "x":[[]]"#);
+        assert_eq!(fast(&t), None, "nested values go to serde");
+        let t = record(r#""create_at":-12, "x":[{}]"#);
+        assert_eq!(fast(&t), None, "nested values go to serde");
+        for flat in [r#"[]"#, r#"[ "a" , 1.5,null ]"#] {
+            let t = record(&format!(r#""create_at":-12, "x":{flat}"#));
+            assert_eq!(fast(&t), Some(("n".into(), -12, t.len())), "{flat}");
+        }
+        for broken in [r#"[1,]"#, r#"[,1]"#, r#"[1 2]"#, r#"[01]"#, r#"["#] {
+            let t = record(&format!(r#""create_at":-12, "x":{broken}"#));
+            assert_eq!(fast(&t), None, "{broken}");
+        }
+        let t = record(r#""create_at" : -12 , "tag":null, "x":1.5e3, "y":false"#);
+        assert_eq!(fast(&t), Some(("n".into(), -12, t.len())));
+        for declined in [
+            r#""create_at":-0"#,
+            r#""create_at":01"#,
+            r#""create_at":1.0"#,
+            r#""create_at":1234567890123456789"#,
+            r#""create_at":1,"create_at":1"#,
+            r#""create_at":1,"name":"m""#,
+            r#""create_at":1,"x":"a\"b""#,
+            r#""create_at":1,"x":01"#,
+            r#""create_at":1,"type":"dedicated""#,
+            r#""create_at":1,"n\u0061me":"m""#,
+        ] {
+            assert_eq!(fast(&record(declined)), None, "{declined}");
+        }
+        // A record without `create_at` is serde's to refuse.
+        assert_eq!(fast(&format!("{{{BASE}}}")), None);
+    }
+
+    #[test]
+    fn an_ndjson_record_is_on_one_line() {
+        let t = format!("{{{BASE},\n\"create_at\":1}}");
+        assert!(fast_record::<true>(&t, 0).is_some());
+        assert!(fast_record::<false>(&t, 0).is_none());
+    }
+
+    #[test]
+    fn serde_reads_the_records_declined_and_says_where_they_end() {
+        let t = format!(r#"  {{{BASE},"create_at":1,"name2":"a\"b","x":[[1]]}} ,"#);
+        let (record, end) = serde_record(&t, 2).unwrap();
+        assert_eq!((record.create_at, &t[end..]), (1, " ,"));
+        let deep = format!(
+            r#"{{{BASE},"create_at":1,"x":{}{}}}"#,
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        assert!(serde_record(&deep, 0).is_none());
+    }
+}
