@@ -60,11 +60,8 @@ impl Param {
     /// The rule a value must satisfy, as error messages state it.
     pub(crate) const fn rule(self) -> &'static str {
         match self {
-            Param::Name => {
-                "must be 1 to 512 characters of a-z, 0-9, '-', '_' and '.' \
-                 (an empty value means no name filter)"
-            }
-            Param::NameFuzzyMatch => "must be `true` or `false`",
+            Param::Name => "must be 1 to 512 characters of a-z, 0-9, '-', '_' and '.'",
+            Param::NameFuzzyMatch => "must be `true` or `false` (in any case)",
             Param::Namespace => {
                 "must be 1 to 64 characters: a lower-case letter, \
                  then letters, digits, '-', '_' and '.'"

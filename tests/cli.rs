@@ -533,3 +533,31 @@ fn an_empty_records_file_exits_1_too() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("empty") && err.contains("empty.json"), "{err}");
 }
+
+#[test]
+fn a_queries_file_may_start_with_a_byte_order_mark_and_bad_utf8_names_its_line() {
+    let out = run_with_stdin(&["--queries", "-"], "\u{feff}limit=1\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).starts_with(r#"{"current":1"#),
+        "{}",
+        stdout(&out)
+    );
+    let mut child = std::process::Command::new(BINARY)
+        .args(["--queries", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"limit=1\nlimit=\xff\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+}

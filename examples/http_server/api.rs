@@ -194,7 +194,7 @@ async fn method_not_allowed() -> Response {
     let mut response = error(
         StatusCode::METHOD_NOT_ALLOWED,
         "APIG.0101",
-        "Method not allowed: this API answers GET only",
+        "Method not allowed: this API answers GET and HEAD only",
     );
     response
         .headers_mut()

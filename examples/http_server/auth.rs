@@ -287,7 +287,9 @@ impl fmt::Display for AuthError {
                 "X-Sdk-Date is more than {} minutes from the server's clock",
                 MAX_CLOCK_SKEW_SECS / 60
             ),
-            AuthError::UnknownAccessKey => f.write_str("unknown access key"),
+            // The same words as a wrong signature: a caller without the
+            // secret key must not learn which access keys exist.
+            AuthError::UnknownAccessKey => f.write_str("verify aksk signature fail"),
             AuthError::SignatureMismatch => f.write_str("verify aksk signature fail"),
         }
     }

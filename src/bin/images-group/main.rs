@@ -359,8 +359,20 @@ fn run_queries(
     out: &mut impl Write,
 ) -> Result<ExitCode, Failure> {
     let bytes = source.read("queries").map_err(Failure::Message)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Failure::Message(format!("cannot read queries {}: {e}", source.describe())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        Failure::Message(format!(
+            "cannot read queries {}: line {line} is not UTF-8",
+            source.describe()
+        ))
+    })?;
+    // A leading byte-order mark is no part of the first query, as in a
+    // records file.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     for line in text.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         match GroupQuery::from_query_string(line) {
