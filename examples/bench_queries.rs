@@ -2,15 +2,22 @@
 //! (`benches/compare/`), and a quick timing tool.
 //!
 //! ```text
-//! bench_queries generate --records N --groups G [--seed S] --out FILE.ndjson
-//! bench_queries queries --groups G
+//! bench_queries shapes
+//! bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE.ndjson
+//! bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]
 //! bench_queries run --records FILE --queries FILE [--repeat R]
 //! ```
 //!
-//! `queries` prints the benchmark's query shapes for data with `G` groups,
-//! one `label<TAB>query string` per line.
+//! `shapes` lists the generator's presets (`benches/support/synthetic.rs`,
+//! `SHAPES`), one `name<TAB>groups per 1M records<TAB>description` per line.
 //!
-//! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
+//! `queries` prints the benchmark's queries for a shape's data (default
+//! `default`) with `G` groups (or as many as the shape gives `N` records),
+//! one `label<TAB>aggregate|selective<TAB>query string` per line.
+//!
+//! `generate` writes the seeded synthetic data set of a shape as NDJSON;
+//! `--groups` overrides the shape's number of groups. The `default` shape
+//! is the original generator, byte for byte. `run` loads the
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
@@ -82,29 +89,61 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("generate") => generate(&args),
         Some("run") => run(&args),
+        Some("shapes") => {
+            for s in synthetic::SHAPES {
+                println!("{}\t{}\t{}", s.name, s.groups_per_million, s.about);
+            }
+        }
         Some("queries") => {
-            let groups: usize = required(&args, "--groups").parse().expect("--groups G");
-            for (label, query) in synthetic::query_shapes(groups) {
-                println!("{label}\t{query}");
+            let (shape, groups, seed) = shape_args(&args);
+            for (label, query) in shape.queries(groups, seed) {
+                let kind = if synthetic::is_aggregate(label) {
+                    "aggregate"
+                } else {
+                    "selective"
+                };
+                println!("{label}\t{kind}\t{query}");
             }
         }
         _ => {
-            eprintln!("usage: bench_queries generate --records N --groups G [--seed S] --out FILE\n       bench_queries queries --groups G\n       bench_queries run --records FILE --queries FILE [--repeat R]");
+            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R]");
             std::process::exit(2);
         }
     }
 }
 
+/// The shape, its number of groups and the seed from `--shape`, `--groups`
+/// (else the shape's for `--records`, else for 1M records) and `--seed`.
+fn shape_args(args: &[String]) -> (&'static synthetic::Shape, usize, u64) {
+    let name = arg(args, "--shape").unwrap_or("default");
+    let shape = synthetic::shape(name).unwrap_or_else(|| {
+        let names: Vec<&str> = synthetic::SHAPES.iter().map(|s| s.name).collect();
+        eprintln!(
+            "bench_queries: no shape {name:?}; shapes: {}",
+            names.join(", ")
+        );
+        std::process::exit(2)
+    });
+    let groups = match arg(args, "--groups") {
+        Some(g) => g.parse().expect("--groups G"),
+        None => {
+            let records =
+                arg(args, "--records").map_or(1_000_000, |n| n.parse().expect("--records N"));
+            shape.groups_for(records)
+        }
+    };
+    let seed: u64 = arg(args, "--seed").map_or(42, |s| s.parse().expect("--seed S"));
+    (shape, groups, seed)
+}
+
 fn generate(args: &[String]) {
     let records: usize = required(args, "--records").parse().expect("--records N");
-    let groups: usize = required(args, "--groups").parse().expect("--groups G");
-    let seed: u64 = arg(args, "--seed").map_or(42, |s| s.parse().expect("--seed S"));
+    let (shape, groups, seed) = shape_args(args);
     let out = required(args, "--out");
-    let data = synthetic::generate(records, groups, seed);
+    let data = shape.generate(records, groups, seed);
     let mut w = BufWriter::new(std::fs::File::create(out).expect("create --out"));
     for r in &data {
-        serde_json::to_writer(&mut w, r).unwrap();
-        w.write_all(b"\n").unwrap();
+        synthetic::write_record(&mut w, r, shape.full_records).unwrap();
     }
     w.flush().unwrap();
 }
