@@ -24,8 +24,10 @@
 //! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; and a last line times the catalog:
 //! `from_records` (median of three builds, and the first), the median
-//! `upsert` and `remove`, and the bytes per version of the catalog and of the
-//! `Vec<ImageVersion>` it was built from.
+//! `upsert` and `remove`, the bytes per version of the catalog and of the
+//! `Vec<ImageVersion>` it was built from, and the first 100 catalog queries
+//! (the queries in turn) right after the build and after 10,000 upserts:
+//! their p50 and p99, and each query's median among them.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
@@ -188,19 +190,25 @@ fn run(args: &[String]) {
     let first_from_records_ms = build_ms[0];
     build_ms.sort_by(f64::total_cmp);
     let from_records_ms = build_ms[1];
-    for line in queries.lines() {
-        let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        let page = group_images(&records, &query);
-        assert_eq!(group_images_parallel(&records, &query), page);
-        assert_eq!(catalog.query(&query), page, "catalog: {line}");
-        let (cat_median, _) = time(repeat, || catalog.query(&query));
-        let (median, min) = time(repeat, || group_images(&records, &query));
-        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, &query));
+    let parsed: Vec<GroupQuery> = queries
+        .lines()
+        .map(|line| GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    // The first 100 queries after the build, the queries in turn.
+    let after_build = first_queries(&catalog, &parsed);
+    for (i, (line, query)) in queries.lines().zip(&parsed).enumerate() {
+        let page = group_images(&records, query);
+        assert_eq!(group_images_parallel(&records, query), page);
+        assert_eq!(catalog.query(query), page, "catalog: {line}");
+        let (cat_median, _) = time(repeat, || catalog.query(query));
+        let (median, min) = time(repeat, || group_images(&records, query));
+        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, query));
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
             "parallel_median_ms": par_median, "parallel_min_ms": par_min,
             "catalog_median_ms": cat_median,
+            "catalog_after_build_ms": after_build.per_query_median(i),
             "page": page,
         });
         writeln!(out, "{line_json}").unwrap();
@@ -240,6 +248,22 @@ fn run(args: &[String]) {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
+    // 10,000 upserts (edited copies, a third moved to another group), then
+    // the first 100 queries again.
+    for (i, v) in records
+        .iter()
+        .step_by((records.len() / 10_000).max(1))
+        .take(10_000)
+        .enumerate()
+    {
+        let mut edited = v.clone();
+        edited.update_at += 2;
+        if i % 3 == 0 {
+            edited.name.push_str("-up");
+        }
+        catalog.upsert(edited);
+    }
+    let after_upserts = first_queries(&catalog, &parsed);
     let catalog_line = serde_json::json!({
         "query": "<catalog>",
         "from_records_ms": from_records_ms,
@@ -248,6 +272,50 @@ fn run(args: &[String]) {
         "remove_median_us": median(remove_us),
         "vec_bytes_per_version": vec_bytes as f64 / records.len().max(1) as f64,
         "catalog_bytes_per_version": catalog_bytes as f64 / records.len().max(1) as f64,
+        "first_100_after_build_ms": {"p50": after_build.percentile(50.0), "p99": after_build.percentile(99.0)},
+        "first_100_after_upserts_ms": {"p50": after_upserts.percentile(50.0), "p99": after_upserts.percentile(99.0)},
+        "after_upserts_per_query_ms": (0..parsed.len()).map(|i| after_upserts.per_query_median(i)).collect::<Vec<_>>(),
     });
     writeln!(out, "{catalog_line}").unwrap();
+}
+
+/// Timings of the first 100 catalog queries (the queries in turn).
+struct FirstQueries {
+    /// (query index, milliseconds), in the order run.
+    ms: Vec<(usize, f64)>,
+}
+
+impl FirstQueries {
+    /// The `p`th percentile (nearest rank) over all 100.
+    fn percentile(&self, p: f64) -> f64 {
+        let mut all: Vec<f64> = self.ms.iter().map(|&(_, ms)| ms).collect();
+        all.sort_by(f64::total_cmp);
+        let rank = ((p / 100.0 * all.len() as f64).ceil() as usize).clamp(1, all.len());
+        all[rank - 1]
+    }
+
+    /// The median of query `i`'s runs among the 100.
+    fn per_query_median(&self, i: usize) -> f64 {
+        let mut mine: Vec<f64> = self
+            .ms
+            .iter()
+            .filter(|&&(q, _)| q == i)
+            .map(|&(_, ms)| ms)
+            .collect();
+        mine.sort_by(f64::total_cmp);
+        mine.get(mine.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Times the first 100 queries of `catalog`, cycling through `queries`.
+fn first_queries(catalog: &Catalog, queries: &[GroupQuery]) -> FirstQueries {
+    let ms = (0..100)
+        .map(|k| {
+            let i = k % queries.len();
+            let start = Instant::now();
+            black_box(catalog.query(&queries[i]));
+            (i, start.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect();
+    FirstQueries { ms }
 }
