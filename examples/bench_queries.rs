@@ -5,7 +5,7 @@
 //! bench_queries shapes
 //! bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE.ndjson
 //! bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]
-//! bench_queries run --records FILE --queries FILE [--repeat R]
+//! bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]
 //! ```
 //!
 //! `shapes` lists the generator's presets (`benches/support/synthetic.rs`,
@@ -27,7 +27,10 @@
 //! `upsert` and `remove`, the bytes per version of the catalog and of the
 //! `Vec<ImageVersion>` it was built from, and the first 100 catalog queries
 //! (the queries in turn) right after the build and after 10,000 upserts:
-//! their p50 and p99, and each query's median among them.
+//! their p50 and p99, and each query's median among them. With
+//! `--interleave`, it waits for a line on stdin before each query (and
+//! before the floor), so that a driver can time other engines on the same
+//! query in between, while this process is idle (`benches/compare`).
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
@@ -108,7 +111,7 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R]");
+            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]");
             std::process::exit(2);
         }
     }
@@ -169,8 +172,8 @@ fn run(args: &[String]) {
     drop(bytes);
     let queries = std::fs::read_to_string(required(args, "--queries")).expect("read --queries");
     let repeat: usize = arg(args, "--repeat").map_or(15, |s| s.parse().expect("--repeat R"));
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout();
+    let out_flush = || std::io::stdout().flush().unwrap();
     // Three builds, as every other figure is a median: the first in a fresh
     // process also pays the kernel's first-touch page faults for the memory
     // it takes, and is reported on its own.
@@ -196,7 +199,16 @@ fn run(args: &[String]) {
         .collect();
     // The first 100 queries after the build, the queries in turn.
     let after_build = first_queries(&catalog, &parsed);
+    let interleave = args.iter().any(|a| a == "--interleave");
+    let go = || {
+        if interleave {
+            out_flush();
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).expect("read stdin");
+        }
+    };
     for (i, (line, query)) in queries.lines().zip(&parsed).enumerate() {
+        go();
         let page = group_images(&records, query);
         assert_eq!(group_images_parallel(&records, query), page);
         assert_eq!(catalog.query(query), page, "catalog: {line}");
@@ -213,6 +225,7 @@ fn run(args: &[String]) {
         });
         writeln!(out, "{line_json}").unwrap();
     }
+    go();
     let (median, min) = time(repeat, || synthetic::floor(&records));
     writeln!(
         out,

@@ -18,8 +18,9 @@ build), builds the crate's examples in release mode, writes each shape's
 seeded data set as NDJSON (cached under benches/compare/data/, git-ignored),
 and then, for each shape in turn:
 
-* the crate: `bench_queries run` loads the records once, then times each query
-  in-process: `group_images` (one thread), `group_images_parallel` (both
+* the crate: `bench_queries run --interleave` loads the records once, then
+  times each query when told to, just before the engines run the same query
+  (in-process): `group_images` (one thread), `group_images_parallel` (both
   cores) and `Catalog::query` (the records indexed once, not timed; steady
   state, and the first 100 queries right after the build and after 10,000
   upserts), the "floor" loop that only reads the fields a query needs, and the
@@ -217,19 +218,37 @@ def measure_shape(shape, about, records, groups, seed, repeat):
     queries_file = HERE / "data" / f"queries-{shape}.txt"
     queries_file.write_text("".join(q + "\n" for _, _, q in queries))
 
-    crate = [json.loads(line) for line in bench_queries(
-        "run", "--records", path, "--queries", queries_file, "--repeat", repeat).splitlines()]
-    catalog, floor = crate[-1], crate[-2]["median_ms"]
     size_mb = path.stat().st_size / 1e6
-
     duck, duck_close = duckdb_engine(str(path))
     pola, pola_close = polars_engine(str(path))
-    rows = []
-    for (label, kind, query), mine, upserted in zip(queries, crate[:-2],
-                                                    catalog["after_upserts_per_query_ms"]):
+    # The crate's process, with its records and catalog loaded, measures one
+    # query each time it is told to, then idles while the engines run the same
+    # query: the three see the machine's load of the same moment.
+    crate = subprocess.Popen([str(EXE), "run", "--records", str(path), "--queries", str(queries_file),
+                              "--repeat", str(repeat), "--interleave"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def crate_next():
+        crate.stdin.write("go\n")
+        crate.stdin.flush()
+        return json.loads(crate.stdout.readline())
+
+    measured = []
+    for label, kind, query in queries:
+        mine = crate_next()
         q = parse_query(query)
         d_ms, d_page = timed(repeat, lambda: duck(q))
         p_ms, p_page = timed(repeat, lambda: pola(q))
+        measured.append((label, kind, query, mine, d_ms, d_page, p_ms, p_page))
+    floor = crate_next()["median_ms"]
+    crate.stdin.close()
+    catalog = json.loads(crate.stdout.readline())
+    if crate.wait() != 0:
+        sys.exit(f"compare.py: bench_queries run failed on {shape}")
+
+    rows = []
+    for (label, kind, query, mine, d_ms, d_page, p_ms, p_page), upserted in zip(
+            measured, catalog["after_upserts_per_query_ms"]):
         engine = min(d_ms, p_ms)
         scan = min(mine["median_ms"], mine["parallel_median_ms"])
         same = mine["page"] == d_page == p_page
