@@ -8,8 +8,9 @@ One command (from the repository root):
 
 * `--shapes`: the generator's presets to measure (`bench_queries shapes` lists
   them; `benches/support/synthetic.rs`, `SHAPES`, documents their parameters);
-  default all. `--shapes default` is the single table this script printed
-  before the matrix (same data, byte for byte, and the same queries).
+  default all. `--shapes default` measures the data and queries of the single
+  table this script printed before the matrix (the same bytes; the file keeps
+  its name, records-N-G.ndjson, and queries.txt, which benches/ab/run.sh reads).
 * `--records`: records per shape; each shape scales its number of groups to it
   (`--groups` overrides, for a single shape).
 
@@ -201,7 +202,10 @@ def data_file(shape, records, groups, seed):
     """The shape's data set, generated once and cached."""
     data_dir = HERE / "data"
     data_dir.mkdir(exist_ok=True)
-    path = data_dir / f"{shape}-{records}-{groups}-s{seed}.ndjson"
+    # The default shape keeps its earlier name: benches/ab/run.sh reads it.
+    name = (f"records-{records}-{groups}" if (shape, seed) == ("default", 42)
+            else f"{shape}-{records}-{groups}-s{seed}")
+    path = data_dir / f"{name}.ndjson"
     if not path.exists():
         partial = path.with_suffix(".partial")
         bench_queries("generate", "--shape", shape, "--records", records, "--groups", groups,
@@ -215,7 +219,8 @@ def measure_shape(shape, about, records, groups, seed, repeat):
     path = data_file(shape, records, groups, seed)
     queries = [line.split("\t", 2) for line in bench_queries(
         "queries", "--shape", shape, "--groups", groups, "--seed", seed).splitlines()]
-    queries_file = HERE / "data" / f"queries-{shape}.txt"
+    # queries.txt is the default shape's (benches/ab/run.sh reads it).
+    queries_file = HERE / "data" / ("queries.txt" if shape == "default" else f"queries-{shape}.txt")
     queries_file.write_text("".join(q + "\n" for _, _, q in queries))
 
     size_mb = path.stat().st_size / 1e6
@@ -274,7 +279,7 @@ def measure_shape(shape, about, records, groups, seed, repeat):
 
     print(f"\n### {shape}\n\n{about}. {records:,} records, {groups:,} groups, "
           f"{size_mb:,.0f} MB of NDJSON; floor {floor:.2f} ms.\n")
-    print("| query | scan 1 thread ms | scan 2 threads ms | floor ×| Catalog ms | Catalog first ms "
+    print("| query | scan 1 thread ms | scan 2 threads ms | floor × | Catalog ms | Catalog first ms "
           "| DuckDB ms | Polars ms | ÷ scan | ÷ Catalog | ÷ Catalog first | ÷ Catalog upserted | same page |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
