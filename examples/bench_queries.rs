@@ -2,23 +2,35 @@
 //! (`benches/compare/`), and a quick timing tool.
 //!
 //! ```text
-//! bench_queries generate --records N --groups G [--seed S] --out FILE.ndjson
-//! bench_queries queries --groups G
-//! bench_queries run --records FILE --queries FILE [--repeat R]
+//! bench_queries shapes
+//! bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE.ndjson
+//! bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]
+//! bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]
 //! ```
 //!
-//! `queries` prints the benchmark's query shapes for data with `G` groups,
-//! one `label<TAB>query string` per line.
+//! `shapes` lists the generator's presets (`benches/support/synthetic.rs`,
+//! `SHAPES`), one `name<TAB>groups per 1M records<TAB>description` per line.
 //!
-//! `generate` writes the seeded synthetic data set as NDJSON. `run` loads the
+//! `queries` prints the benchmark's queries for a shape's data (default
+//! `default`) with `G` groups (or as many as the shape gives `N` records),
+//! one `label<TAB>aggregate|selective<TAB>query string` per line.
+//!
+//! `generate` writes the seeded synthetic data set of a shape as NDJSON;
+//! `--groups` overrides the shape's number of groups. The `default` shape
+//! is the original generator, byte for byte. `run` loads the
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
 //! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; and a last line times the catalog:
 //! `from_records` (median of three builds, and the first), the median
-//! `upsert` and `remove`, and the bytes per version of the catalog and of the
-//! `Vec<ImageVersion>` it was built from.
+//! `upsert` and `remove`, the bytes per version of the catalog and of the
+//! `Vec<ImageVersion>` it was built from, and the first 100 catalog queries
+//! (the queries in turn) right after the build and after 10,000 upserts:
+//! their p50 and p99, and each query's median among them. With
+//! `--interleave`, it waits for a line on stdin before each query (and
+//! before the floor), so that a driver can time other engines on the same
+//! query in between, while this process is idle (`benches/compare`).
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
@@ -82,29 +94,61 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("generate") => generate(&args),
         Some("run") => run(&args),
+        Some("shapes") => {
+            for s in synthetic::SHAPES {
+                println!("{}\t{}\t{}", s.name, s.groups_per_million, s.about);
+            }
+        }
         Some("queries") => {
-            let groups: usize = required(&args, "--groups").parse().expect("--groups G");
-            for (label, query) in synthetic::query_shapes(groups) {
-                println!("{label}\t{query}");
+            let (shape, groups, seed) = shape_args(&args);
+            for (label, query) in shape.queries(groups, seed) {
+                let kind = if synthetic::is_aggregate(label) {
+                    "aggregate"
+                } else {
+                    "selective"
+                };
+                println!("{label}\t{kind}\t{query}");
             }
         }
         _ => {
-            eprintln!("usage: bench_queries generate --records N --groups G [--seed S] --out FILE\n       bench_queries queries --groups G\n       bench_queries run --records FILE --queries FILE [--repeat R]");
+            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]");
             std::process::exit(2);
         }
     }
 }
 
+/// The shape, its number of groups and the seed from `--shape`, `--groups`
+/// (else the shape's for `--records`, else for 1M records) and `--seed`.
+fn shape_args(args: &[String]) -> (&'static synthetic::Shape, usize, u64) {
+    let name = arg(args, "--shape").unwrap_or("default");
+    let shape = synthetic::shape(name).unwrap_or_else(|| {
+        let names: Vec<&str> = synthetic::SHAPES.iter().map(|s| s.name).collect();
+        eprintln!(
+            "bench_queries: no shape {name:?}; shapes: {}",
+            names.join(", ")
+        );
+        std::process::exit(2)
+    });
+    let groups = match arg(args, "--groups") {
+        Some(g) => g.parse().expect("--groups G"),
+        None => {
+            let records =
+                arg(args, "--records").map_or(1_000_000, |n| n.parse().expect("--records N"));
+            shape.groups_for(records)
+        }
+    };
+    let seed: u64 = arg(args, "--seed").map_or(42, |s| s.parse().expect("--seed S"));
+    (shape, groups, seed)
+}
+
 fn generate(args: &[String]) {
     let records: usize = required(args, "--records").parse().expect("--records N");
-    let groups: usize = required(args, "--groups").parse().expect("--groups G");
-    let seed: u64 = arg(args, "--seed").map_or(42, |s| s.parse().expect("--seed S"));
+    let (shape, groups, seed) = shape_args(args);
     let out = required(args, "--out");
-    let data = synthetic::generate(records, groups, seed);
+    let data = shape.generate(records, groups, seed);
     let mut w = BufWriter::new(std::fs::File::create(out).expect("create --out"));
     for r in &data {
-        serde_json::to_writer(&mut w, r).unwrap();
-        w.write_all(b"\n").unwrap();
+        synthetic::write_record(&mut w, r, shape.full_records).unwrap();
     }
     w.flush().unwrap();
 }
@@ -128,8 +172,8 @@ fn run(args: &[String]) {
     drop(bytes);
     let queries = std::fs::read_to_string(required(args, "--queries")).expect("read --queries");
     let repeat: usize = arg(args, "--repeat").map_or(15, |s| s.parse().expect("--repeat R"));
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout();
+    let out_flush = || std::io::stdout().flush().unwrap();
     // Three builds, as every other figure is a median: the first in a fresh
     // process also pays the kernel's first-touch page faults for the memory
     // it takes, and is reported on its own.
@@ -149,23 +193,39 @@ fn run(args: &[String]) {
     let first_from_records_ms = build_ms[0];
     build_ms.sort_by(f64::total_cmp);
     let from_records_ms = build_ms[1];
-    for line in queries.lines() {
-        let query = GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        let page = group_images(&records, &query);
-        assert_eq!(group_images_parallel(&records, &query), page);
-        assert_eq!(catalog.query(&query), page, "catalog: {line}");
-        let (cat_median, _) = time(repeat, || catalog.query(&query));
-        let (median, min) = time(repeat, || group_images(&records, &query));
-        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, &query));
+    let parsed: Vec<GroupQuery> = queries
+        .lines()
+        .map(|line| GroupQuery::from_query_string(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    // The first 100 queries after the build, the queries in turn.
+    let after_build = first_queries(&catalog, &parsed);
+    let interleave = args.iter().any(|a| a == "--interleave");
+    let go = || {
+        if interleave {
+            out_flush();
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).expect("read stdin");
+        }
+    };
+    for (i, (line, query)) in queries.lines().zip(&parsed).enumerate() {
+        go();
+        let page = group_images(&records, query);
+        assert_eq!(group_images_parallel(&records, query), page);
+        assert_eq!(catalog.query(query), page, "catalog: {line}");
+        let (cat_median, _) = time(repeat, || catalog.query(query));
+        let (median, min) = time(repeat, || group_images(&records, query));
+        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, query));
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
             "parallel_median_ms": par_median, "parallel_min_ms": par_min,
             "catalog_median_ms": cat_median,
+            "catalog_after_build_ms": after_build.per_query_median(i),
             "page": page,
         });
         writeln!(out, "{line_json}").unwrap();
     }
+    go();
     let (median, min) = time(repeat, || synthetic::floor(&records));
     writeln!(
         out,
@@ -201,6 +261,22 @@ fn run(args: &[String]) {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
+    // 10,000 upserts (edited copies, a third moved to another group), then
+    // the first 100 queries again.
+    for (i, v) in records
+        .iter()
+        .step_by((records.len() / 10_000).max(1))
+        .take(10_000)
+        .enumerate()
+    {
+        let mut edited = v.clone();
+        edited.update_at += 2;
+        if i % 3 == 0 {
+            edited.name.push_str("-up");
+        }
+        catalog.upsert(edited);
+    }
+    let after_upserts = first_queries(&catalog, &parsed);
     let catalog_line = serde_json::json!({
         "query": "<catalog>",
         "from_records_ms": from_records_ms,
@@ -209,6 +285,50 @@ fn run(args: &[String]) {
         "remove_median_us": median(remove_us),
         "vec_bytes_per_version": vec_bytes as f64 / records.len().max(1) as f64,
         "catalog_bytes_per_version": catalog_bytes as f64 / records.len().max(1) as f64,
+        "first_100_after_build_ms": {"p50": after_build.percentile(50.0), "p99": after_build.percentile(99.0)},
+        "first_100_after_upserts_ms": {"p50": after_upserts.percentile(50.0), "p99": after_upserts.percentile(99.0)},
+        "after_upserts_per_query_ms": (0..parsed.len()).map(|i| after_upserts.per_query_median(i)).collect::<Vec<_>>(),
     });
     writeln!(out, "{catalog_line}").unwrap();
+}
+
+/// Timings of the first 100 catalog queries (the queries in turn).
+struct FirstQueries {
+    /// (query index, milliseconds), in the order run.
+    ms: Vec<(usize, f64)>,
+}
+
+impl FirstQueries {
+    /// The `p`th percentile (nearest rank) over all 100.
+    fn percentile(&self, p: f64) -> f64 {
+        let mut all: Vec<f64> = self.ms.iter().map(|&(_, ms)| ms).collect();
+        all.sort_by(f64::total_cmp);
+        let rank = ((p / 100.0 * all.len() as f64).ceil() as usize).clamp(1, all.len());
+        all[rank - 1]
+    }
+
+    /// The median of query `i`'s runs among the 100.
+    fn per_query_median(&self, i: usize) -> f64 {
+        let mut mine: Vec<f64> = self
+            .ms
+            .iter()
+            .filter(|&&(q, _)| q == i)
+            .map(|&(_, ms)| ms)
+            .collect();
+        mine.sort_by(f64::total_cmp);
+        mine.get(mine.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Times the first 100 queries of `catalog`, cycling through `queries`.
+fn first_queries(catalog: &Catalog, queries: &[GroupQuery]) -> FirstQueries {
+    let ms = (0..100)
+        .map(|k| {
+            let i = k % queries.len();
+            let start = Instant::now();
+            black_box(catalog.query(&queries[i]));
+            (i, start.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect();
+    FirstQueries { ms }
 }
