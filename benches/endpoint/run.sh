@@ -61,7 +61,7 @@ trap cleanup EXIT
 mkdir "$work/data"
 "$bin/bench_queries" generate --shape "$shape" --records "$versions" --out "$work/data/bench.json"
 
-"$bin/http_server" --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/server.out" 2>"$work/server.err" &
+"$bin/http_server" --data-dir "$work/data" --addr 127.0.0.1:0 --no-auth >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 addr=
 for _ in $(seq 300); do
