@@ -51,6 +51,14 @@ impl NameArena {
         self.dead_bytes > 4096 && self.dead_bytes * 2 > self.bytes.len()
     }
 
+    /// Makes room for `count` more entries of `bytes` bytes in all (NULs
+    /// included), exactly.
+    pub(super) fn reserve_exact(&mut self, count: usize, bytes: usize) {
+        self.bytes.reserve_exact(bytes);
+        self.starts.reserve_exact(count);
+        self.owners.reserve_exact(count);
+    }
+
     /// Forgets every entry, keeping the allocations, before a rebuild.
     pub(super) fn clear(&mut self) {
         self.bytes.clear();

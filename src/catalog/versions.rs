@@ -152,6 +152,11 @@ impl VersionStore {
         replaced
     }
 
+    /// Makes room for `additional` more versions in the slab, exactly.
+    pub(super) fn reserve(&mut self, additional: usize) {
+        self.slots.reserve_exact(additional);
+    }
+
     /// Appends `version` to the slab without indexing it, and returns its
     /// slot: bulk loading's step 2, and [`insert`](Self::insert)'s first step
     /// when no slot is free.

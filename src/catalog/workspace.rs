@@ -119,8 +119,15 @@ impl Workspace {
         self.groups.len() - self.free.len()
     }
 
-    /// The slot of `version`'s group, made if there is none.
-    pub(super) fn group_for(&mut self, hasher: &RandomState, version: &ImageVersion) -> u32 {
+    /// The slot of `version`'s group, made if there is none. A new group's
+    /// name goes into the folded names only with `fold_name`; a bulk load
+    /// writes them all at the end ([`rebuild_names`](Self::rebuild_names)).
+    pub(super) fn group_for(
+        &mut self,
+        hasher: &RandomState,
+        version: &ImageVersion,
+        fold_name: bool,
+    ) -> u32 {
         let key = GroupKey::of(version);
         let hash = key.hash(hasher);
         let groups = &self.groups;
@@ -160,8 +167,24 @@ impl Workspace {
         let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
         self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
         in_namespace.push(g);
-        self.groups[g as usize].name_entry = self.names.push(name, g);
+        if fold_name {
+            self.groups[g as usize].name_entry = self.names.push(name, g);
+        }
         g
+    }
+
+    /// Writes the folded names of the live groups afresh; buffers that must
+    /// grow grow to exactly their size.
+    pub(super) fn rebuild_names(&mut self) {
+        let live = self.groups.iter().filter(|group| group.is_live());
+        let (count, bytes) = live.fold((0, 0), |(n, b), group| (n + 1, b + group.name.len() + 1));
+        self.names.clear();
+        self.names.reserve_exact(count, bytes);
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            if group.is_live() {
+                group.name_entry = self.names.push(&group.name, g as u32);
+            }
+        }
     }
 
     /// Counts `version` into group `g`.
@@ -247,12 +270,7 @@ impl Workspace {
         self.names.kill(name_entry);
         self.free.push(g);
         if self.names.wants_compaction() {
-            self.names.clear();
-            for (g, group) in self.groups.iter_mut().enumerate() {
-                if group.is_live() {
-                    group.name_entry = self.names.push(&group.name, g as u32);
-                }
-            }
+            self.rebuild_names();
         }
     }
 }
