@@ -358,7 +358,8 @@ fn summary(samples: &[Sample]) -> String {
     let calls = samples.iter().map(|s| s.alloc_calls).sum::<u64>() as f64 / n;
     let alloc_ms = samples.iter().map(|s| s.alloc_ms).sum::<f64>() / n;
     format!(
-        "p50 {:.3} p99 {:.3} max {:.3} ms; per query {faults:.1} faults, {calls:.0} alloc calls, {alloc_ms:.3} ms in the allocator",
+        "min {:.3} p50 {:.3} p99 {:.3} max {:.3} ms; per query {faults:.1} faults, {calls:.0} alloc calls, {alloc_ms:.3} ms in the allocator",
+        percentile(&ms, 0.0),
         percentile(&ms, 0.5),
         percentile(&ms, 0.99),
         percentile(&ms, 1.0),

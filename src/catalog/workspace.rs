@@ -23,7 +23,7 @@ pub(super) struct Group {
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
     namespace_pos: u32,
-    /// Its entry in the name arena.
+    /// Its entry in the folded names (where it starts).
     name_entry: u32,
 }
 
@@ -177,7 +177,7 @@ impl Workspace {
     /// grow grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
         let live = self.groups.iter().filter(|group| group.is_live());
-        let (count, bytes) = live.fold((0, 0), |(n, b), group| (n + 1, b + group.name.len() + 1));
+        let (count, bytes) = live.fold((0, 0), |(n, b), group| (n + 1, b + group.name.len()));
         self.names.clear();
         self.names.reserve_exact(count, bytes);
         for (g, group) in self.groups.iter_mut().enumerate() {
@@ -267,7 +267,7 @@ impl Workspace {
         if in_namespace.is_empty() {
             self.by_namespace.remove(&*namespace);
         }
-        self.names.kill(name_entry);
+        self.names.kill(name_entry, name.len());
         self.free.push(g);
         if self.names.wants_compaction() {
             self.rebuild_names();
