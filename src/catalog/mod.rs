@@ -176,6 +176,7 @@ impl Catalog {
         drop((records, order, replaced));
         for workspace in &mut catalog.workspaces {
             workspace.rebuild_names();
+            workspace.shrink_to_fit();
         }
         catalog.versions.finish_bulk(&slot_of_input);
         catalog

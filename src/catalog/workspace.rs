@@ -1,6 +1,7 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -15,7 +16,9 @@ use crate::version::ImageVersion;
 /// in the indexes.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
-    pub(super) name: Box<str>,
+    /// Shared with its entry in the name index, which would otherwise
+    /// keep a second copy of every name.
+    pub(super) name: Arc<str>,
     pub(super) namespace: Box<str>,
     /// The SWR enterprise instance; `None` for the shared SWR.
     pub(super) swr_instance_id: Option<Box<str>>,
@@ -81,7 +84,7 @@ pub(super) struct Workspace {
     by_key: HashTable<u32>,
     /// Group slots by name, names in byte order: one entry per run of groups
     /// that share a name.
-    pub(super) by_name: BTreeMap<Box<str>, Vec<u32>>,
+    pub(super) by_name: BTreeMap<Arc<str>, Vec<u32>>,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
     pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
@@ -135,8 +138,9 @@ impl Workspace {
             return g;
         }
         let (name, namespace) = (version.name.as_str(), version.namespace.as_str());
+        let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
-            name: name.into(),
+            name: Arc::clone(&shared_name),
             namespace: namespace.into(),
             swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
             cells: Vec::new(),
@@ -163,7 +167,7 @@ impl Workspace {
         let groups = &self.groups;
         self.by_key
             .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
-        self.by_name.entry(name.into()).or_default().push(g);
+        self.by_name.entry(shared_name).or_default().push(g);
         let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
         self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
         in_namespace.push(g);
@@ -184,6 +188,21 @@ impl Workspace {
             if group.is_live() {
                 group.name_entry = self.names.push(&group.name, g as u32);
             }
+        }
+    }
+
+    /// Gives back the room that growing one element at a time left over:
+    /// what a bulk load calls once it has added every version.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.groups.shrink_to_fit();
+        for group in &mut self.groups {
+            group.cells.shrink_to_fit();
+        }
+        for states in &mut self.states {
+            states.shrink_to_fit();
+        }
+        for in_namespace in self.by_namespace.values_mut() {
+            in_namespace.shrink_to_fit();
         }
     }
 
