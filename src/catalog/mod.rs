@@ -55,10 +55,11 @@ use self::workspace::Workspace;
 /// [`group_images`](crate::group_images) selects it.
 ///
 /// Memory: a version keeps its id, tag, type, times and a reference to its
-/// group (about 64 bytes plus the id's and tag's bytes, and 5 to 10 bytes
-/// of id index); a group keeps its name and namespace once for all its
-/// versions, so a catalog of many versions per group takes less than the
-/// `Vec<ImageVersion>` it was built from (BENCHMARKS.md).
+/// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
+/// to 10 bytes of id index); a group keeps its name and namespace once for
+/// all its versions, so a catalog takes less than the `Vec<ImageVersion>`
+/// it was built from, even of long names and few versions per group
+/// (BENCHMARKS.md).
 ///
 /// ```
 /// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion};
@@ -169,7 +170,7 @@ impl Catalog {
                 }
             };
             previous = Some((hash, w, g));
-            let slot = catalog.versions.push_unindexed(copy_stored(w, g, v));
+            let slot = catalog.versions.push_unindexed(stored(w, g, v));
             catalog.count_in(w, g, slot);
             slot_of_input[i] = slot;
         }
@@ -185,11 +186,11 @@ impl Catalog {
     /// Adds `version`, or replaces the version with its `id`, and returns the
     /// version it replaced. Any field may change, so the version may move to
     /// another group, namespace, workspace or type.
-    pub fn upsert(&mut self, mut version: ImageVersion) -> Option<ImageVersion> {
+    pub fn upsert(&mut self, version: ImageVersion) -> Option<ImageVersion> {
         let old = self.remove(&version.id);
         let w = self.workspace_for(&version.workspace_id);
         let g = self.workspaces[w as usize].group_for(&self.hasher, &version, true);
-        self.insert_at(w, g, &mut version);
+        self.insert_at(w, g, &version);
         old
     }
 
@@ -276,9 +277,9 @@ impl Catalog {
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of
-    /// group `g` of workspace `w`. Its id and tag are moved out.
-    fn insert_at(&mut self, w: u32, g: u32, version: &mut ImageVersion) {
-        let slot = self.versions.insert(take_stored(w, g, version));
+    /// group `g` of workspace `w`.
+    fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
+        let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
     }
 
@@ -290,35 +291,14 @@ impl Catalog {
     }
 }
 
-/// The catalog's form of `version`, a member of group `g` of workspace `w`;
-/// its id and tag are moved out, the rest is left to the caller.
-fn take_stored(w: u32, g: u32, version: &mut ImageVersion) -> Stored {
-    Stored {
-        id: std::mem::take(&mut version.id).into_boxed_str(),
-        tag: version.tag.take().map(String::into_boxed_str),
-        workspace: w,
-        group: g,
-        image_type: version.image_type,
-        service_type: version.service_type,
-        create_at: version.create_at,
-        update_at: version.update_at,
-    }
-}
-
-/// The catalog's form of `version`, a member of group `g` of workspace `w`,
-/// with its own copies of the id and tag (see [`Catalog::from_records`] for
-/// why bulk loading copies them rather than moving them out).
-fn copy_stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
-    Stored {
-        id: version.id.as_str().into(),
-        tag: version.tag.as_deref().map(Box::from),
-        workspace: w,
-        group: g,
-        image_type: version.image_type,
-        service_type: version.service_type,
-        create_at: version.create_at,
-        update_at: version.update_at,
-    }
+/// The catalog's form of `version`, a member of group `g` of workspace `w`.
+fn stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
+    let mut stored = Stored::new(&version.id, version.tag.as_deref(), w, g);
+    stored.image_type = version.image_type;
+    stored.service_type = version.service_type;
+    stored.create_at = version.create_at;
+    stored.update_at = version.update_at;
+    stored
 }
 
 /// How many records ahead [`Catalog::from_records`] reads while storing one.
