@@ -195,9 +195,6 @@ impl Workspace {
     /// what a bulk load calls once it has added every version.
     pub(super) fn shrink_to_fit(&mut self) {
         self.groups.shrink_to_fit();
-        for group in &mut self.groups {
-            group.cells.shrink_to_fit();
-        }
         for states in &mut self.states {
             states.shrink_to_fit();
         }
@@ -225,6 +222,10 @@ impl Workspace {
             Some(i) => i,
             None => {
                 let cell = (version.image_type, version.service_type, Cell::new());
+                // One at a time: a group has a few of its ten possible
+                // cells, and a vector's doubling would leave room for as
+                // many again, for every group.
+                group.cells.reserve_exact(1);
                 group.cells.push(cell);
                 group.cells.len() - 1
             }
