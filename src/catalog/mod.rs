@@ -123,12 +123,11 @@ impl Catalog {
     /// memory, so freed all together they merge back into a few large free
     /// blocks; had the ids and tags been kept, each record would have left
     /// small free blocks between them, which an allocator that sorts freed
-    /// blocks lazily (glibc's, some ten thousand blocks per call) would hand
-    /// to the first hundred or so queries after the build to sort, at
-    /// several milliseconds each. The folded names for fuzzy queries are
-    /// written last, once the records are freed, so that the allocator's
-    /// deferred merging of the freed blocks happens within the build rather
-    /// than in the first query.
+    /// blocks lazily (glibc's sorts a bounded number per call) would leave
+    /// to the allocations of the queries after the build. The folded names
+    /// for fuzzy queries are written last, once the records are freed, so
+    /// that the allocator's deferred merging of the freed blocks happens
+    /// within the build rather than in the first query (BENCHMARKS.md).
     pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
         let records: Vec<ImageVersion> = records.into_iter().collect();
         let mut catalog = Catalog::new();
