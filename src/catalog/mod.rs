@@ -58,8 +58,8 @@ use self::workspace::Workspace;
 /// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
 /// to 10 bytes of id index); a group keeps its name and namespace once for
 /// all its versions, so a catalog takes less than the `Vec<ImageVersion>`
-/// it was built from, even of long names and few versions per group
-/// (BENCHMARKS.md).
+/// it was built from when groups have several versions each, and more when
+/// most have one (BENCHMARKS.md).
 ///
 /// ```
 /// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion};
