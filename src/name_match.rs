@@ -30,6 +30,18 @@ impl<'q> NameMatcher<'q> {
         }
     }
 
+    /// A matcher for `needle` over text whose bytes are as common as
+    /// `ranks` says: the search looks for the needle's two rarest bytes
+    /// first, and by default ranks bytes as in English text, which in
+    /// path-like names (many of the needle's letters, few spaces) picks
+    /// bytes that occur everywhere.
+    pub(crate) fn with_ranks(needle: &'q str, ranks: ByteRanks) -> Self {
+        let mut matcher = NameMatcher::new(needle);
+        matcher.finder =
+            memmem::FinderBuilder::new().build_forward_with_ranker(ranks, needle.as_bytes());
+        matcher
+    }
+
     /// Whether the needle occurs in `name`, ASCII-case-insensitively.
     #[inline]
     pub(crate) fn matches(&mut self, name: &[u8]) -> bool {
@@ -46,6 +58,29 @@ impl<'q> NameMatcher<'q> {
     #[inline]
     pub(crate) fn find_in_folded(&self, folded: &[u8]) -> Option<usize> {
         self.finder.find(folded)
+    }
+}
+
+/// How common each byte value is in a text, from 0 (never) to 255 (the
+/// most common), for [`NameMatcher::with_ranks`].
+pub(crate) struct ByteRanks([u8; 256]);
+
+impl ByteRanks {
+    /// The ranks of byte values that occur `counts[b]` times (`counts` has
+    /// 256 entries, or none for an empty text).
+    pub(crate) fn from_counts(counts: &[u64]) -> Self {
+        let most = counts.iter().copied().max().unwrap_or(0).max(1);
+        let mut ranks = [0u8; 256];
+        for (rank, &count) in ranks.iter_mut().zip(counts) {
+            *rank = (u128::from(count) * 255 / u128::from(most)) as u8;
+        }
+        ByteRanks(ranks)
+    }
+}
+
+impl memchr::arch::all::packedpair::HeuristicFrequencyRank for ByteRanks {
+    fn rank(&self, byte: u8) -> u8 {
+        self.0[usize::from(byte)]
     }
 }
 

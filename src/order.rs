@@ -31,31 +31,37 @@ pub(crate) trait Groups {
 /// page itself is fully sorted, so a small page of many groups costs
 /// O(groups), not O(groups log groups).
 pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
-    let mut order: Vec<usize> = (0..table.len()).collect();
-    let total = order.len();
+    let total = table.len();
     let offset = query.offset() as usize;
     let limit = query.limit() as usize;
     let start = offset.min(total);
     let end = offset.saturating_add(limit).min(total);
 
-    if start >= end {
-        order.clear();
+    let order: Vec<usize> = if start >= end {
+        Vec::new()
+    } else if end <= total / 4 {
+        // A short prefix: keep the best `end` groups in a bounded heap, each
+        // with its first sort field's key, read as the groups go by. Most
+        // groups lose to the heap's worst on that key alone, so few
+        // comparisons reach the names, and no vector as long as the groups
+        // is written.
+        let full = comparator(table, query);
+        let key = primary_key(table, query);
+        let cmp =
+            |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
+        let mut best = first_in_order((0..total).map(|g| (key(g), g)), end, &cmp);
+        best.sort_unstable_by(cmp);
+        best.into_iter().map(|(_, g)| g).collect()
     } else {
+        let mut order: Vec<usize> = (0..total).collect();
         let full = comparator(table, query);
         // Most comparisons are settled by the first sort field: read it once
         // per group into a vector of keys, ordered so that smaller comes
         // first, and fall back to the full order on ties.
-        let primary = primary_keys(table, query);
-        let cmp = |a: &usize, b: &usize| match &primary {
-            Some(keys) => keys[*a].cmp(&keys[*b]).then_with(|| full(a, b)),
-            None => full(a, b),
-        };
-        if end <= total / 4 {
-            // A short prefix: keep the best `end` groups in a bounded heap.
-            // Most groups lose to the heap's worst on the first sort field
-            // alone, so few comparisons reach the names.
-            order = first_in_order(total, end, &cmp);
-        } else if end < total {
+        let key = primary_key(table, query);
+        let primary: Vec<u128> = (0..total).map(key).collect();
+        let cmp = |a: &usize, b: &usize| primary[*a].cmp(&primary[*b]).then_with(|| full(a, b));
+        if end < total {
             order.select_nth_unstable_by(end, &cmp);
             order.truncate(end);
         }
@@ -63,7 +69,8 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
             order.select_nth_unstable_by(start, &cmp);
         }
         order[start..].sort_unstable_by(&cmp);
-    }
+        order
+    };
 
     build_page(table, order.get(start..).unwrap_or_default(), total, query)
 }
@@ -121,11 +128,15 @@ fn build_page(
     }
 }
 
-/// The `k` first of groups `0..n` in the order `cmp` (unordered), found with
-/// a binary max-heap of `k` whose root is the worst kept so far.
-fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering) -> Vec<usize> {
-    let mut heap: Vec<usize> = Vec::with_capacity(k);
-    for g in 0..n {
+/// The `k` first of `items` in the order `cmp` (unordered), found with a
+/// binary max-heap of `k` whose root is the worst kept so far.
+fn first_in_order<T: Copy>(
+    items: impl Iterator<Item = T>,
+    k: usize,
+    cmp: &impl Fn(&T, &T) -> Ordering,
+) -> Vec<T> {
+    let mut heap: Vec<T> = Vec::with_capacity(k);
+    for g in items {
         if heap.len() < k {
             heap.push(g);
             let mut i = heap.len() - 1;
@@ -160,9 +171,10 @@ fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering)
     heap
 }
 
-/// Each group's first sort field as a `u128` whose ascending order agrees
+/// A group's first sort field as a `u128` whose ascending order agrees
 /// with the page's order on that field: a number exactly, a string by its
-/// first 16 bytes. Groups whose keys tie are ordered by the full comparator.
+/// first 16 bytes (0 for every group when there is no sort field). Groups
+/// whose keys tie are ordered by the full comparator.
 ///
 /// Why: comparing two groups through the table reads their records, and
 /// comparing names reads their bytes; one vector of keys, read once, settles
@@ -170,24 +182,25 @@ fn first_in_order(n: usize, k: usize, cmp: &impl Fn(&usize, &usize) -> Ordering)
 /// 16 bytes, big-endian and padded with zeros, never order two strings
 /// against their byte order (a shorter string pads with zeros, which no
 /// byte is below), so equal keys are the only ones left to compare in full.
-fn primary_keys(table: &impl Groups, query: &GroupQuery) -> Option<Vec<u128>> {
-    let field = *query.sort_key().first()?;
-    // An `i64` maps to a `u64` of the same order by flipping its sign bit.
-    let key = |g: usize| -> u128 {
-        match field {
-            SortField::VersionCount => u128::from(table.state(g).version_count),
-            SortField::CreateAt => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
-            SortField::UpdateAt => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
-            SortField::Name => prefix(table.name(g)),
-            SortField::Namespace => prefix(table.namespace(g)),
-        }
-    };
+fn primary_key<'t>(table: &'t impl Groups, query: &GroupQuery) -> impl Fn(usize) -> u128 + 't {
+    let field = query.sort_key().first().copied();
     let descending = query.sort_dir() == SortDir::Desc;
-    Some(
-        (0..table.len())
-            .map(|g| if descending { !key(g) } else { key(g) })
-            .collect(),
-    )
+    // An `i64` maps to a `u64` of the same order by flipping its sign bit.
+    move |g: usize| -> u128 {
+        let key = match field {
+            None => return 0,
+            Some(SortField::VersionCount) => u128::from(table.state(g).version_count),
+            Some(SortField::CreateAt) => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
+            Some(SortField::UpdateAt) => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
+            Some(SortField::Name) => prefix(table.name(g)),
+            Some(SortField::Namespace) => prefix(table.namespace(g)),
+        };
+        if descending {
+            !key
+        } else {
+            key
+        }
+    }
 }
 
 /// The first 16 bytes of `bytes`, big-endian, padded with zeros.
@@ -269,7 +282,7 @@ mod tests {
         ) {
             let cmp = |a: &usize, b: &usize| keys[*b].cmp(&keys[*a]).then(a.cmp(b));
             let k = k.min(keys.len());
-            let mut got = first_in_order(keys.len(), k, &cmp);
+            let mut got = first_in_order(0..keys.len(), k, &cmp);
             got.sort_unstable_by(cmp);
             let mut want: Vec<usize> = (0..keys.len()).collect();
             want.sort_unstable_by(cmp);

@@ -130,6 +130,54 @@ proptest! {
     }
 }
 
+/// Fuzzy names over names with NUL bytes, upper case and non-ASCII, in a
+/// bulk-loaded workspace of enough groups that the folded names carry group
+/// numbers of several bytes, then after upserts that add and drop groups:
+/// every page is the scan's.
+#[test]
+fn fuzzy_names_with_nul_bytes_over_many_groups() {
+    let name = |g: u32| match g % 4 {
+        0 => format!("a\0TORCH{g}"),
+        1 => format!("Ä-torch\0{g}"),
+        2 => format!("tf{g}"),
+        _ => format!("x{g}\0"),
+    };
+    let version = |id: u32, g: u32| {
+        let t = i64::from(id);
+        let image_type = ImageType::ALL[(g % 3 % 2) as usize];
+        ImageVersion::new(format!("id-{id}"), name(g), "ns", image_type, t, t)
+    };
+    let mut model: HashMap<String, ImageVersion> = (0..40_000u32)
+        .map(|i| version(i, i / 2))
+        .map(|v| (v.id.clone(), v))
+        .collect();
+    let mut catalog = Catalog::from_records(model.values().cloned());
+    let queries: Vec<GroupQuery> = [
+        "name=torch&limit=1000",
+        "name=torch1&type=DEDICATED&offset=100&limit=50",
+        "name=0&sort_key=name&limit=30",
+        "name=x1&sort_key=version_count",
+        "name=a&limit=5",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    for round in 0..2u32 {
+        for q in &queries {
+            assert_eq!(
+                catalog.query(q),
+                model_page(&model, q),
+                "round {round}: {q}"
+            );
+        }
+        for i in (0..40_000u32).step_by(7) {
+            let v = version(i, 20_000 + i + round);
+            model.insert(v.id.clone(), v.clone());
+            catalog.upsert(v);
+        }
+    }
+}
+
 /// Many long names come and go, so the folded-name buffer of fuzzy queries
 /// is rebuilt several times; fuzzy and name-ordered pages stay right.
 #[test]

@@ -48,8 +48,25 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         }
         // A fuzzy name: one search over the folded names.
         (None, Some(needle), None) => {
-            ws.names
-                .for_each_match(&NameMatcher::new(needle), &mut push);
+            let matcher = NameMatcher::with_ranks(needle, ws.names.ranks());
+            if instance.is_none() && query.service_type().is_none() {
+                // Without a service-type filter the aggregates are in a
+                // state vector: keep only the matching slots (a fuzzy name
+                // can match most groups), not a key and state apiece.
+                // The search gives live groups only, each with versions;
+                // with a type filter, those without versions of the type
+                // are dropped after the search, in a loop of its own,
+                // whose loads of the states can overlap (between two
+                // matches, each load would wait alone).
+                let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
+                let mut ids = Vec::new();
+                ws.names.for_each_match(&matcher, |g| ids.push(g));
+                if query.image_type().is_some() {
+                    ids.retain(|&g| states[g as usize].version_count > 0);
+                }
+                return order::page(&StateView { ws, states, ids }, query);
+            }
+            ws.names.for_each_match(&matcher, &mut push);
         }
         // Every group: in name order when the page is ordered by name first.
         // (The walks below read every group of the workspace, so they serve

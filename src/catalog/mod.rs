@@ -55,10 +55,11 @@ use self::workspace::Workspace;
 /// [`group_images`](crate::group_images) selects it.
 ///
 /// Memory: a version keeps its id, tag, type, times and a reference to its
-/// group (about 64 bytes plus the id's and tag's bytes, and 5 to 10 bytes
-/// of id index); a group keeps its name and namespace once for all its
-/// versions, so a catalog of many versions per group takes less than the
-/// `Vec<ImageVersion>` it was built from (BENCHMARKS.md).
+/// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
+/// to 10 bytes of id index); a group keeps its name and namespace once for
+/// all its versions, so a catalog takes less than the `Vec<ImageVersion>`
+/// it was built from when groups have several versions each, and more when
+/// most have one (BENCHMARKS.md).
 ///
 /// ```
 /// use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion};
@@ -115,8 +116,20 @@ impl Catalog {
     /// keys' hashes), so that a group's indexes and cells are found once per
     /// group rather than once per version, and the loads of one record do not
     /// wait for those of the one before.
+    ///
+    /// The catalog keeps none of the records' own allocations: it copies
+    /// what it keeps (ids and tags too) and frees every string of the input
+    /// before it finishes. A version's strings lie next to each other in
+    /// memory, so freed all together they merge back into a few large free
+    /// blocks; had the ids and tags been kept, each record would have left
+    /// small free blocks between them, which an allocator that sorts freed
+    /// blocks lazily (glibc's sorts a bounded number per call) would leave
+    /// to the allocations of the queries after the build. The folded names
+    /// for fuzzy queries are written last, once the records are freed, so
+    /// that the allocator's deferred merging of the freed blocks happens
+    /// within the build rather than in the first query (BENCHMARKS.md).
     pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
-        let mut records: Vec<ImageVersion> = records.into_iter().collect();
+        let records: Vec<ImageVersion> = records.into_iter().collect();
         let mut catalog = Catalog::new();
         let replaced = catalog
             .versions
@@ -135,6 +148,7 @@ impl Catalog {
             })
             .collect();
         order.sort_unstable();
+        catalog.versions.reserve(order.len());
         let mut slot_of_input = vec![0u32; records.len()];
         // The group of the previous record, and its key's hash.
         let mut previous: Option<(u64, u32, u32)> = None;
@@ -144,19 +158,25 @@ impl Catalog {
             if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
                 prefetch_strings(&records[ahead]);
             }
-            let v = &mut records[i];
+            let v = &records[i];
             let (w, g) = match previous {
                 Some((h, w, g)) if h == hash && catalog.holds_key(w, g, v) => (w, g),
                 _ => {
                     let w = catalog.workspace_for(&v.workspace_id);
-                    let g = catalog.workspaces[w as usize].group_for(&catalog.hasher, v);
+                    let hasher = &catalog.hasher;
+                    let g = catalog.workspaces[w as usize].group_for(hasher, v, false);
                     (w, g)
                 }
             };
             previous = Some((hash, w, g));
-            let slot = catalog.versions.push_unindexed(take_stored(w, g, v));
+            let slot = catalog.versions.push_unindexed(stored(w, g, v));
             catalog.count_in(w, g, slot);
             slot_of_input[i] = slot;
+        }
+        drop((records, order, replaced));
+        for workspace in &mut catalog.workspaces {
+            workspace.rebuild_names();
+            workspace.shrink_to_fit();
         }
         catalog.versions.finish_bulk(&slot_of_input);
         catalog
@@ -165,11 +185,11 @@ impl Catalog {
     /// Adds `version`, or replaces the version with its `id`, and returns the
     /// version it replaced. Any field may change, so the version may move to
     /// another group, namespace, workspace or type.
-    pub fn upsert(&mut self, mut version: ImageVersion) -> Option<ImageVersion> {
+    pub fn upsert(&mut self, version: ImageVersion) -> Option<ImageVersion> {
         let old = self.remove(&version.id);
         let w = self.workspace_for(&version.workspace_id);
-        let g = self.workspaces[w as usize].group_for(&self.hasher, &version);
-        self.insert_at(w, g, &mut version);
+        let g = self.workspaces[w as usize].group_for(&self.hasher, &version, true);
+        self.insert_at(w, g, &version);
         old
     }
 
@@ -256,9 +276,9 @@ impl Catalog {
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of
-    /// group `g` of workspace `w`. Its id and tag are moved out.
-    fn insert_at(&mut self, w: u32, g: u32, version: &mut ImageVersion) {
-        let slot = self.versions.insert(take_stored(w, g, version));
+    /// group `g` of workspace `w`.
+    fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
+        let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
     }
 
@@ -270,19 +290,14 @@ impl Catalog {
     }
 }
 
-/// The catalog's form of `version`, a member of group `g` of workspace `w`;
-/// its id and tag are moved out, the rest is left to the caller.
-fn take_stored(w: u32, g: u32, version: &mut ImageVersion) -> Stored {
-    Stored {
-        id: std::mem::take(&mut version.id).into_boxed_str(),
-        tag: version.tag.take().map(String::into_boxed_str),
-        workspace: w,
-        group: g,
-        image_type: version.image_type,
-        service_type: version.service_type,
-        create_at: version.create_at,
-        update_at: version.update_at,
-    }
+/// The catalog's form of `version`, a member of group `g` of workspace `w`.
+fn stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
+    let mut stored = Stored::new(&version.id, version.tag.as_deref(), w, g);
+    stored.image_type = version.image_type;
+    stored.service_type = version.service_type;
+    stored.create_at = version.create_at;
+    stored.update_at = version.update_at;
+    stored
 }
 
 /// How many records ahead [`Catalog::from_records`] reads while storing one.

@@ -2,47 +2,75 @@
 //! fuzzy name query is one substring search over contiguous memory instead
 //! of one search per group through scattered strings.
 
-use crate::name_match::{fold_into, NameMatcher};
+use crate::name_match::{fold_into, ByteRanks, NameMatcher};
 
-/// A dead entry's owner.
-const DEAD: u32 = u32::MAX;
+/// Ends each entry's name; a name's own NUL bytes are stored as [`NUL_IN_NAME`].
+const END: u8 = 0;
+/// What a NUL inside a name is stored as: a byte no query name holds, like
+/// NUL, but not [`END`], so that the first `END` after a match is its
+/// entry's.
+const NUL_IN_NAME: u8 = 0xff;
+/// The bytes after an entry's [`END`] that give its group: seven bits each,
+/// low first, each with the high bit set, so that no query name (ASCII) can
+/// match in them and none is `END`.
+const OWNER_BYTES: usize = 5;
 
-/// Names folded to ASCII lower case, each followed by a NUL byte.
+/// Names folded to ASCII lower case, each followed by [`END`] and its group.
 ///
 /// The query name is made of `a-z 0-9 - _ .` (the API's rule), so it holds
-/// no NUL and a match can never span two entries; and since it is lower-case
+/// no `END` and no byte of 0x80 or above: a match lies inside one entry's
+/// name, never across an end or in a group number. Since it is lower-case
 /// ASCII, searching the folded names is exactly the ASCII-case-insensitive
 /// match of the crate docs' "Filter" (non-ASCII bytes are kept as they are
 /// and never match).
+///
+/// A match's group is read right after the match's entry (the next `END`),
+/// a few bytes further in memory that the search has just read, instead of
+/// being looked up in a table of entry starts.
 #[derive(Clone, Debug, Default)]
 pub(super) struct NameArena {
     bytes: Vec<u8>,
-    /// Where each entry starts in `bytes`, increasing.
-    starts: Vec<usize>,
-    /// The group of each entry, or [`DEAD`].
-    owners: Vec<u32>,
+    /// How many times each byte value occurs in the live names: the search
+    /// looks for the needle's rarest bytes first (see [`ByteRanks`]).
+    counts: Vec<u64>,
     /// Bytes of dead entries, NUL-filled until the next compaction.
     dead_bytes: usize,
 }
 
 impl NameArena {
-    /// Adds `name` for `group` and returns its entry.
+    /// Adds `name` for `group` and returns its entry: where it starts.
+    ///
+    /// # Panics
+    ///
+    /// When the names of one workspace pass 4 GiB.
     pub(super) fn push(&mut self, name: &str, group: u32) -> u32 {
-        let entry = self.starts.len() as u32;
-        self.starts.push(self.bytes.len());
-        self.owners.push(group);
+        let entry = u32::try_from(self.bytes.len())
+            .expect("a Catalog workspace's group names take at most 4 GiB");
         fold_into(name.as_bytes(), &mut self.bytes);
-        self.bytes.push(0);
+        if self.counts.is_empty() {
+            self.counts = vec![0; 256];
+        }
+        for b in &mut self.bytes[entry as usize..] {
+            if *b == END {
+                *b = NUL_IN_NAME;
+            }
+            self.counts[usize::from(*b)] += 1;
+        }
+        self.bytes.push(END);
+        self.bytes
+            .extend((0..OWNER_BYTES).map(|i| 0x80 | ((group >> (7 * i)) & 0x7f) as u8));
         entry
     }
 
-    /// Drops `entry`: its bytes become NULs, which no query matches.
-    pub(super) fn kill(&mut self, entry: u32) {
-        let e = entry as usize;
-        let end = self.starts.get(e + 1).copied().unwrap_or(self.bytes.len());
-        self.bytes[self.starts[e]..end].fill(0);
-        self.dead_bytes += end - self.starts[e];
-        self.owners[e] = DEAD;
+    /// Drops `entry`, a name of `len` bytes: its bytes become NULs, which no
+    /// query matches.
+    pub(super) fn kill(&mut self, entry: u32, len: usize) {
+        let name = &mut self.bytes[entry as usize..entry as usize + len];
+        for b in name.iter() {
+            self.counts[usize::from(*b)] -= 1;
+        }
+        name.fill(END);
+        self.dead_bytes += len + 1 + OWNER_BYTES;
     }
 
     /// Whether dead entries take more room than live ones (and enough to be
@@ -51,12 +79,21 @@ impl NameArena {
         self.dead_bytes > 4096 && self.dead_bytes * 2 > self.bytes.len()
     }
 
-    /// Forgets every entry, keeping the allocations, before a rebuild.
+    /// Forgets every entry, keeping the allocation, before a rebuild.
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
-        self.starts.clear();
-        self.owners.clear();
+        self.counts.fill(0);
         self.dead_bytes = 0;
+    }
+
+    /// Makes room for names of `bytes` bytes in all, `count` of them, exactly.
+    pub(super) fn reserve_exact(&mut self, count: usize, bytes: usize) {
+        self.bytes.reserve_exact(bytes + count * (1 + OWNER_BYTES));
+    }
+
+    /// How common each byte is in the names, for [`NameMatcher::with_ranks`].
+    pub(super) fn ranks(&self) -> ByteRanks {
+        ByteRanks::from_counts(&self.counts)
     }
 
     /// Calls `found` once for each group whose name `matcher` matches.
@@ -64,15 +101,15 @@ impl NameArena {
         let mut from = 0;
         while let Some(at) = matcher.find_in_folded(&self.bytes[from..]) {
             let at = from + at;
-            let entry = self.starts.partition_point(|&start| start <= at) - 1;
-            if self.owners[entry] != DEAD {
-                found(self.owners[entry]);
-            }
+            let end = at + memchr::memchr(END, &self.bytes[at..]).expect("every entry ends");
+            let owner = &self.bytes[end + 1..end + 1 + OWNER_BYTES];
+            let group = owner
+                .iter()
+                .rev()
+                .fold(0u32, |g, &b| (g << 7) | u32::from(b & 0x7f));
+            found(group);
             // One report per name: go on from the next entry.
-            match self.starts.get(entry + 1) {
-                Some(&next) => from = next,
-                None => break,
-            }
+            from = end + 1 + OWNER_BYTES;
         }
     }
 }
@@ -82,7 +119,7 @@ mod tests {
     use super::*;
 
     fn matches(arena: &NameArena, needle: &str) -> Vec<u32> {
-        let matcher = NameMatcher::new(needle);
+        let matcher = NameMatcher::with_ranks(needle, arena.ranks());
         let mut found = Vec::new();
         arena.for_each_match(&matcher, |g| found.push(g));
         found
@@ -97,12 +134,27 @@ mod tests {
         arena.push("Ä-torch", 10);
         arena.push("to", 11);
         arena.push("rch", 12);
-        arena.kill(dead);
+        arena.push("a\0torch\0", u32::MAX);
+        arena.push("torch", 1 << 30);
+        arena.kill(dead, "torch".len());
         // "to" and "rch" are adjacent entries: no match across them.
-        assert_eq!(matches(&arena, "torch"), vec![7, 10]);
-        assert_eq!(matches(&arena, "orc"), vec![7, 10]);
-        assert_eq!(matches(&arena, "to"), vec![7, 10, 11]);
+        assert_eq!(matches(&arena, "torch"), vec![7, 10, u32::MAX, 1 << 30]);
+        assert_eq!(matches(&arena, "orc"), vec![7, 10, u32::MAX, 1 << 30]);
+        assert_eq!(matches(&arena, "to"), vec![7, 10, 11, u32::MAX, 1 << 30]);
         assert_eq!(matches(&arena, "ensor"), vec![8]);
+        assert_eq!(matches(&arena, "a"), vec![u32::MAX]);
+    }
+
+    #[test]
+    fn group_numbers_never_match() {
+        let mut arena = NameArena::default();
+        // Groups whose numbers' low seven-bit groups spell ASCII letters.
+        let g = u32::from_le_bytes(*b"torc");
+        arena.push("x", g);
+        arena.push("y", u32::from(b't') | (u32::from(b'o') << 7));
+        assert!(matches(&arena, "t").is_empty());
+        assert!(matches(&arena, "to").is_empty());
+        assert_eq!(matches(&arena, "x"), vec![g]);
     }
 
     #[test]
@@ -112,7 +164,7 @@ mod tests {
         let entry = arena.push(&long, 0);
         arena.push("x", 1);
         assert!(!arena.wants_compaction());
-        arena.kill(entry);
+        arena.kill(entry, long.len());
         assert!(arena.wants_compaction());
         arena.clear();
         assert!(matches(&arena, "n").is_empty());

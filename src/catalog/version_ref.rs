@@ -34,7 +34,7 @@ impl<'c> VersionRef<'c> {
 
     /// The version's `id`.
     pub fn id(&self) -> &'c str {
-        &self.stored.id
+        self.stored.id()
     }
 
     /// Its image name.
@@ -49,7 +49,7 @@ impl<'c> VersionRef<'c> {
 
     /// Its tag, if it has one.
     pub fn tag(&self) -> Option<&'c str> {
-        self.stored.tag.as_deref()
+        self.stored.tag()
     }
 
     /// Its SWR enterprise instance; `None` for the shared SWR.

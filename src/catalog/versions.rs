@@ -13,8 +13,11 @@ use crate::kinds::{ImageType, ServiceType};
 /// belongs to, whose strings all its versions share.
 #[derive(Clone, Debug)]
 pub(super) struct Stored {
-    pub(super) id: Box<str>,
-    pub(super) tag: Option<Box<str>>,
+    /// The id, then the tag if there is one: one allocation, not two.
+    text: Box<str>,
+    /// The id's length in `text`.
+    id_len: u32,
+    has_tag: bool,
     /// The workspace's slot, or [`FREE`] for a free slab slot.
     pub(super) workspace: u32,
     /// The group's slot in its workspace.
@@ -29,6 +32,41 @@ pub(super) struct Stored {
 const FREE: u32 = u32::MAX;
 
 impl Stored {
+    /// A version with `id` and `tag`, in group `group` of workspace
+    /// `workspace`; the rest as given.
+    ///
+    /// # Panics
+    ///
+    /// If the id takes 4 GiB or more.
+    pub(super) fn new(id: &str, tag: Option<&str>, workspace: u32, group: u32) -> Self {
+        let id_len = u32::try_from(id.len()).expect("a version id takes less than 4 GiB");
+        let text = match tag {
+            None => Box::from(id),
+            Some(tag) => [id, tag].concat().into_boxed_str(),
+        };
+        Stored {
+            text,
+            id_len,
+            has_tag: tag.is_some(),
+            workspace,
+            group,
+            image_type: ImageType::BuildIn,
+            service_type: ServiceType::Unknown,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+
+    /// Its id.
+    pub(super) fn id(&self) -> &str {
+        &self.text[..self.id_len as usize]
+    }
+
+    /// Its tag, if it has one.
+    pub(super) fn tag(&self) -> Option<&str> {
+        self.has_tag.then(|| &self.text[self.id_len as usize..])
+    }
+
     /// What its group's aggregates need of it, stored in `slot`.
     pub(super) fn member(&self, slot: u32) -> Member {
         Member {
@@ -41,16 +79,7 @@ impl Stored {
     }
 
     fn free() -> Self {
-        Stored {
-            id: Box::default(),
-            tag: None,
-            workspace: FREE,
-            group: 0,
-            image_type: ImageType::BuildIn,
-            service_type: ServiceType::Unknown,
-            create_at: 0,
-            update_at: 0,
-        }
+        Stored::new("", None, FREE, 0)
     }
 }
 
@@ -78,7 +107,7 @@ impl VersionStore {
     pub(super) fn find(&self, id: &str) -> Option<u32> {
         let hash = self.hash_id(id);
         self.ids
-            .find(hash, |&s| &*self.slots[s as usize].id == id)
+            .find(hash, |&s| self.slots[s as usize].id() == id)
             .copied()
     }
 
@@ -99,7 +128,7 @@ impl VersionStore {
     /// With more than `u32::MAX - 1` versions at once, as a `Vec` panics past
     /// its capacity: slots are 32-bit to keep the index small.
     pub(super) fn insert(&mut self, version: Stored) -> u32 {
-        let hash = self.hash_id(&version.id);
+        let hash = self.hash_id(version.id());
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = version;
@@ -109,7 +138,7 @@ impl VersionStore {
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.ids
-            .insert_unique(hash, slot, |&s| hasher.hash_one(&*slots[s as usize].id));
+            .insert_unique(hash, slot, |&s| hasher.hash_one(slots[s as usize].id()));
         slot
     }
 
@@ -152,6 +181,11 @@ impl VersionStore {
         replaced
     }
 
+    /// Makes room for `additional` more versions in the slab, exactly.
+    pub(super) fn reserve(&mut self, additional: usize) {
+        self.slots.reserve_exact(additional);
+    }
+
     /// Appends `version` to the slab without indexing it, and returns its
     /// slot: bulk loading's step 2, and [`insert`](Self::insert)'s first step
     /// when no slot is free.
@@ -179,7 +213,7 @@ impl VersionStore {
         let slots = &self.slots;
         let entry = self
             .ids
-            .find_entry(hash, |&s| &*slots[s as usize].id == id)
+            .find_entry(hash, |&s| slots[s as usize].id() == id)
             .ok()?;
         let (slot, _) = entry.remove();
         let stored = std::mem::replace(&mut self.slots[slot as usize], Stored::free());
@@ -190,5 +224,22 @@ impl VersionStore {
     /// The stored versions, in slot order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &Stored> + '_ {
         self.slots.iter().filter(|stored| stored.workspace != FREE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_and_tag_share_one_string() {
+        let tagged = Stored::new("id-1", Some("v2"), 0, 0);
+        assert_eq!((tagged.id(), tagged.tag()), ("id-1", Some("v2")));
+        let empty_tag = Stored::new("id-1", Some(""), 0, 0);
+        assert_eq!((empty_tag.id(), empty_tag.tag()), ("id-1", Some("")));
+        let untagged = Stored::new("id-1", None, 0, 0);
+        assert_eq!((untagged.id(), untagged.tag()), ("id-1", None));
+        // What a version costs besides its strings (the Catalog docs).
+        assert_eq!(std::mem::size_of::<Stored>(), 48);
     }
 }

@@ -1,6 +1,7 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -15,7 +16,9 @@ use crate::version::ImageVersion;
 /// in the indexes.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
-    pub(super) name: Box<str>,
+    /// Shared with its entry in the name index, which would otherwise
+    /// keep a second copy of every name.
+    pub(super) name: Arc<str>,
     pub(super) namespace: Box<str>,
     /// The SWR enterprise instance; `None` for the shared SWR.
     pub(super) swr_instance_id: Option<Box<str>>,
@@ -23,7 +26,7 @@ pub(super) struct Group {
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
     namespace_pos: u32,
-    /// Its entry in the name arena.
+    /// Its entry in the folded names (where it starts).
     name_entry: u32,
 }
 
@@ -81,7 +84,7 @@ pub(super) struct Workspace {
     by_key: HashTable<u32>,
     /// Group slots by name, names in byte order: one entry per run of groups
     /// that share a name.
-    pub(super) by_name: BTreeMap<Box<str>, Vec<u32>>,
+    pub(super) by_name: BTreeMap<Arc<str>, Vec<u32>>,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
     pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
@@ -119,8 +122,15 @@ impl Workspace {
         self.groups.len() - self.free.len()
     }
 
-    /// The slot of `version`'s group, made if there is none.
-    pub(super) fn group_for(&mut self, hasher: &RandomState, version: &ImageVersion) -> u32 {
+    /// The slot of `version`'s group, made if there is none. A new group's
+    /// name goes into the folded names only with `fold_name`; a bulk load
+    /// writes them all at the end ([`rebuild_names`](Self::rebuild_names)).
+    pub(super) fn group_for(
+        &mut self,
+        hasher: &RandomState,
+        version: &ImageVersion,
+        fold_name: bool,
+    ) -> u32 {
         let key = GroupKey::of(version);
         let hash = key.hash(hasher);
         let groups = &self.groups;
@@ -128,8 +138,9 @@ impl Workspace {
             return g;
         }
         let (name, namespace) = (version.name.as_str(), version.namespace.as_str());
+        let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
-            name: name.into(),
+            name: Arc::clone(&shared_name),
             namespace: namespace.into(),
             swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
             cells: Vec::new(),
@@ -156,12 +167,40 @@ impl Workspace {
         let groups = &self.groups;
         self.by_key
             .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
-        self.by_name.entry(name.into()).or_default().push(g);
+        self.by_name.entry(shared_name).or_default().push(g);
         let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
         self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
         in_namespace.push(g);
-        self.groups[g as usize].name_entry = self.names.push(name, g);
+        if fold_name {
+            self.groups[g as usize].name_entry = self.names.push(name, g);
+        }
         g
+    }
+
+    /// Writes the folded names of the live groups afresh; buffers that must
+    /// grow grow to exactly their size.
+    pub(super) fn rebuild_names(&mut self) {
+        let live = self.groups.iter().filter(|group| group.is_live());
+        let (count, bytes) = live.fold((0, 0), |(n, b), group| (n + 1, b + group.name.len()));
+        self.names.clear();
+        self.names.reserve_exact(count, bytes);
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            if group.is_live() {
+                group.name_entry = self.names.push(&group.name, g as u32);
+            }
+        }
+    }
+
+    /// Gives back the room that growing one element at a time left over:
+    /// what a bulk load calls once it has added every version.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.groups.shrink_to_fit();
+        for states in &mut self.states {
+            states.shrink_to_fit();
+        }
+        for in_namespace in self.by_namespace.values_mut() {
+            in_namespace.shrink_to_fit();
+        }
     }
 
     /// Counts `version` into group `g`.
@@ -183,6 +222,10 @@ impl Workspace {
             Some(i) => i,
             None => {
                 let cell = (version.image_type, version.service_type, Cell::new());
+                // One at a time: a group has a few of its ten possible
+                // cells, and a vector's doubling would leave room for as
+                // many again, for every group.
+                group.cells.reserve_exact(1);
                 group.cells.push(cell);
                 group.cells.len() - 1
             }
@@ -244,15 +287,10 @@ impl Workspace {
         if in_namespace.is_empty() {
             self.by_namespace.remove(&*namespace);
         }
-        self.names.kill(name_entry);
+        self.names.kill(name_entry, name.len());
         self.free.push(g);
         if self.names.wants_compaction() {
-            self.names.clear();
-            for (g, group) in self.groups.iter_mut().enumerate() {
-                if group.is_live() {
-                    group.name_entry = self.names.push(&group.name, g as u32);
-                }
-            }
+            self.rebuild_names();
         }
     }
 }
