@@ -27,12 +27,16 @@
 //! catalog's bytes against the `Vec<ImageVersion>` it was built from, both
 //! counted by a counting global allocator (requested sizes).
 
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use image_groups::{Catalog, GroupQuery, ImageType, ImageVersion, ServiceType};
+use synthetic::Rng;
 
 /// The system allocator, counting live bytes always, and, while
 /// [`TIMING`] is on, the calls and the nanoseconds spent in them.
@@ -142,34 +146,17 @@ fn minor_faults() -> u64 {
         .unwrap_or(0)
 }
 
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn uuid(&mut self) -> String {
-        let (a, b) = (self.next_u64(), self.next_u64());
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
-    }
+/// A UUID-shaped id from `rng` (workspace and instance ids).
+fn uuid(rng: &mut Rng) -> String {
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 const FRAMEWORKS: &[&str] = &[
@@ -230,11 +217,11 @@ fn name_of(shape: Shape, g: usize, rng: &mut Rng) -> String {
 
 /// `records` versions of `shape`, shuffled.
 fn generate(shape: Shape, records: usize, seed: u64) -> Vec<ImageVersion> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (groups, workspaces): (usize, Vec<String>) = match shape {
         Shape::Workspaces => {
             let mut ws = vec!["0".to_string()];
-            ws.extend((0..20).map(|_| rng.uuid()));
+            ws.extend((0..20).map(|_| uuid(&mut rng)));
             (records * 115 / 1000, ws)
         }
         Shape::LongNames => (records * 3 / 10, vec!["0".to_string()]),
@@ -276,7 +263,7 @@ fn generate(shape: Shape, records: usize, seed: u64) -> Vec<ImageVersion> {
         let service = ServiceType::ALL[rng.below(ServiceType::ALL.len() as u64) as usize];
         out.push(
             ImageVersion::new(
-                rng.uuid(),
+                uuid(&mut rng),
                 names[g].clone(),
                 namespaces[g].clone(),
                 image_type,
@@ -432,7 +419,7 @@ fn main() {
 
     let mut build_ms = Vec::new();
     let (mut vec_bytes, mut catalog_bytes) = (0, 0);
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     for (label, q) in &queries {
         let query = GroupQuery::from_query_string(q).unwrap();
         let before = live_bytes();

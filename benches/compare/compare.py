@@ -59,7 +59,8 @@ FROM_RECORDS_TARGET_MS = 1000.0  # for 1M versions
 
 
 def ensure_venv():
-    """Re-runs this script inside the local virtual environment."""
+    """Re-runs the running script (this one, or `end_to_end.py`, which
+    shares the environment) inside the local virtual environment."""
     python = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
@@ -67,7 +68,7 @@ def ensure_venv():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
                         str(HERE / "requirements.txt")], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+    os.execv(str(python), [str(python), os.path.abspath(sys.argv[0]), *sys.argv[1:]])
 
 
 def arg(name, default):

@@ -39,26 +39,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-VENV = HERE / ".venv"
 DATA = HERE / "data"
 
 
-def ensure_venv():
-    """Re-runs this script inside compare.py's virtual environment."""
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
-                        str(HERE / "requirements.txt")], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+# The same virtual environment and flag reading as the side-by-side
+# comparison.
+sys.path.insert(0, str(HERE))
+from compare import arg, ensure_venv  # noqa: E402
 
-
-def arg(name, default):
-    if name in sys.argv:
-        return type(default)(sys.argv[sys.argv.index(name) + 1])
-    return default
 
 
 # DuckDB's side: the records file, its format, and the query's parameters.
