@@ -20,12 +20,7 @@
 set -euo pipefail
 
 # The CLI that gives the expected pages; takes `--records FILE --queries FILE`.
-# The `images-group` binary where the tree has it, else the older example.
-if [ -f "$(dirname "$0")/../../src/bin/images-group/main.rs" ]; then
-  IMAGES_GROUP="cargo run --quiet --bin images-group --"
-else
-  IMAGES_GROUP="cargo run --quiet --example images_group --"
-fi
+IMAGES_GROUP="cargo run --quiet --bin images-group --"
 SDK_VENV=target/sdk-venv
 START_TIMEOUT=120 # seconds for the server's first line (a cold debug start on a busy machine)
 
