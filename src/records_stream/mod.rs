@@ -23,7 +23,6 @@
 //! with the same values, and hands any other record to serde in place.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::mpsc;
@@ -37,6 +36,7 @@ use crate::query::GroupQuery;
 use crate::records_error::RecordsError;
 use crate::records_text::parse_records_bytes;
 use crate::response::ImageGroupPage;
+use crate::scan::pipeline::{Pending as PendingGroup, Pipeline};
 use crate::scan::table::GroupTable;
 
 mod record;
@@ -604,7 +604,7 @@ fn work<'s>(
             lines_before,
             records: 0,
             lines: 0,
-            pending: VecDeque::with_capacity(AHEAD + 1),
+            pipeline: Pipeline::new(),
         };
         let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
             Err(_) => false,
@@ -687,15 +687,12 @@ struct Counter<'t, 'q, 'de, 's> {
     records: usize,
     /// NDJSON lines read.
     lines: usize,
-    /// Matching records waiting to be counted, oldest first (see
-    /// [`Pending`]).
-    pending: VecDeque<Pending<'de>>,
+    /// Matching records waiting to be counted (see [`Pending`]).
+    pipeline: Pipeline<Pending<'de>, AHEAD>,
 }
 
-/// A matching record's group key and aggregates, counted [`AHEAD`] records
-/// after its key's slot in the table was asked for: the table is larger than
-/// the caches, and the parse of the records in between hides the wait (the
-/// scan's pipeline, `crate::scan::pipeline`, does the same).
+/// A matching record's group key and aggregates, waiting in the scan's
+/// pipeline ([`Pipeline`]) for its group's memory to arrive.
 struct Pending<'de> {
     hash: u64,
     name: Cow<'de, str>,
@@ -704,8 +701,27 @@ struct Pending<'de> {
     state: GroupState,
 }
 
-/// How many matching records a record is counted after; its group's record
-/// is asked for half way.
+impl PendingGroup for Pending<'_> {
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+    #[inline(always)]
+    fn key(&self) -> GroupKey<'_> {
+        GroupKey {
+            name: self.name.as_bytes(),
+            namespace: self.namespace.as_bytes(),
+            swr_instance_id: self.swr_instance_id.as_deref().map(str::as_bytes),
+        }
+    }
+    #[inline(always)]
+    fn state(&self) -> GroupState {
+        self.state
+    }
+}
+
+/// How many matching records a record is counted after: shorter than the
+/// scan's distance, since parsing the records in between hides the wait.
 const AHEAD: usize = 8;
 
 impl<'de> Counter<'_, '_, 'de, '_> {
@@ -833,12 +849,11 @@ impl<'de> Counter<'_, '_, 'de, '_> {
             swr_instance_id: record.swr_instance_id(),
         };
         let hash = self.groups.hash_key(&key);
-        self.groups.prefetch_slot(hash);
         let swr_instance_id = record
             .swr_instance_id
             .map(|i| i.0)
             .filter(|i| !i.is_empty());
-        self.pending.push_back(Pending {
+        let pending = Pending {
             hash,
             name: record.name.0,
             namespace: record.namespace.0,
@@ -848,32 +863,13 @@ impl<'de> Counter<'_, '_, 'de, '_> {
                 create_at: record.create_at,
                 update_at: record.update_at,
             },
-        });
-        if self.pending.len() > AHEAD / 2 {
-            self.groups
-                .prefetch_record_of(self.pending[self.pending.len() - 1 - AHEAD / 2].hash);
-        }
-        if self.pending.len() > AHEAD {
-            let done = self.pending.pop_front().expect("more than AHEAD pending");
-            Self::add(self.groups, &done);
-        }
+        };
+        self.pipeline.push(self.groups, pending);
     }
 
     /// Counts every record still waiting.
     fn finish(&mut self) {
-        for pending in std::mem::take(&mut self.pending) {
-            Self::add(self.groups, &pending);
-        }
-    }
-
-    #[inline]
-    fn add(groups: &mut GroupTable, pending: &Pending<'_>) {
-        let key = GroupKey {
-            name: pending.name.as_bytes(),
-            namespace: pending.namespace.as_bytes(),
-            swr_instance_id: pending.swr_instance_id.as_deref().map(str::as_bytes),
-        };
-        groups.count(pending.hash, &key, pending.state);
+        self.pipeline.finish(self.groups);
     }
 }
 

@@ -84,7 +84,7 @@ fn count_matching<'a>(
     query: &GroupQuery,
 ) {
     let mut filter = VersionFilter::new(query);
-    let mut pipeline = Pipeline::new();
+    let mut pipeline: Pipeline<PendingKey<'_>> = Pipeline::new();
     for version in records {
         if !filter.matches(version) {
             continue;

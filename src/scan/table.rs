@@ -411,7 +411,8 @@ mod tests {
             let hasher = RandomState::default();
             let build = |part: &[ImageVersion]| {
                 let mut table = GroupTable::new(hasher.clone());
-                let mut pipeline = crate::scan::pipeline::Pipeline::new();
+                let mut pipeline: crate::scan::pipeline::Pipeline<crate::scan::pipeline::PendingKey<'_>> =
+                    crate::scan::pipeline::Pipeline::new();
                 for v in part {
                     let hash = table.hash_key(&GroupKey::of(v));
                     pipeline.push(&mut table, crate::scan::pipeline::PendingKey { hash, version: v });
