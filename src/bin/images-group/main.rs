@@ -8,7 +8,7 @@
 //! streams the records to the page (`group_records_reader`); `--queries`
 //! and the bundled sample parse the records once, on every core
 //! (`parse_records_reader` for a file, `parse_records_bytes` for standard
-//! input and the sample), and ask `group_images_parallel` each query.
+//! input and the sample), and ask `group_images` each query.
 
 mod table;
 
@@ -17,7 +17,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use image_groups::{
-    group_images_parallel, group_records_reader, group_records_text, parse_records_bytes,
+    group_images, group_records_reader, group_records_text, parse_records_bytes,
     parse_records_reader, GroupQuery, ImageGroupPage, ImageVersion, RecordsError,
 };
 
@@ -362,7 +362,7 @@ fn run_one(
             return Ok(ExitCode::from(2));
         }
     };
-    print_page(&group_images_parallel(records, &query), &query, table, out)
+    print_page(&group_images(records, &query), &query, table, out)
 }
 
 fn print_page(
@@ -403,7 +403,7 @@ fn run_queries(
     for line in text.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         match GroupQuery::from_query_string(line) {
-            Ok(query) => serde_json::to_writer(&mut *out, &group_images_parallel(records, &query)),
+            Ok(query) => serde_json::to_writer(&mut *out, &group_images(records, &query)),
             Err(e) => serde_json::to_writer(&mut *out, &e),
         }
         .map_err(io::Error::from)?;
