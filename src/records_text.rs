@@ -60,7 +60,7 @@ pub fn parse_records(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
 
 /// Texts from this long are parsed on the machine's cores; shorter ones
 /// take less time to parse than threads take to start.
-const PARALLEL_FROM: usize = 1 << 17;
+pub(crate) const PARALLEL_FROM: usize = 1 << 17;
 
 /// [`parse_records`] on the calling thread, by serde: the rules every
 /// other way in must give the same records and errors as.

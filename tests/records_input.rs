@@ -339,6 +339,10 @@ fn a_long_text_gives_the_same_records_in_order_in_every_shape() {
         assert_eq!(parse_records_bytes(text.as_bytes()).unwrap(), want);
         let from_reader = parse_records_reader(std::io::Cursor::new(&text)).unwrap();
         assert_eq!(from_reader.unwrap(), want);
+        // A reader is read from where it stands, and sought back there.
+        let mut after_junk = std::io::Cursor::new(format!("junk{text}"));
+        after_junk.set_position(4);
+        assert_eq!(parse_records_reader(after_junk).unwrap().unwrap(), want);
     }
 }
 
@@ -350,6 +354,9 @@ fn long_fails(text: &str, index: Option<usize>, line: Option<usize>, field: &str
     assert_eq!(from_bytes, parse_records(text).unwrap_err());
     let from_reader = parse_records_reader(std::io::Cursor::new(text)).unwrap();
     assert_eq!(from_reader.unwrap_err(), from_bytes);
+    let mut after_junk = std::io::Cursor::new(format!("junk{text}"));
+    after_junk.set_position(4);
+    assert_eq!(parse_records_reader(after_junk).unwrap(), Err(from_bytes));
 }
 
 #[test]

@@ -42,7 +42,7 @@ use crate::filter::{VersionFields, VersionFilter};
 use crate::group_state::{GroupKey, GroupState};
 use crate::query::GroupQuery;
 use crate::records_error::RecordsError;
-use crate::records_text::parse_records_exact;
+use crate::records_text::{parse_records_exact, PARALLEL_FROM};
 use crate::response::ImageGroupPage;
 use crate::scan::pipeline::{Pending as PendingGroup, Pipeline};
 use crate::scan::table::GroupTable;
@@ -174,7 +174,8 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
 /// a few chunks, not the text as well. For one query,
 /// [`group_records_reader`] holds no versions at all.
 ///
-/// `reader` is read from its current position. Text with an error, a
+/// `reader` is read from its current position. A text shorter than 128
+/// KiB is parsed on the calling thread. Text with an error, a
 /// single record, or a repeated `id` is read again from there (`reader`
 /// is sought back) and parsed whole by the exact path, so that the error
 /// is the same.
@@ -204,13 +205,37 @@ pub fn parse_records_reader<R: Read + Seek>(
     mut reader: R,
 ) -> io::Result<Result<Vec<ImageVersion>, RecordsError>> {
     let start = reader.stream_position()?;
-    if let Some(versions) = parsed_versions(&mut reader, CHUNK)? {
-        return Ok(Ok(versions));
+    match read_versions(&mut reader, CHUNK)? {
+        Some(Parse::Short(head)) => return Ok(parse_records_exact(&head)),
+        Some(Parse::Versions(versions)) => return Ok(Ok(versions)),
+        None => {}
     }
     reader.seek(SeekFrom::Start(start))?;
     let mut text = Vec::new();
     reader.read_to_end(&mut text)?;
     Ok(parse_records_exact(&text))
+}
+
+/// What [`read_versions`] found.
+enum Parse {
+    /// A text too short to parse on other threads: all of it.
+    Short(Vec<u8>),
+    /// The versions, parsed on every core.
+    Versions(Vec<ImageVersion>),
+}
+
+/// The versions of the text read from `reader` (from its position, to
+/// which it is sought back after reading the first bytes), or the whole
+/// text if it is short; `None` where only the exact path can answer.
+fn read_versions<R: Read + Seek>(reader: &mut R, chunk_len: usize) -> io::Result<Option<Parse>> {
+    let start = reader.stream_position()?;
+    let mut head = Vec::new();
+    reader.take(PARALLEL_FROM as u64).read_to_end(&mut head)?;
+    if head.len() < PARALLEL_FROM {
+        return Ok(Some(Parse::Short(head)));
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    Ok(parsed_versions(reader, chunk_len)?.map(Parse::Versions))
 }
 
 /// The smallest chunk of a text in memory: smaller ones cost more to hand
@@ -1532,6 +1557,31 @@ mod tests {
             }
             let reader = crate::parse_records_reader(io::Cursor::new(&bytes)).unwrap();
             prop_assert_eq!(reader, want);
+        }
+    }
+
+    /// A reader is parsed on every core from where it stands, a short
+    /// text on the calling thread.
+    #[test]
+    fn a_long_text_from_a_reader_is_parsed_in_parallel() {
+        let r = |i: usize| {
+            format!(
+                r#"{{"id":"{i}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let text: String = (0..3000).map(|i| r(i) + "\n").collect();
+        assert!(text.len() > PARALLEL_FROM);
+        let want = parse_records_exact(text.as_bytes()).unwrap();
+        let mut reader = io::Cursor::new(format!("junk{text}"));
+        reader.set_position(4);
+        match read_versions(&mut reader, 4096).unwrap() {
+            Some(Parse::Versions(versions)) => assert_eq!(versions, want),
+            _ => panic!("not parsed in parallel"),
+        }
+        let short = &text[..1000];
+        match read_versions(&mut io::Cursor::new(short), 4096).unwrap() {
+            Some(Parse::Short(head)) => assert_eq!(head, short.as_bytes()),
+            _ => panic!("a short text is read whole"),
         }
     }
 
