@@ -6,6 +6,7 @@
 //! bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE.ndjson
 //! bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]
 //! bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]
+//! bench_queries load --records FILE
 //! ```
 //!
 //! `shapes` lists the generator's presets (`benches/support/synthetic.rs`,
@@ -31,6 +32,10 @@
 //! `--interleave`, it waits for a line on stdin before each query (and
 //! before the floor), so that a driver can time other engines on the same
 //! query in between, while this process is idle (`benches/compare`).
+//!
+//! `load` does what the HTTP server does with a data file (read, parse,
+//! free the text, build the `Catalog`) and prints one JSON line: each
+//! step's milliseconds and the peak resident memory.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
@@ -94,6 +99,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("generate") => generate(&args),
         Some("run") => run(&args),
+        Some("load") => load(&args),
         Some("shapes") => {
             for s in synthetic::SHAPES {
                 println!("{}\t{}\t{}", s.name, s.groups_per_million, s.about);
@@ -111,7 +117,7 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]");
+            eprintln!("usage: bench_queries shapes\n       bench_queries generate --records N [--shape NAME] [--groups G] [--seed S] --out FILE\n       bench_queries queries [--shape NAME] [--records N | --groups G] [--seed S]\n       bench_queries run --records FILE --queries FILE [--repeat R] [--interleave]\n       bench_queries load --records FILE");
             std::process::exit(2);
         }
     }
@@ -164,6 +170,36 @@ fn time<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
         .collect();
     ms.sort_by(f64::total_cmp);
     (ms[ms.len() / 2], ms[0])
+}
+
+/// `load`: what the HTTP server does with a data file at start and on each
+/// reload (examples/http_server/reload.rs): read it, parse the records,
+/// free the text, build the catalog. One JSON line: the milliseconds of
+/// each step and the process's peak resident memory (KiB, `VmHWM`).
+fn load(args: &[String]) {
+    let start = Instant::now();
+    let bytes = std::fs::read(required(args, "--records")).expect("read --records");
+    let read_ms = start.elapsed().as_secs_f64() * 1e3;
+    let parse = Instant::now();
+    let records = parse_records_bytes(&bytes).unwrap_or_else(|e| panic!("records: {e}"));
+    let parse_ms = parse.elapsed().as_secs_f64() * 1e3;
+    drop(bytes);
+    let build = Instant::now();
+    let catalog = Catalog::from_records(records);
+    let catalog_ms = build.elapsed().as_secs_f64() * 1e3;
+    let total_ms = start.elapsed().as_secs_f64() * 1e3;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak_kib: Option<u64> = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+    println!(
+        "{}",
+        serde_json::json!({
+            "versions": catalog.len(), "read_ms": read_ms, "parse_ms": parse_ms,
+            "catalog_ms": catalog_ms, "total_ms": total_ms, "peak_kib": peak_kib,
+        })
+    );
 }
 
 fn run(args: &[String]) {

@@ -37,7 +37,8 @@
 //! * [`PartialGroups`]: for records spread over shards, each shard groups its
 //!   own, and one node merges the partials and pages.
 //! * [`parse_records`] reads records text (a JSON array, a saved
-//!   `GET /v1/{project_id}/images` page, or NDJSON).
+//!   `GET /v1/{project_id}/images` page, or NDJSON), on the machine's cores
+//!   when it is long; [`parse_records_reader`] reads it from a file.
 //! * [`group_records_reader`] and [`group_records_text`] answer one query
 //!   over records text without holding the records: they are parsed,
 //!   filtered and grouped as they are read, on the machine's cores, so
@@ -57,6 +58,20 @@
 //! records borrowed from its text, filtered by the same filter and counted
 //! into the scan's group table, one table per thread, merged before the
 //! order and page).
+//!
+//! Both roads share one chunker and one record parser (`records_stream`):
+//! [`parse_records`] and [`parse_records_bytes`] themselves parse a text of
+//! 128 KiB or more on every core, through the same chunks as the stream,
+//! each chunk's versions put back in the text's order; a shorter text is
+//! parsed on the calling thread, since threads would cost more than they
+//! save. This is the functions' own implementation rather than a new one,
+//! so that every caller (a service's loader, a `Catalog` built from a file)
+//! gains without a choice to make, and the contract is unchanged: the
+//! result is exactly that of serde on one thread (the exact path). Anything
+//! the chunks are unsure of (an error, a single record, a possibly
+//! repeated `id`) sends the whole text down the exact path, so every error
+//! comes from one place. [`parse_records_reader`] does the same over a
+//! file without holding its whole text beside the versions.
 //!
 //! # Query
 //!
@@ -231,7 +246,7 @@ pub use crate::partial::{PartialGroups, PartialsError};
 pub use crate::query::{GroupQuery, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::query_error::QueryError;
 pub use crate::records_error::RecordsError;
-pub use crate::records_stream::{group_records_reader, group_records_text};
+pub use crate::records_stream::{group_records_reader, group_records_text, parse_records_reader};
 pub use crate::records_text::{parse_records, parse_records_bytes};
 pub use crate::response::{ImageGroup, ImageGroupPage};
 pub use crate::scan::{group_images, group_images_parallel};

@@ -16,6 +16,10 @@ use crate::version::ImageVersion;
 ///   `GET /v1/{project_id}/images` page); its other fields are ignored;
 /// * NDJSON: one record per line; blank lines are skipped.
 ///
+/// A text of 128 KiB or more is parsed on the machine's cores (scoped
+/// threads, one per core; crate docs, "The data flow"), with exactly the
+/// result, records or error, of parsing it on one thread.
+///
 /// The shape is told from the content: `[` starts an array; an object alone
 /// is a page if it has `data` and a single record otherwise; an object
 /// followed by more text is the first line of NDJSON. Empty text (or only
@@ -51,6 +55,16 @@ use crate::version::ImageVersion;
 /// assert!(err.to_string().contains("record 0"));
 /// ```
 pub fn parse_records(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
+    parse_records_bytes(text.as_bytes())
+}
+
+/// Texts from this long are parsed on the machine's cores; shorter ones
+/// take less time to parse than threads take to start.
+pub(crate) const PARALLEL_FROM: usize = 1 << 17;
+
+/// [`parse_records`] on the calling thread, by serde: the rules every
+/// other way in must give the same records and errors as.
+fn parse_records_exact_str(text: &str) -> Result<Vec<ImageVersion>, RecordsError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (records, lines) = parse_shapes(text)?;
     check_unique_ids(&records, lines.as_deref())?;
@@ -87,8 +101,19 @@ fn parse_shapes(text: &str) -> Result<(Vec<ImageVersion>, Option<Vec<usize>>), R
 /// # Errors
 /// As [`parse_records`], and for bytes that are not UTF-8.
 pub fn parse_records_bytes(bytes: &[u8]) -> Result<Vec<ImageVersion>, RecordsError> {
+    if bytes.len() >= PARALLEL_FROM {
+        if let Some(versions) = crate::records_stream::parallel_versions(bytes) {
+            return Ok(versions);
+        }
+    }
+    parse_records_exact(bytes)
+}
+
+/// [`parse_records_bytes`] on the calling thread, by serde (see
+/// `parse_records_exact_str`); where every other way in falls back to.
+pub(crate) fn parse_records_exact(bytes: &[u8]) -> Result<Vec<ImageVersion>, RecordsError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse_records(text),
+        Ok(text) => parse_records_exact_str(text),
         Err(e) => Err(RecordsError::not_utf8(e.valid_up_to())),
     }
 }

@@ -561,3 +561,120 @@ fn a_queries_file_may_start_with_a_byte_order_mark_and_bad_utf8_names_its_line()
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2"), "{err}");
 }
+
+/// Records text long enough to be parsed on every core: `n` records of a
+/// few groups, as NDJSON.
+fn long_ndjson(n: usize) -> String {
+    (0..n)
+        .map(|i| record(i, ["pytorch", "tensorflow", "mxnet"][i % 3], "ml") + "\n")
+        .collect()
+}
+
+#[test]
+fn queries_over_a_long_records_file_answer_as_the_library_does() {
+    let ndjson = long_ndjson(5000);
+    assert!(ndjson.len() > 1 << 19, "several chunks");
+    let array = format!("[{}]", ndjson.trim_end().replace('\n', ",\n"));
+    let queries = ["", "name=torch", "sort_key=name&sort_dir=asc&limit=2"];
+    let queries_path = temp_file("long-queries.txt", &(queries.join("\n") + "\n"));
+    let records = parse_records(&ndjson).unwrap();
+    let want: Vec<serde_json::Value> = queries
+        .iter()
+        .map(|q| {
+            let page = group_images(&records, &GroupQuery::from_query_string(q).unwrap());
+            serde_json::to_value(page).unwrap()
+        })
+        .collect();
+    for (file, text) in [("long.ndjson", &ndjson), ("long.json", &array)] {
+        let path = temp_file(file, text);
+        let from_file = run(&[
+            "--records",
+            path.to_str().unwrap(),
+            "--queries",
+            queries_path.to_str().unwrap(),
+        ]);
+        let from_stdin = run_with_stdin(
+            &[
+                "--records",
+                "-",
+                "--queries",
+                queries_path.to_str().unwrap(),
+            ],
+            text,
+        );
+        for out in [from_file, from_stdin] {
+            assert_eq!(out.status.code(), Some(0), "{file}");
+            let got: Vec<serde_json::Value> = stdout(&out)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(got, want, "{file}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_record_deep_in_a_long_file_is_named_with_queries_too() {
+    let lines: Vec<String> = long_ndjson(5000).lines().map(String::from).collect();
+    let mut broken = lines.clone();
+    broken[4000] = broken[4000].replace(",\"update_at\"", ",\"update_at\":1.5,\"x\"");
+    let mut repeated = lines;
+    repeated[4500] = repeated[4500].replace("\"id\":\"4500\"", "\"id\":\"17\"");
+    let queries_path = temp_file("deep-queries.txt", "limit=1\n");
+    for (file, text, says) in [
+        (
+            "deep.ndjson",
+            broken.join("\n"),
+            ["line 4001", "`update_at`"],
+        ),
+        (
+            "deep-id.ndjson",
+            repeated.join("\n"),
+            ["line 4501", "line 18's"],
+        ),
+    ] {
+        let path = temp_file(file, &text);
+        let queries = queries_path.to_str().unwrap();
+        let from_file = run(&["--records", path.to_str().unwrap(), "--queries", queries]);
+        let from_stdin = run_with_stdin(&["--records", "-", "--queries", queries], &text);
+        for (out, named) in [
+            (from_file, path.to_str().unwrap()),
+            (from_stdin, "standard input"),
+        ] {
+            assert_eq!(out.status.code(), Some(1), "{file}");
+            assert!(out.stdout.is_empty(), "{file}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(err.contains(named), "{file}: {err}");
+            for part in says {
+                assert!(err.contains(part), "{file}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_records_file_exits_1_with_queries_too() {
+    let path = temp_file("empty-for-queries.json", " \n");
+    let queries = temp_file("empty-queries.txt", "limit=1\n");
+    let out = run(&[
+        "--records",
+        path.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empty") && err.contains("empty-for-queries.json"),
+        "{err}"
+    );
+    let path = temp_file("no-records.json", "[]");
+    let out = run(&[
+        "--records",
+        path.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}

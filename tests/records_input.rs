@@ -1,7 +1,9 @@
 //! Records text (`parse_records`) in its three shapes, and errors that name the
 //! record and the field.
 
-use image_groups::{parse_records, parse_records_bytes, ImageType, ServiceType};
+use image_groups::{
+    parse_records, parse_records_bytes, parse_records_reader, ImageType, ServiceType,
+};
 
 const R1: &str =
     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#;
@@ -278,4 +280,138 @@ fn a_repeated_id_names_both_records_in_every_shape() {
     // Ids differ by a byte: no error.
     let other = R2.replace(r#""id":"2""#, r#""id":"1 ""#);
     assert_eq!(parse_records(&format!("[{R1},{other}]")).unwrap().len(), 2);
+}
+
+/// Records text long enough to be parsed on every core (more than a few
+/// chunks): `n` records with unique ids, some with escapes, tags, `null`s,
+/// and the other `ImageResponse` fields.
+fn many(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| match i % 4 {
+            0 => format!(
+                r#"{{"id":"id-{i}","name":"torch-{}","namespace":"ns","type":"DEDICATED","create_at":{i},"update_at":{}}}"#,
+                i % 50,
+                i * 2
+            ),
+            1 => format!(
+                r#"{{"id":"id-\u00e9-{i}","name":"tf","namespace":"n\"s","tag":"v{i}","type":"BUILD_IN","workspace_id":null,"swr_instance_id":"","create_at":-{i},"update_at":{i}}}"#
+            ),
+            2 => format!(
+                r#"{{"arch":"x86_64","id":"id-{i}","name":"PyTörch","namespace":"ns","type":"DEDICATED","service_type":"TRAIN","swr_instance_id":"inst","workspace_id":"w","create_at":{i},"update_at":{i},"dev_services":["SSH","NOTEBOOK"],"size":1.5e9}}"#
+            ),
+            _ => format!(
+                r#"{{"id":"id-{i}","name":"mx","namespace":"ns","type":"DEDICATED","create_at":{i},"update_at":{i},"extra":{{"nested":[1,{{"x":"]"}}]}}}}"#
+            ),
+        })
+        .collect()
+}
+
+/// Each of the three shapes of `records`: (array, page, NDJSON with a
+/// blank line after the first record, so that a record's line is its
+/// index plus 2 from the second on).
+fn shapes(records: &[String]) -> [String; 3] {
+    let array = format!("[{}]", records.join(",\n"));
+    let page = format!(r#"{{"total": 1, "data": {array}, "current": 1}}"#);
+    let mut ndjson = String::new();
+    for (i, r) in records.iter().enumerate() {
+        ndjson.push_str(r);
+        ndjson.push_str(if i == 0 { "\n\n" } else { "\r\n" });
+    }
+    [array, page, ndjson]
+}
+
+/// What serde alone makes of each record: the records a long text must
+/// parse to.
+fn each_by_serde(records: &[String]) -> Vec<image_groups::ImageVersion> {
+    records
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_long_text_gives_the_same_records_in_order_in_every_shape() {
+    let records = many(10000);
+    let want = each_by_serde(&records);
+    for text in shapes(&records) {
+        assert!(text.len() > 1 << 20, "long enough for several chunks");
+        assert_eq!(parse_records(&text).unwrap(), want);
+        assert_eq!(parse_records_bytes(text.as_bytes()).unwrap(), want);
+        let from_reader = parse_records_reader(std::io::Cursor::new(&text)).unwrap();
+        assert_eq!(from_reader.unwrap(), want);
+        // A reader is read from where it stands, and sought back there.
+        let mut after_junk = std::io::Cursor::new(format!("junk{text}"));
+        after_junk.set_position(4);
+        assert_eq!(parse_records_reader(after_junk).unwrap().unwrap(), want);
+    }
+}
+
+/// Every way in to a long text: the bytes, the text, and a reader.
+#[track_caller]
+fn long_fails(text: &str, index: Option<usize>, line: Option<usize>, field: &str, says: &str) {
+    fails(text, index, line, Some(field), says);
+    let from_bytes = parse_records_bytes(text.as_bytes()).unwrap_err();
+    assert_eq!(from_bytes, parse_records(text).unwrap_err());
+    let from_reader = parse_records_reader(std::io::Cursor::new(text)).unwrap();
+    assert_eq!(from_reader.unwrap_err(), from_bytes);
+    let mut after_junk = std::io::Cursor::new(format!("junk{text}"));
+    after_junk.set_position(4);
+    assert_eq!(parse_records_reader(after_junk).unwrap(), Err(from_bytes));
+}
+
+#[test]
+fn an_error_deep_in_a_long_text_names_the_record_line_and_field() {
+    let mut records = many(10000);
+    records[4320] = records[4320].replace(r#""create_at":4320"#, r#""create_at":4320.5"#);
+    let [array, page, ndjson] = shapes(&records);
+    let says = "invalid type: floating point `4320.5`, expected i64";
+    long_fails(&array, Some(4320), None, "create_at", says);
+    long_fails(&page, Some(4320), None, "create_at", says);
+    long_fails(&ndjson, None, Some(4322), "create_at", says);
+
+    let mut records = many(10000);
+    records[5001] = records[5001].replace("BUILD_IN", "GOLDEN");
+    let [array, _, ndjson] = shapes(&records);
+    long_fails(&array, Some(5001), None, "type", "unknown variant `GOLDEN`");
+    long_fails(
+        &ndjson,
+        None,
+        Some(5003),
+        "type",
+        "unknown variant `GOLDEN`",
+    );
+
+    let mut records = many(10000);
+    records[3000] = records[3000].replace(r#""namespace":"ns","#, "");
+    let [array, _, ndjson] = shapes(&records);
+    long_fails(&array, Some(3000), None, "namespace", "missing field");
+    long_fails(&ndjson, None, Some(3002), "namespace", "missing field");
+}
+
+#[test]
+fn a_repeated_id_in_a_long_text_names_both_records() {
+    let mut records = many(10000);
+    // Far apart, so in different chunks, and the second spelled with an
+    // escape.
+    records[9999] = records[9999].replace(r#""id":"id-9999""#, r#""id":"id-\u0034""#);
+    let [array, page, ndjson] = shapes(&records);
+    let says = r#"the id "id-4" is already record 4's"#;
+    long_fails(&array, Some(9999), None, "id", says);
+    long_fails(&page, Some(9999), None, "id", says);
+    let says = r#"the id "id-4" is already the record on line 6's"#;
+    long_fails(&ndjson, None, Some(10001), "id", says);
+}
+
+#[test]
+fn a_long_text_that_is_not_utf8_says_where() {
+    let [array, _, ndjson] = shapes(&many(10000));
+    for text in [array, ndjson] {
+        let mut bytes = text.into_bytes();
+        let at = bytes.len() - 1000;
+        bytes[at] = 0xff;
+        let err = parse_records_bytes(&bytes).unwrap_err();
+        assert!(err.to_string().contains(&format!("offset {at}")), "{err}");
+        let from_reader = parse_records_reader(std::io::Cursor::new(&bytes)).unwrap();
+        assert_eq!(from_reader.unwrap_err(), err);
+    }
 }

@@ -4,6 +4,7 @@
 One command (from the repository root):
 
     python3 benches/compare/end_to_end.py [--records 1000000] [--groups 100000] [--runs 7] [--limit 3] [--wide]
+        [--queries] [--before PATH]
 
 It uses compare.py's virtual environment (benches/compare/.venv, made from
 requirements.txt), builds `images-group` in release mode, writes the seeded
@@ -16,6 +17,19 @@ falls on every command alike):
 * DuckDB: a Python process that runs `read_json(FILE)` and the same query
   as one SQL statement (the page's groups and the total);
 * the floor: `cat FILE > /dev/null`, reading the file and nothing else.
+
+With `--queries`, each engine answers the default shape's queries (the
+ones `bench_queries queries` lists, written to data/queries.txt as
+compare.py writes them) over records it loads once:
+`images-group --records FILE --queries QUERIES` parses the records (on
+every core) and asks each query, and DuckDB loads the file into a table
+with `CREATE TABLE ... AS SELECT ... FROM read_json(FILE)` and runs each
+query's SQL (compare.py's translation) against it. Every page is checked
+equal.
+
+With `--before PATH`, another `images-group` binary (an earlier revision's)
+runs the same command in the same alternation, and its time and memory
+are given as multiples of this one's.
 
 With `--wide`, each record also carries the other `ImageResponse` fields
 (`arch`, `description`, `swr_path`, `status`, `size`, `dev_services`, ...:
@@ -72,6 +86,51 @@ rows = con.execute(f'''
     limit {limit}''', [path]).fetchall()
 print(json.dumps({"total": rows[0][6] if rows else 0,
                   "data": [[r[0], r[1], r[3], r[4], r[5]] for r in rows]}))
+"""
+
+# DuckDB's side with `--queries`: the records loaded once into a table (as
+# compare.py loads them, with the format given), then each query of the
+# queries file as compare.py's SQL, one page per line.
+DUCKDB_QUERIES = r"""
+import json, sys
+path, fmt, queries, here, sql_dir = sys.argv[1:6]
+sys.path[:0] = [here, sql_dir]
+import duckdb
+from crosscheck import validate, sql_filter
+from compare import page_of
+con = duckdb.connect()
+con.execute('set enable_progress_bar = false')
+con.execute(f'''
+    CREATE TABLE records AS SELECT
+        name, namespace, type,
+        coalesce(service_type, 'UNKNOWN') AS service_type,
+        coalesce(workspace_id, '0') AS workspace_id,
+        coalesce(swr_instance_id, '') AS swr_instance_id,
+        create_at::BIGINT AS create_at, update_at::BIGINT AS update_at
+    FROM read_json(?, format = '{fmt}', columns = {{
+        name: 'VARCHAR', namespace: 'VARCHAR', type: 'VARCHAR', service_type: 'VARCHAR',
+        workspace_id: 'VARCHAR', swr_instance_id: 'VARCHAR',
+        create_at: 'BIGINT', update_at: 'BIGINT'}})''', [path])
+for line in open(queries).read().splitlines():
+    q = validate(line)
+    where, args, order = sql_filter(q, "contains(lower(name), ?)")
+    rows = con.execute(f'''
+        WITH g AS (
+            SELECT name, namespace, swr_instance_id, count(*) AS version_count,
+                   min(create_at) AS create_at, max(update_at) AS update_at
+            FROM records WHERE {' AND '.join(where)}
+            GROUP BY namespace, name, swr_instance_id)
+        SELECT name, namespace, version_count, create_at, update_at, swr_instance_id,
+               count(*) OVER () AS total
+        FROM g ORDER BY {', '.join(order)} LIMIT ? OFFSET ?''',
+        args + [q["limit"], q["offset"]]).fetchall()
+    if rows:
+        total = rows[0][6]
+    else:
+        total = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM records WHERE "
+                            f"{' AND '.join(where)} GROUP BY namespace, name, swr_instance_id)",
+                            args).fetchone()[0]
+    print(json.dumps(page_of(rows, total, q)))
 """
 
 
@@ -143,18 +202,37 @@ def main():
     wide = "--wide" in sys.argv
     array, ndjson = data_files(records, groups, wide)
 
-    print(f"{records} records{' (wide)' if wide else ''}, {groups} groups; query `limit={limit}`; "
+    queries = "--queries" in sys.argv
+    before = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--before"), None)
+    queries_file = DATA / "queries.txt"
+    if queries:
+        listed = subprocess.run(["cargo", "run", "--release", "-q", "--example", "bench_queries", "--",
+                                 "queries", "--groups", str(groups)], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
+        queries_file.write_text("".join(l.split("\t", 2)[2] + "\n" for l in listed.splitlines()))
+        asked = f"the {len(listed.splitlines())} queries of {queries_file.name}, records loaded once"
+    else:
+        asked = f"query `limit={limit}`"
+
+    print(f"{records} records{' (wide)' if wide else ''}, {groups} groups; {asked}; "
           f"median of {runs} alternating runs, largest peak RSS\n")
-    print("| input | size | images-group | DuckDB `read_json` + query | DuckDB ÷ images-group "
-          "(time, memory) | floor (`cat`) | images-group ÷ floor |")
-    print("|---|---|---|---|---|---|---|")
+    print("| input | size | images-group | DuckDB | DuckDB ÷ images-group "
+          "(time, memory) | floor (`cat`) | images-group ÷ floor |"
+          + (" before; before ÷ after (time, memory) |" if before else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|" if before else ""))
     for name, path, fmt in [("JSON array", array, "array"),
                             ("NDJSON", ndjson, "newline_delimited")]:
+        ask = ["--queries", str(queries_file)] if queries else [f"limit={limit}"]
+        duckdb = ([sys.executable, "-c", DUCKDB_QUERIES, str(path), fmt, str(queries_file),
+                   str(HERE), str(ROOT / "tests" / "sql")] if queries else
+                  [sys.executable, "-c", DUCKDB, str(path), fmt, str(limit)])
         commands = {
-            "ours": [str(binary), "--records", str(path), f"limit={limit}"],
-            "duckdb": [sys.executable, "-c", DUCKDB, str(path), fmt, str(limit)],
+            "ours": [str(binary), "--records", str(path), *ask],
+            "duckdb": duckdb,
             "floor": ["sh", "-c", 'cat "$0" > /dev/null', str(path)],
         }
+        if before:
+            commands["before"] = [before, "--records", str(path), *ask]
         times = {k: [] for k in commands}
         cpus = {k: [] for k in commands}
         peaks = {k: 0.0 for k in commands}
@@ -167,11 +245,17 @@ def main():
                 cpus[key].append(cpu)
                 peaks[key] = max(peaks[key], peak)
                 outs[key] = out
-        page = json.loads(outs["ours"])
-        ours = {"total": page["total"],
-                "data": [[g["name"], g["namespace"], g["version_count"], g["create_at"],
-                          g["update_at"]] for g in page["data"]]}
-        same = ours == json.loads(outs["duckdb"])
+        if queries:
+            same = ([json.loads(l) for l in outs["ours"].splitlines()]
+                    == [json.loads(l) for l in outs["duckdb"].splitlines()])
+        else:
+            page = json.loads(outs["ours"])
+            ours = {"total": page["total"],
+                    "data": [[g["name"], g["namespace"], g["version_count"], g["create_at"],
+                              g["update_at"]] for g in page["data"]]}
+            same = ours == json.loads(outs["duckdb"])
+        if before:
+            same = same and outs["before"] == outs["ours"]
         t = {k: statistics.median(v) for k, v in times.items()}
         c = {k: statistics.median(v) for k, v in cpus.items()}
         print(f"| {name} | {path.stat().st_size / 1e6:.0f} MB "
@@ -179,7 +263,9 @@ def main():
               f"| {t['duckdb']:.2f} s ({c['duckdb']:.2f} s CPU), {peaks['duckdb']:.0f} MB "
               f"| {t['duckdb'] / t['ours']:.2f}x, {peaks['duckdb'] / peaks['ours']:.2f}x "
               f"| {t['floor']:.3f} s | {t['ours'] / t['floor']:.1f}x |"
-              + ("" if same else " **pages differ**"))
+              + (f" {t['before']:.2f} s, {peaks['before']:.0f} MB; {t['before'] / t['ours']:.2f}x, "
+                 f"{peaks['before'] / peaks['ours']:.2f}x |" if before else "")
+              + ("" if same else " **pages differ**"), flush=True)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,11 @@ fn read(path: &Path, previous: Option<&Project>) -> Result<Project, String> {
             path.display()
         ));
     }
+    // Parsed on every core (the records text is long enough); the text is
+    // freed before the catalog is built, so that the two are not held
+    // together with the records.
     let records = parse_records_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    drop(bytes);
     Ok(Project {
         catalog: Arc::new(Catalog::from_records(records)),
         digest,

@@ -21,6 +21,14 @@
 //! Most records are read by a small parser of the common record
 //! ([`record::fast_record`]) that accepts a subset of what serde accepts,
 //! with the same values, and hands any other record to serde in place.
+//!
+//! The same chunks parse records text into versions ([`parse_records_reader`],
+//! and `parse_records` for a long text): [`read_chunks`] cuts the text and
+//! hands the chunks to worker threads, each running a [`Job`], the counting
+//! one ([`Counting`]) or the one that keeps each chunk's versions
+//! ([`Versions`]), which the reading thread puts back in the text's order.
+//! There too, any doubt (a record serde might read differently, an `id`
+//! hash seen twice) sends the whole text down the exact path.
 
 use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
@@ -34,10 +42,11 @@ use crate::filter::{VersionFields, VersionFilter};
 use crate::group_state::{GroupKey, GroupState};
 use crate::query::GroupQuery;
 use crate::records_error::RecordsError;
-use crate::records_text::parse_records_bytes;
+use crate::records_text::{parse_records_exact, PARALLEL_FROM};
 use crate::response::ImageGroupPage;
 use crate::scan::pipeline::{Pending as PendingGroup, Pipeline};
 use crate::scan::table::GroupTable;
+use crate::version::ImageVersion;
 
 mod record;
 
@@ -66,7 +75,7 @@ use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
 ///
 /// # Errors
 /// The outer `io::Error` when reading or seeking `reader` fails; the inner
-/// [`RecordsError`] for text that [`parse_records_bytes`] refuses, exactly
+/// [`RecordsError`] for text that [`parse_records_bytes`](crate::parse_records_bytes) refuses, exactly
 /// as it refuses it (the record's index or NDJSON line, the field, the
 /// position; both records for a repeated `id`).
 ///
@@ -101,7 +110,7 @@ pub fn group_records_reader<R: Read + Seek>(
     reader.seek(SeekFrom::Start(start))?;
     let mut text = Vec::new();
     reader.read_to_end(&mut text)?;
-    Ok(parse_records_bytes(&text).map(|records| crate::scan::group_images(&records, query)))
+    Ok(parse_records_exact(&text).map(|records| crate::scan::group_images(&records, query)))
 }
 
 /// The answer of the streaming path, or `None` where only the exact path
@@ -136,7 +145,7 @@ fn streamed_answer<R: Read + Seek>(
 /// [`group_records_reader`], which this is over the bytes.
 ///
 /// # Errors
-/// A [`RecordsError`] exactly as [`parse_records_bytes`] gives it.
+/// A [`RecordsError`] exactly as [`parse_records_bytes`](crate::parse_records_bytes) gives it.
 ///
 /// ```
 /// use image_groups::{group_records_text, GroupQuery};
@@ -151,6 +160,175 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
         Ok(answer) => answer,
         // Reading a slice cannot fail.
         Err(_) => unreachable!("reading bytes in memory failed"),
+    }
+}
+
+/// Parses records text read from `reader` into versions, exactly as
+/// [`parse_records_bytes`](crate::parse_records_bytes) parses the whole
+/// text, on the machine's cores and without holding the whole text: the
+/// text is cut into chunks as [`group_records_reader`] cuts it, and each
+/// chunk's records are parsed on a worker thread and put in place.
+///
+/// Use it where records come from a file and are to be kept (several
+/// queries, a [`Catalog`](crate::Catalog)): its memory is the versions and
+/// a few chunks, not the text as well. For one query,
+/// [`group_records_reader`] holds no versions at all.
+///
+/// `reader` is read from its current position. A text shorter than 128
+/// KiB is parsed on the calling thread. Text with an error, a
+/// single record, or a repeated `id` is read again from there (`reader`
+/// is sought back) and parsed whole by the exact path, so that the error
+/// is the same.
+///
+/// # Errors
+/// The outer `io::Error` when reading or seeking `reader` fails; the inner
+/// [`RecordsError`] for text that
+/// [`parse_records_bytes`](crate::parse_records_bytes) refuses, exactly as
+/// it refuses it.
+///
+/// ```
+/// use std::io::Cursor;
+/// use image_groups::{parse_records, parse_records_reader};
+///
+/// let ndjson = concat!(
+///     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#, "\n",
+///     r#"{"id":"2","name":"torch","namespace":"ns","type":"GOLDEN","create_at":3,"update_at":4}"#, "\n",
+/// );
+/// let err = parse_records_reader(Cursor::new(ndjson))?.unwrap_err();
+/// assert_eq!((err.ndjson_line(), err.field()), (Some(2), Some("type")));
+/// let fixed = ndjson.replace("GOLDEN", "BUILD_IN");
+/// let versions = parse_records_reader(Cursor::new(&fixed))?.unwrap();
+/// assert_eq!(versions, parse_records(&fixed).unwrap());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn parse_records_reader<R: Read + Seek>(
+    mut reader: R,
+) -> io::Result<Result<Vec<ImageVersion>, RecordsError>> {
+    let start = reader.stream_position()?;
+    match read_versions(&mut reader, CHUNK)? {
+        Some(Parse::Short(head)) => return Ok(parse_records_exact(&head)),
+        Some(Parse::Versions(versions)) => return Ok(Ok(versions)),
+        None => {}
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    reader.read_to_end(&mut text)?;
+    Ok(parse_records_exact(&text))
+}
+
+/// What [`read_versions`] found.
+enum Parse {
+    /// A text too short to parse on other threads: all of it.
+    Short(Vec<u8>),
+    /// The versions, parsed on every core.
+    Versions(Vec<ImageVersion>),
+}
+
+/// The versions of the text read from `reader` (from its position, to
+/// which it is sought back after reading the first bytes), or the whole
+/// text if it is short; `None` where only the exact path can answer.
+fn read_versions<R: Read + Seek>(reader: &mut R, chunk_len: usize) -> io::Result<Option<Parse>> {
+    let start = reader.stream_position()?;
+    let mut head = Vec::new();
+    reader.take(PARALLEL_FROM as u64).read_to_end(&mut head)?;
+    if head.len() < PARALLEL_FROM {
+        return Ok(Some(Parse::Short(head)));
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    Ok(parsed_versions(reader, chunk_len)?.map(Parse::Versions))
+}
+
+/// The smallest chunk of a text in memory: smaller ones cost more to hand
+/// over than they take to parse.
+const MIN_CHUNK: usize = 1 << 16;
+
+/// The versions of records text in memory, parsed on the machine's cores
+/// (chunks small enough that every core gets a few); `None` where only
+/// the exact path can answer.
+pub(crate) fn parallel_versions(text: &[u8]) -> Option<Vec<ImageVersion>> {
+    let chunk_len = (text.len() / (4 * workers())).clamp(MIN_CHUNK, CHUNK);
+    match parsed_versions(&mut io::Cursor::new(text), chunk_len) {
+        Ok(versions) => versions,
+        // Reading a slice cannot fail.
+        Err(_) => unreachable!("reading bytes in memory failed"),
+    }
+}
+
+/// The versions of the text read from `reader`, in chunks of about
+/// `chunk_len` bytes; `None` where only the exact path can answer,
+/// including where two records may have one `id` (the exact path names
+/// both).
+fn parsed_versions<R: Read>(
+    reader: &mut R,
+    chunk_len: usize,
+) -> io::Result<Option<Vec<ImageVersion>>> {
+    let id_hasher = foldhash::fast::RandomState::default();
+    let workers = workers();
+    let jobs = (0..workers)
+        .map(|_| Versions {
+            id_hasher: &id_hasher,
+            ids: IdHashes::new(),
+        })
+        .collect();
+    // Chunks come back in any order; each is put in place as soon as the
+    // ones before it are.
+    let mut versions = Vec::new();
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = 0;
+    let put = |seq: usize, mut chunk: Vec<ImageVersion>| {
+        if seq != next {
+            waiting.insert(seq, chunk);
+            return;
+        }
+        versions.append(&mut chunk);
+        next += 1;
+        while let Some(mut chunk) = waiting.remove(&next) {
+            versions.append(&mut chunk);
+            next += 1;
+        }
+    };
+    let Some((_, done)) = read_chunks(reader, chunk_len, jobs, put)? else {
+        return Ok(None);
+    };
+    assert!(
+        waiting.is_empty(),
+        "a chunk's versions were never put in place"
+    );
+    let ids: Vec<&IdHashes> = done.iter().map(|job| &job.ids).collect();
+    Ok(IdHashes::repeats(&ids, workers)
+        .is_empty()
+        .then_some(versions))
+}
+
+/// A parsing worker's job: the versions of each chunk, and the hash of
+/// every record's `id`.
+struct Versions<'h> {
+    id_hasher: &'h foldhash::fast::RandomState,
+    ids: IdHashes,
+}
+
+impl Job for Versions<'_> {
+    type Out = Vec<ImageVersion>;
+
+    fn chunk(
+        &mut self,
+        text: &str,
+        shape: Shape,
+        page_rest: Option<&mut Option<Vec<u8>>>,
+    ) -> Option<(usize, Vec<ImageVersion>)> {
+        let mut versions = Vec::new();
+        let (id_hasher, ids) = (self.id_hasher, &mut self.ids);
+        let mut keep = |record: RecordView<'_>| {
+            let mut id = id_hasher.build_hasher();
+            id.write(record.id.0.as_bytes());
+            ids.push(id.finish());
+            versions.push(record.into_version());
+        };
+        let ok = match shape {
+            Shape::Array => array_records(text, page_rest, keep),
+            Shape::Ndjson => ndjson_records(text, |record, _| keep(record)).is_some(),
+        };
+        ok.then_some((versions.len(), versions))
     }
 }
 
@@ -172,30 +350,6 @@ enum Shape {
     Ndjson,
 }
 
-/// A piece of the text for a worker: `buf[start..end]` is a JSON array of
-/// whole records (the cuts between two records made `[` and `]`) or whole
-/// NDJSON lines.
-struct Chunk {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    /// The chunk of a page's array that holds the array's end: what
-    /// follows the array is the page's rest.
-    page_end: bool,
-}
-
-/// What a worker found in a chunk.
-struct Parsed {
-    /// Whether every record parsed as `ImageVersion` would parse it.
-    ok: bool,
-    /// Records in the chunk.
-    records: usize,
-    /// The chunk's buffer, to be filled again.
-    buf: Vec<u8>,
-    /// For a page's last chunk, what follows its array.
-    page_rest: Option<Vec<u8>>,
-}
-
 /// What a pass over the text found.
 enum Outcome {
     /// The page.
@@ -211,18 +365,67 @@ enum Outcome {
     Exact,
 }
 
-/// Id hashes seen twice in the first pass.
-type Suspects = hashbrown::HashSet<u64, foldhash::fast::RandomState>;
+/// A piece of the text for a worker: `buf[start..end]` is a JSON array of
+/// whole records (the cuts between two records made `[` and `]`) or whole
+/// NDJSON lines.
+struct Chunk {
+    /// The chunk's place in the text: 0 for the first.
+    seq: usize,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The chunk of a page's array that holds the array's end: what
+    /// follows the array is the page's rest.
+    page_end: bool,
+}
 
-/// Streams the text: with `check`, the second pass, which only looks for a
-/// repeated id among the records whose id hashes are in `check`.
-fn stream<R: Read>(
+/// What a worker found in a chunk.
+struct Parsed<O> {
+    /// The chunk's place in the text.
+    seq: usize,
+    /// The chunk's record count and output; `None` where a record is one
+    /// that `ImageVersion` might not parse alike.
+    out: Option<(usize, O)>,
+    /// The chunk's buffer, to be filled again.
+    buf: Vec<u8>,
+    /// For a page's last chunk, what follows its array.
+    page_rest: Option<Vec<u8>>,
+}
+
+/// What a worker thread does with the records of the chunks it is given
+/// (each worker has its own).
+trait Job: Send {
+    /// What one chunk gives back to the reading thread.
+    type Out: Send;
+
+    /// Reads the records of one chunk, `text`: a JSON array
+    /// ([`array_records`]) or whole NDJSON lines ([`ndjson_records`]). It
+    /// returns the chunk's record count and output, or `None` where a
+    /// record is one that `ImageVersion` might not parse alike. With
+    /// `page_rest`, the chunk ends a page's array, and what follows the
+    /// array is to be put there.
+    fn chunk(
+        &mut self,
+        text: &str,
+        shape: Shape,
+        page_rest: Option<&mut Option<Vec<u8>>>,
+    ) -> Option<(usize, Self::Out)>;
+}
+
+/// Cuts the text read from `reader` into chunks of about `chunk_len`
+/// bytes at record boundaries and has `jobs` read them, one thread each;
+/// `take` is given each chunk's output and place on this thread, as they
+/// come (in any order). Returns the shape and the jobs when every record
+/// was read, or `None` where only the exact path can answer: the text is a
+/// shape not streamed, a chunk's output was `None`, NDJSON holds fewer than
+/// two records, or what surrounds a page's array is not what
+/// `parse_records` reads as a page.
+fn read_chunks<R: Read, J: Job>(
     reader: &mut R,
-    query: &GroupQuery,
     chunk_len: usize,
-    id_hasher: &foldhash::fast::RandomState,
-    check: Option<&Suspects>,
-) -> io::Result<Outcome> {
+    jobs: Vec<J>,
+    mut take: impl FnMut(usize, J::Out),
+) -> io::Result<Option<(Shape, Vec<J>)>> {
     let mut buf = vec![0; chunk_len];
     let (mut filled, mut eof) = fill(reader, &mut buf, 0)?;
     let (shape, page_at) = loop {
@@ -236,8 +439,8 @@ fn stream<R: Read>(
         match head {
             Head::Shape(shape) => break (shape, None),
             Head::Page(at) => break (Shape::Array, Some(at + if bom { 3 } else { 0 })),
-            Head::NotStreamed => return Ok(Outcome::Exact),
-            Head::NeedMore if buf.len() >= HEAD_LIMIT => return Ok(Outcome::Exact),
+            Head::NotStreamed => return Ok(None),
+            Head::NeedMore if buf.len() >= HEAD_LIMIT => return Ok(None),
             Head::NeedMore => {
                 let len = buf.len() * 2;
                 buf.resize(len, 0);
@@ -254,37 +457,37 @@ fn stream<R: Read>(
     // checked at the end, as a page whose array is empty.
     let page_start = page_at.map(|at| buf[..at].to_vec());
     let mut page_rest = None;
-    let hasher = foldhash::fast::RandomState::default();
-    // The second pass reads the records in order, on one thread.
-    let workers = match check {
-        Some(_) => 1,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
     let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(QUEUED);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Parsed>();
-    std::thread::scope(|scope| -> io::Result<Outcome> {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
+    let (done_tx, done_rx) = mpsc::channel::<Parsed<J::Out>>();
+    let (jobs, records, ok) = std::thread::scope(|scope| -> io::Result<_> {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
                 let done_tx = done_tx.clone();
-                let (work_rx, hasher) = (&work_rx, &hasher);
-                let check = check.map(Check::new);
-                scope.spawn(move || work(shape, query, hasher, id_hasher, check, work_rx, done_tx))
+                let work_rx = &work_rx;
+                scope.spawn(move || work(job, shape, work_rx, done_tx))
             })
             .collect();
         drop(done_tx);
         let mut records = 0;
         let mut ok = true;
         let mut spare: Vec<Vec<u8>> = Vec::new();
-        let mut take = |parsed: Parsed, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
-            *ok &= parsed.ok;
-            records += parsed.records;
+        let mut take = |parsed: Parsed<J::Out>, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
+            match parsed.out {
+                Some((n, out)) => {
+                    records += n;
+                    take(parsed.seq, out);
+                }
+                None => *ok = false,
+            }
             spare.push(parsed.buf);
             if parsed.page_rest.is_some() {
                 page_rest = parsed.page_rest;
             }
         };
         let mut start = start;
+        let mut seq = 0;
         let read = (|| -> io::Result<()> {
             loop {
                 let cut = match shape {
@@ -324,13 +527,17 @@ fn stream<R: Read>(
                     next[0] = b'[';
                 }
                 let chunk = Chunk {
+                    seq,
                     buf: std::mem::replace(&mut buf, next),
                     start,
                     end: cut,
                     page_end: eof && page_start.is_some(),
                 };
-                if chunk.end > chunk.start && work_tx.send(chunk).is_err() {
-                    return Ok(());
+                if chunk.end > chunk.start {
+                    seq += 1;
+                    if work_tx.send(chunk).is_err() {
+                        return Ok(());
+                    }
                 }
                 while let Ok(parsed) = done_rx.try_recv() {
                     take(parsed, &mut spare, &mut ok);
@@ -343,7 +550,7 @@ fn stream<R: Read>(
             }
         })();
         drop(work_tx);
-        let mut done: Vec<Worker> = handles
+        let jobs: Vec<J> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -351,41 +558,83 @@ fn stream<R: Read>(
         for parsed in done_rx.iter() {
             take(parsed, &mut spare, &mut ok);
         }
-        // NDJSON of one record is, to `parse_records`, one object: a record
-        // or a page. Leave that to it.
-        if !ok || (shape == Shape::Ndjson && records < 2) {
-            return Ok(Outcome::Exact);
+        Ok((jobs, records, ok))
+    })?;
+    // NDJSON of one record is, to `parse_records`, one object: a record
+    // or a page. Leave that to it.
+    if !ok || (shape == Shape::Ndjson && records < 2) {
+        return Ok(None);
+    }
+    if let Some(page_start) = page_start {
+        // What `parse_records` makes of the page without its records
+        // must be no records: then the text was a page, and its array
+        // the one streamed.
+        let Some(page_rest) = page_rest else {
+            return Ok(None);
+        };
+        let empty = [&page_start[..], b"[]", &page_rest[..]].concat();
+        if !parse_records_exact(&empty).is_ok_and(|records| records.is_empty()) {
+            return Ok(None);
         }
-        if let Some(page_start) = page_start {
-            // What `parse_records` makes of the page without its records
-            // must be no records: then the text was a page, and its array
-            // the one streamed.
-            let Some(page_rest) = page_rest else {
-                return Ok(Outcome::Exact);
-            };
-            let empty = [&page_start[..], b"[]", &page_rest[..]].concat();
-            if !parse_records_bytes(&empty).is_ok_and(|records| records.is_empty()) {
-                return Ok(Outcome::Exact);
-            }
-        }
-        if check.is_some() {
-            return Ok(match done.pop().and_then(|w| w.check?.found) {
-                Some(repeated) => Outcome::Repeated(repeated),
-                None => Outcome::NoRepeat,
-            });
-        }
-        let ids: Vec<&IdHashes> = done.iter().map(|w| &w.ids).collect();
-        let repeats = IdHashes::repeats(&ids, workers);
-        let mut tables = done.into_iter().map(|w| w.groups);
-        let mut groups = tables.next().expect("at least one worker");
-        for other in tables {
-            groups.merge(&other);
-        }
-        let page = crate::order::page(&groups, query);
-        Ok(match repeats.is_empty() {
-            true => Outcome::Page(page),
-            false => Outcome::PageUnlessRepeated(page, repeats),
+    }
+    Ok(Some((shape, jobs)))
+}
+
+/// Id hashes seen twice in the first pass.
+type Suspects = hashbrown::HashSet<u64, foldhash::fast::RandomState>;
+
+/// The number of worker threads: one per core.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Streams the text: with `check`, the second pass, which only looks for a
+/// repeated id among the records whose id hashes are in `check`.
+fn stream<R: Read>(
+    reader: &mut R,
+    query: &GroupQuery,
+    chunk_len: usize,
+    id_hasher: &foldhash::fast::RandomState,
+    check: Option<&Suspects>,
+) -> io::Result<Outcome> {
+    let hasher = foldhash::fast::RandomState::default();
+    // The second pass reads the records in order, on one thread.
+    let workers = match check {
+        Some(_) => 1,
+        None => workers(),
+    };
+    let jobs = (0..workers)
+        .map(|_| Counting {
+            groups: GroupTable::new(hasher.clone()),
+            filter: VersionFilter::new(query),
+            id_hasher,
+            ids: IdHashes::new(),
+            check: check.map(Check::new),
+            records_before: 0,
+            lines_before: 0,
         })
+        .collect();
+    let Some((_, done)) = read_chunks(reader, chunk_len, jobs, |_, ()| {})? else {
+        return Ok(Outcome::Exact);
+    };
+    let mut done = done;
+    if check.is_some() {
+        return Ok(match done.pop().and_then(|w| w.check?.found) {
+            Some(repeated) => Outcome::Repeated(repeated),
+            None => Outcome::NoRepeat,
+        });
+    }
+    let ids: Vec<&IdHashes> = done.iter().map(|w| &w.ids).collect();
+    let repeats = IdHashes::repeats(&ids, workers);
+    let mut tables = done.into_iter().map(|w| w.groups);
+    let mut groups = tables.next().expect("at least one worker");
+    for other in tables {
+        groups.merge(&other);
+    }
+    let page = crate::order::page(&groups, query);
+    Ok(match repeats.is_empty() {
+        true => Outcome::Page(page),
+        false => Outcome::PageUnlessRepeated(page, repeats),
     })
 }
 
@@ -572,67 +821,81 @@ fn array_cut(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// A worker: parses the chunks it is given into its own table.
-fn work<'s>(
+/// A worker: reads the chunks it is given with its job, until there are
+/// no more or the reading thread stops listening.
+fn work<J: Job>(
+    mut job: J,
     shape: Shape,
-    query: &GroupQuery,
-    hasher: &foldhash::fast::RandomState,
-    id_hasher: &foldhash::fast::RandomState,
-    mut check: Option<Check<'s>>,
     chunks: &Mutex<mpsc::Receiver<Chunk>>,
-    done: mpsc::Sender<Parsed>,
-) -> Worker<'s> {
-    let mut groups = GroupTable::new(hasher.clone());
-    let mut filter = VersionFilter::new(query);
-    let mut ids = IdHashes::new();
-    // Records and lines before the chunk (in order only on one thread).
-    let (mut records_before, mut lines_before) = (0, 0);
+    done: mpsc::Sender<Parsed<J::Out>>,
+) -> J {
     loop {
         let next = chunks.lock().map(|rx| rx.recv());
         let Ok(Ok(chunk)) = next else {
-            return Worker { groups, ids, check };
+            return job;
         };
         let mut page_rest = None;
-        let mut counter = Counter {
-            groups: &mut groups,
-            filter: &mut filter,
-            id_hasher,
-            ids: &mut ids,
-            check: check.as_mut(),
-            shape,
-            records_before,
-            lines_before,
-            records: 0,
-            lines: 0,
-            pipeline: Pipeline::new(),
+        let out = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
+            Err(_) => None,
+            Ok(text) => job.chunk(text, shape, chunk.page_end.then_some(&mut page_rest)),
         };
-        let ok = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
-            Err(_) => false,
-            Ok(text) => match shape {
-                Shape::Array => counter.array(text, chunk.page_end.then_some(&mut page_rest)),
-                Shape::Ndjson => counter.lines(text),
-            },
-        };
-        records_before += counter.records;
-        lines_before += counter.lines;
         let parsed = Parsed {
-            ok,
-            records: counter.records,
+            seq: chunk.seq,
+            out,
             buf: chunk.buf,
             page_rest,
         };
         if done.send(parsed).is_err() {
-            return Worker { groups, ids, check };
+            return job;
         }
     }
 }
 
-/// What a worker leaves: its groups and id hashes, or (second pass) what
-/// it found.
-struct Worker<'s> {
+/// A counting worker's job: its groups and id hashes, or (second pass)
+/// what it found.
+struct Counting<'q, 'h, 's> {
     groups: GroupTable,
+    filter: VersionFilter<'q>,
+    id_hasher: &'h foldhash::fast::RandomState,
     ids: IdHashes,
+    /// The second pass: records are not counted, their ids are checked.
     check: Option<Check<'s>>,
+    /// Records and lines before the chunk (in order only on one thread).
+    records_before: usize,
+    lines_before: usize,
+}
+
+impl Job for Counting<'_, '_, '_> {
+    type Out = ();
+
+    fn chunk(
+        &mut self,
+        text: &str,
+        shape: Shape,
+        page_rest: Option<&mut Option<Vec<u8>>>,
+    ) -> Option<(usize, ())> {
+        let mut counter = Counter {
+            groups: &mut self.groups,
+            filter: &mut self.filter,
+            id_hasher: self.id_hasher,
+            ids: &mut self.ids,
+            check: self.check.as_mut(),
+            shape,
+            records_before: self.records_before,
+            lines_before: self.lines_before,
+            records: 0,
+            pipeline: Pipeline::new(),
+        };
+        let lines = match shape {
+            Shape::Array => array_records(text, page_rest, |r| counter.count(r, 0)).then_some(0),
+            Shape::Ndjson => ndjson_records(text, |r, line| counter.count(r, line)),
+        };
+        counter.finish();
+        let records = counter.records;
+        self.records_before += records;
+        self.lines_before += lines?;
+        Some((records, ()))
+    }
 }
 
 /// The second pass's search for the first repeated id.
@@ -685,8 +948,6 @@ struct Counter<'t, 'q, 'de, 's> {
     lines_before: usize,
     /// Records counted.
     records: usize,
-    /// NDJSON lines read.
-    lines: usize,
     /// Matching records waiting to be counted (see [`Pending`]).
     pipeline: Pipeline<Pending<'de>, AHEAD>,
 }
@@ -724,108 +985,118 @@ impl PendingGroup for Pending<'_> {
 /// scan's distance, since parsing the records in between hides the wait.
 const AHEAD: usize = 8;
 
-impl<'de> Counter<'_, '_, 'de, '_> {
-    /// A chunk of NDJSON lines, split and skipped as `parse_records` does
-    /// (`str::lines`, and blank when `str::trim` leaves nothing).
-    fn lines(&mut self, text: &'de str) -> bool {
-        let b = text.as_bytes();
-        let mut pos = 0;
-        while pos < b.len() {
-            // The common line, a record and its line end, read in one pass.
-            if b[pos] == b'{' {
-                if let Some((record, end)) = fast_record::<false>(text, pos) {
-                    let rest = b[end..]
-                        .iter()
-                        .position(|c| !matches!(c, b' ' | b'\t' | b'\r'));
-                    match rest.map(|at| end + at) {
-                        None => {
-                            self.count(record);
-                            self.lines += 1;
-                            break;
-                        }
-                        Some(nl) if b[nl] == b'\n' => {
-                            self.count(record);
-                            self.lines += 1;
-                            pos = nl + 1;
-                            continue;
-                        }
-                        Some(_) => {}
+/// Reads a chunk of NDJSON lines, split and skipped as `parse_records`
+/// does (`str::lines`, and blank when `str::trim` leaves nothing), giving
+/// `each` every record with its line in the chunk (from 1). Returns the
+/// lines read, or `None` at a line `ImageVersion` might not parse alike.
+#[inline(always)]
+fn ndjson_records<'de>(
+    text: &'de str,
+    mut each: impl FnMut(RecordView<'de>, usize),
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut pos = 0;
+    let mut lines = 0;
+    while pos < b.len() {
+        // The common line, a record and its line end, read in one pass.
+        if b[pos] == b'{' {
+            if let Some((record, end)) = fast_record::<false>(text, pos) {
+                let rest = b[end..]
+                    .iter()
+                    .position(|c| !matches!(c, b' ' | b'\t' | b'\r'));
+                match rest.map(|at| end + at) {
+                    None => {
+                        lines += 1;
+                        each(record, lines);
+                        break;
                     }
-                }
-            }
-            let (line, next) = match memchr::memchr(b'\n', &b[pos..]) {
-                Some(at) => {
-                    let line = &text[pos..pos + at];
-                    (line.strip_suffix('\r').unwrap_or(line), pos + at + 1)
-                }
-                None => (&text[pos..], b.len()),
-            };
-            pos = next;
-            if line.trim().is_empty() {
-                self.lines += 1;
-                continue;
-            }
-            let lb = line.as_bytes();
-            match fast_record::<false>(line, 0) {
-                Some((record, end)) if skip_space(lb, end) == lb.len() => self.count(record),
-                // Read as `parse_records` reads a line, to accept exactly
-                // what it accepts.
-                _ => {
-                    let mut de = serde_json::Deserializer::from_str(line);
-                    match RecordView::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
-                        Ok(record) => self.count(record),
-                        Err(_) => return false,
+                    Some(nl) if b[nl] == b'\n' => {
+                        lines += 1;
+                        each(record, lines);
+                        pos = nl + 1;
+                        continue;
                     }
+                    Some(_) => {}
                 }
             }
-            self.lines += 1;
         }
-        self.finish();
-        true
-    }
-
-    /// A chunk that is a JSON array of records, read as serde_json reads
-    /// an array (white space, commas, no trailing comma, nothing after it
-    /// but white space), each record by [`fast_record`] or, where that
-    /// declines, by serde. With `page_rest`, the chunk ends a page's array,
-    /// and what follows the array is put there.
-    fn array(&mut self, text: &'de str, page_rest: Option<&mut Option<Vec<u8>>>) -> bool {
-        let b = text.as_bytes();
-        let mut i = skip_space(b, 0);
-        if b.get(i) != Some(&b'[') {
-            return false;
-        }
-        i = skip_space(b, i + 1);
-        let end = |i: usize| match page_rest {
-            Some(rest) => {
-                *rest = Some(b[i..].to_vec());
-                true
+        let (line, next) = match memchr::memchr(b'\n', &b[pos..]) {
+            Some(at) => {
+                let line = &text[pos..pos + at];
+                (line.strip_suffix('\r').unwrap_or(line), pos + at + 1)
             }
-            None => skip_space(b, i) == b.len(),
+            None => (&text[pos..], b.len()),
         };
-        if b.get(i) == Some(&b']') {
-            return end(i + 1);
+        pos = next;
+        lines += 1;
+        if line.trim().is_empty() {
+            continue;
         }
-        loop {
-            let Some((record, end)) =
-                fast_record::<true>(text, i).or_else(|| serde_record(text, i))
-            else {
-                return false;
-            };
-            self.count(record);
-            i = skip_space(b, end);
-            match b.get(i) {
-                Some(b',') => i = skip_space(b, i + 1),
-                Some(b']') => break,
-                _ => return false,
+        let lb = line.as_bytes();
+        match fast_record::<false>(line, 0) {
+            Some((record, end)) if skip_space(lb, end) == lb.len() => each(record, lines),
+            // Read as `parse_records` reads a line, to accept exactly
+            // what it accepts.
+            _ => {
+                let mut de = serde_json::Deserializer::from_str(line);
+                match RecordView::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+                    Ok(record) => each(record, lines),
+                    Err(_) => return None,
+                }
             }
         }
-        self.finish();
-        end(i + 1)
     }
+    Some(lines)
+}
 
+/// Reads a chunk that is a JSON array of records as serde_json reads an
+/// array (white space, commas, no trailing comma, nothing after it but
+/// white space), each record by [`fast_record`] or, where that declines,
+/// by serde, and gives `each` every record. With `page_rest`, the chunk
+/// ends a page's array, and what follows the array is put there. `false`
+/// where `ImageVersion` might not parse the records alike.
+#[inline(always)]
+fn array_records<'de>(
+    text: &'de str,
+    page_rest: Option<&mut Option<Vec<u8>>>,
+    mut each: impl FnMut(RecordView<'de>),
+) -> bool {
+    let b = text.as_bytes();
+    let mut i = skip_space(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return false;
+    }
+    i = skip_space(b, i + 1);
+    let end = |i: usize| match page_rest {
+        Some(rest) => {
+            *rest = Some(b[i..].to_vec());
+            true
+        }
+        None => skip_space(b, i) == b.len(),
+    };
+    if b.get(i) == Some(&b']') {
+        return end(i + 1);
+    }
+    loop {
+        let Some((record, end)) = fast_record::<true>(text, i).or_else(|| serde_record(text, i))
+        else {
+            return false;
+        };
+        each(record);
+        i = skip_space(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_space(b, i + 1),
+            Some(b']') => break,
+            _ => return false,
+        }
+    }
+    end(i + 1)
+}
+
+impl<'de> Counter<'_, '_, 'de, '_> {
+    /// Counts `record`, which is on line `line` of the chunk (NDJSON).
     #[inline]
-    fn count(&mut self, record: RecordView<'de>) {
+    fn count(&mut self, record: RecordView<'de>, line: usize) {
         let mut id = self.id_hasher.build_hasher();
         id.write(record.id.0.as_bytes());
         let hash = id.finish();
@@ -833,8 +1104,7 @@ impl<'de> Counter<'_, '_, 'de, '_> {
         if let Some(check) = &mut self.check {
             let position = match self.shape {
                 Shape::Array => self.records_before + self.records - 1,
-                // `lines` has not yet counted the record's own line.
-                Shape::Ndjson => self.lines_before + self.lines + 1,
+                Shape::Ndjson => self.lines_before + line,
             };
             check.note(hash, &record.id.0, position, self.shape);
             return;
@@ -967,13 +1237,13 @@ mod tests {
         assert_eq!(array_cut(b"[1,2]"), None);
     }
 
-    use crate::records_text::parse_records_bytes;
+    use crate::records_text::parse_records_exact;
     use crate::scan::group_images;
     use proptest::prelude::*;
 
     /// What the exact path answers.
     fn exact(text: &[u8], query: &GroupQuery) -> Result<ImageGroupPage, RecordsError> {
-        parse_records_bytes(text).map(|records| group_images(&records, query))
+        parse_records_exact(text).map(|records| group_images(&records, query))
     }
 
     /// The streaming path alone, with chunks of `chunk_len` bytes.
@@ -1026,29 +1296,35 @@ mod tests {
             ])),
             (-5i64..5, -5i64..5),
             prop::option::of(tricky()),
+            prop::option::of(prop::option::of(tricky())),
         )
-            .prop_map(|(name, ns, ty, ws, service, instance, (c, u), extra)| {
-                let mut r = serde_json::json!({
-                    "name": name, "namespace": ns, "type": ty, "create_at": c, "update_at": u,
-                });
-                let map = r.as_object_mut().unwrap();
-                if let Some(ws) = ws {
-                    map.insert("workspace_id".into(), ws);
-                }
-                if let Some(s) = service {
-                    map.insert("service_type".into(), s);
-                }
-                if let Some(i) = instance {
-                    map.insert("swr_instance_id".into(), i);
-                }
-                if let Some(extra) = extra {
-                    map.insert(
-                        "description".into(),
-                        serde_json::json!({"text": extra, "list": [1, {"x": "]"}]}),
-                    );
-                }
-                r
-            })
+            .prop_map(
+                |(name, ns, ty, ws, service, instance, (c, u), extra, tag)| {
+                    let mut r = serde_json::json!({
+                        "name": name, "namespace": ns, "type": ty, "create_at": c, "update_at": u,
+                    });
+                    let map = r.as_object_mut().unwrap();
+                    if let Some(ws) = ws {
+                        map.insert("workspace_id".into(), ws);
+                    }
+                    if let Some(s) = service {
+                        map.insert("service_type".into(), s);
+                    }
+                    if let Some(i) = instance {
+                        map.insert("swr_instance_id".into(), i);
+                    }
+                    if let Some(tag) = tag {
+                        map.insert("tag".into(), serde_json::json!(tag));
+                    }
+                    if let Some(extra) = extra {
+                        map.insert(
+                            "description".into(),
+                            serde_json::json!({"text": extra, "list": [1, {"x": "]"}]}),
+                        );
+                    }
+                    r
+                },
+            )
     }
 
     /// Records text: records with unique ids (some escaped) in one of the
@@ -1226,8 +1502,91 @@ mod tests {
         }
     }
 
+    /// The parallel parse alone, with chunks of `chunk_len` bytes.
+    fn parsed(text: &[u8], chunk_len: usize) -> Option<Vec<ImageVersion>> {
+        parsed_versions(&mut io::Cursor::new(text), chunk_len).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// The versions equal the exact path's, in order; the parallel
+        /// path never accepts what the exact one refuses; and arrays,
+        /// pages and NDJSON of two or more records without a repeated id
+        /// are parsed by it (not left to the exact path).
+        #[test]
+        fn the_parallel_parse_gives_the_exact_versions(text in text(), chunk_len in 1usize..300) {
+            let want = parse_records_exact(text.as_bytes());
+            let got = parsed(text.as_bytes(), chunk_len);
+            let body = text.trim_start_matches('\u{feff}').trim_start();
+            let page = body.starts_with("{\"count\"") || body.starts_with("{\"total\"");
+            let streams = body.starts_with('[') || page || want_records(&text) >= 2;
+            match (&want, got) {
+                (Ok(versions), Some(got)) => prop_assert_eq!(versions, &got),
+                (Err(e), Some(got)) => prop_assert!(false, "parsed {} versions where the exact path says {}", got.len(), e),
+                (Ok(versions), None) => prop_assert!(!streams, "not parsed in parallel: {:?}", versions),
+                (Err(_), None) => {}
+            }
+            let reader = crate::parse_records_reader(io::Cursor::new(text.as_bytes())).unwrap();
+            prop_assert_eq!(reader, want.clone());
+            prop_assert_eq!(crate::parse_records_bytes(text.as_bytes()), want);
+        }
+
+        /// Broken text (a byte changed, inserted or cut off) gives what the
+        /// exact path gives: the same versions or the same error.
+        #[test]
+        fn broken_text_parses_as_the_exact_path_parses_it(
+            text in text(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b',', b'}', b']', b'\\', b'x', b'\n', 0xff, b'{', b'1']),
+            how in 0..3u8,
+            chunk_len in 1usize..300,
+        ) {
+            let mut bytes = text.into_bytes();
+            if !bytes.is_empty() {
+                let at = at.index(bytes.len());
+                match how {
+                    0 => bytes[at] = byte,
+                    1 => bytes.insert(at, byte),
+                    _ => bytes.truncate(at),
+                }
+            }
+            let want = parse_records_exact(&bytes);
+            if let Some(got) = parsed(&bytes, chunk_len) {
+                prop_assert_eq!(Ok(got), want.clone());
+            }
+            let reader = crate::parse_records_reader(io::Cursor::new(&bytes)).unwrap();
+            prop_assert_eq!(reader, want);
+        }
+    }
+
+    /// A reader is parsed on every core from where it stands, a short
+    /// text on the calling thread.
+    #[test]
+    fn a_long_text_from_a_reader_is_parsed_in_parallel() {
+        let r = |i: usize| {
+            format!(
+                r#"{{"id":"{i}","name":"n","namespace":"s","type":"DEDICATED","create_at":1,"update_at":2}}"#
+            )
+        };
+        let text: String = (0..3000).map(|i| r(i) + "\n").collect();
+        assert!(text.len() > PARALLEL_FROM);
+        let want = parse_records_exact(text.as_bytes()).unwrap();
+        let mut reader = io::Cursor::new(format!("junk{text}"));
+        reader.set_position(4);
+        match read_versions(&mut reader, 4096).unwrap() {
+            Some(Parse::Versions(versions)) => assert_eq!(versions, want),
+            _ => panic!("not parsed in parallel"),
+        }
+        let short = &text[..1000];
+        match read_versions(&mut io::Cursor::new(short), 4096).unwrap() {
+            Some(Parse::Short(head)) => assert_eq!(head, short.as_bytes()),
+            _ => panic!("a short text is read whole"),
+        }
+    }
+
     fn want_records(text: &str) -> usize {
-        parse_records_bytes(text.as_bytes()).map_or(0, |r| r.len())
+        parse_records_exact(text.as_bytes()).map_or(0, |r| r.len())
     }
 
     /// A suspect hash whose records have different ids (two ids with one

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::filter::VersionFields;
 use crate::kinds::{ImageType, ServiceType};
-use crate::version::DEFAULT_WORKSPACE_ID;
+use crate::version::{ImageVersion, DEFAULT_WORKSPACE_ID};
 
 /// One record, its strings borrowed from the text where they have no
 /// escapes. It accepts exactly the records `ImageVersion` accepts: the
@@ -25,7 +25,6 @@ pub(super) struct RecordView<'a> {
     #[serde(borrow)]
     pub(super) namespace: Text<'a>,
     #[serde(default, borrow)]
-    #[allow(dead_code)]
     pub(super) tag: Option<Text<'a>>,
     #[serde(rename = "type")]
     pub(super) image_type: ImageType,
@@ -37,6 +36,30 @@ pub(super) struct RecordView<'a> {
     pub(super) swr_instance_id: Option<Text<'a>>,
     pub(super) create_at: i64,
     pub(super) update_at: i64,
+}
+
+impl RecordView<'_> {
+    /// The record as [`ImageVersion`] deserializes it: the same strings,
+    /// `"0"` for no workspace, no instance for an empty one.
+    pub(super) fn into_version(self) -> ImageVersion {
+        ImageVersion {
+            id: self.id.0.into_owned(),
+            name: self.name.0.into_owned(),
+            namespace: self.namespace.0.into_owned(),
+            tag: self.tag.map(|t| t.0.into_owned()),
+            image_type: self.image_type,
+            workspace_id: self
+                .workspace_id
+                .map_or_else(|| DEFAULT_WORKSPACE_ID.to_string(), |w| w.0.into_owned()),
+            service_type: self.service_type,
+            swr_instance_id: self
+                .swr_instance_id
+                .map(|i| i.0.into_owned())
+                .filter(|i| !i.is_empty()),
+            create_at: self.create_at,
+            update_at: self.update_at,
+        }
+    }
 }
 
 fn null_as_unknown<'de, D: Deserializer<'de>>(d: D) -> Result<ServiceType, D::Error> {
@@ -164,6 +187,7 @@ pub(super) fn fast_record<const NEWLINES: bool>(
     i = skip::<NEWLINES>(b, i + 1);
     let mut seen = 0u16;
     let (mut id, mut name, mut namespace) = ("", "", "");
+    let mut tag = None;
     let mut image_type = ImageType::Dedicated;
     let (mut workspace_id, mut swr_instance_id) = (None, None);
     let mut service_type = ServiceType::Unknown;
@@ -202,19 +226,15 @@ pub(super) fn fast_record<const NEWLINES: bool>(
                 } = value;
                 after
             }
-            TAG => match null(b, i) {
-                Some(after) => after,
-                None => plain_string(text, i)?.1,
-            },
-            WORKSPACE_ID | SWR_INSTANCE_ID => {
+            TAG | WORKSPACE_ID | SWR_INSTANCE_ID => {
                 let (value, after) = match null(b, i) {
                     Some(after) => (None, after),
                     None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
                 };
-                *if field == WORKSPACE_ID {
-                    &mut workspace_id
-                } else {
-                    &mut swr_instance_id
+                *match field {
+                    TAG => &mut tag,
+                    WORKSPACE_ID => &mut workspace_id,
+                    _ => &mut swr_instance_id,
                 } = value;
                 after
             }
@@ -265,7 +285,7 @@ pub(super) fn fast_record<const NEWLINES: bool>(
         id: borrowed(id),
         name: borrowed(name),
         namespace: borrowed(namespace),
-        tag: None,
+        tag: tag.map(borrowed),
         image_type,
         workspace_id: workspace_id.map(borrowed),
         service_type,

@@ -6,8 +6,9 @@
 //! flags and prints what the library answers, so that its output is the
 //! library's answer and nothing of its own. One query over `--records`
 //! streams the records to the page (`group_records_reader`); `--queries`
-//! and the bundled sample parse the records once (`parse_records_bytes`)
-//! and ask `group_images` each query.
+//! and the bundled sample parse the records once, on every core
+//! (`parse_records_reader` for a file, `parse_records_bytes` for standard
+//! input and the sample), and ask `group_images` each query.
 
 mod table;
 
@@ -16,8 +17,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use image_groups::{
-    group_images, group_records_reader, group_records_text, parse_records_bytes, GroupQuery,
-    ImageGroupPage, ImageVersion, RecordsError,
+    group_images, group_records_reader, group_records_text, parse_records_bytes,
+    parse_records_reader, GroupQuery, ImageGroupPage, ImageVersion, RecordsError,
 };
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images`
@@ -233,7 +234,7 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
         }
     }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
-    match &args.queries {
+    let answered = match &args.queries {
         Some(source) => run_queries(&records, source, out),
         None => run_one(
             &records,
@@ -241,7 +242,11 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
             args.table,
             out,
         ),
-    }
+    };
+    // The process ends here: freeing the records' strings one by one
+    // would only delay its exit.
+    std::mem::forget(records);
+    answered
 }
 
 /// The page of `query` over the records of `source`, streamed from a file
@@ -298,19 +303,41 @@ fn invalid_records(source: &Source, e: &RecordsError) -> String {
     }
 }
 
+/// The records of `source` (the bundled sample without one), parsed on
+/// every core; a file is read in chunks, so that its whole text is never
+/// held beside the records.
 fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
     let Some(source) = source else {
         return parse_records_bytes(SAMPLE_RECORDS.as_bytes())
             .map_err(|e| format!("bundled sample: {e}"));
     };
-    let bytes = source.read("records")?;
     // Empty input is far more often a failed download (`curl ... |`) than
     // a project without images, which is `[]`: say so rather than answer
     // an empty page with success.
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(empty_input(source));
-    }
-    parse_records_bytes(&bytes).map_err(|e| invalid_records(source, &e))
+    let records = match source {
+        Source::Stdin => {
+            let bytes = source.read("records")?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(empty_input(source));
+            }
+            parse_records_bytes(&bytes)
+        }
+        Source::File(path) => {
+            let cannot_read =
+                |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
+            let records = std::fs::File::open(path)
+                .and_then(parse_records_reader)
+                .map_err(cannot_read)?;
+            // Only empty text parses to no records without `[` or `{`.
+            if records.as_ref().is_ok_and(Vec::is_empty)
+                && only_white_space(path).map_err(cannot_read)?
+            {
+                return Err(empty_input(source));
+            }
+            records
+        }
+    };
+    records.map_err(|e| invalid_records(source, &e))
 }
 
 /// The message for records input that holds nothing but white space.
