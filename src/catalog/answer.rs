@@ -27,9 +27,9 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     };
     let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
     let fuzzy_name = query.name().filter(|_| query.name_fuzzy_match());
-    match (exact_name, fuzzy_name, query.namespace()) {
+    match (exact_name, fuzzy_name, query.namespace(), instance) {
         // An exact name: its run in the name index.
-        (Some(name), _, namespace) => {
+        (Some(name), _, namespace, _) => {
             for &g in ws.by_name.get(name).into_iter().flatten() {
                 if namespace.is_none_or(|ns| *ws.groups[g as usize].namespace == *ns) {
                     push(g);
@@ -37,17 +37,29 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
             }
         }
         // A namespace: its list, each name checked.
-        (None, fuzzy, Some(namespace)) => {
+        (None, fuzzy, Some(namespace), _) => {
             let mut matcher = fuzzy.map(NameMatcher::new);
-            for &g in ws.by_namespace.get(namespace).into_iter().flatten() {
+            for &g in ws.by_namespace.get(namespace) {
                 let name = ws.groups[g as usize].name.as_bytes();
                 if matcher.as_mut().is_none_or(|m| m.matches(name)) {
                     push(g);
                 }
             }
         }
+        // A fuzzy name in an SWR instance holding few of the workspace's
+        // groups: its list, each name checked.
+        (None, Some(needle), None, Some(instance))
+            if ws.by_instance.get(instance).len() < ws.live() / FEW =>
+        {
+            let mut matcher = NameMatcher::new(needle);
+            for &g in ws.by_instance.get(instance) {
+                if matcher.matches(ws.groups[g as usize].name.as_bytes()) {
+                    push(g);
+                }
+            }
+        }
         // A fuzzy name: one search over the folded names.
-        (None, Some(needle), None) => {
+        (None, Some(needle), None, _) => {
             let matcher = NameMatcher::with_ranks(needle, ws.names.ranks());
             if instance.is_none() && query.service_type().is_none() {
                 // Without a service-type filter the aggregates are in a
@@ -68,14 +80,18 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
             }
             ws.names.for_each_match(&matcher, &mut push);
         }
+        // An SWR instance: its list.
+        (None, None, None, Some(instance)) => {
+            for &g in ws.by_instance.get(instance) {
+                push(g);
+            }
+        }
         // Every group: in name order when the page is ordered by name first.
-        // (The walks below read every group of the workspace, so they serve
-        // only queries without an SWR instance filter.)
-        (None, None, None) => {
-            if instance.is_none() && query.sort_key().first() == Some(&SortField::Name) {
+        (None, None, None, None) => {
+            if query.sort_key().first() == Some(&SortField::Name) {
                 return page_in_name_order(ws, query);
             }
-            if instance.is_none() && query.service_type().is_none() {
+            if query.service_type().is_none() {
                 return page_from_states(ws, query);
             }
             for (g, group) in ws.groups.iter().enumerate() {
@@ -87,6 +103,12 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     }
     order::page(&matching, query)
 }
+
+/// An instance's list is searched name by name, rather than the whole
+/// workspace's folded names at once, when it holds less than one group in
+/// this many: a name checked alone costs a few times a name searched in
+/// the buffer.
+const FEW: usize = 8;
 
 /// Group `g`'s aggregates over the versions of the query's type and service
 /// type, `None` if it has none.

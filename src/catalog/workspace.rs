@@ -26,6 +26,9 @@ pub(super) struct Group {
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
     namespace_pos: u32,
+    /// Its position in its SWR instance's list (0 for the shared SWR, which
+    /// has none).
+    instance_pos: u32,
     /// Its entry in the folded names (where it starts).
     name_entry: u32,
 }
@@ -66,8 +69,8 @@ impl Group {
 
 /// The groups of one workspace, in a slab that a query walks in order, with
 /// the indexes that narrow a query: by key (for updates), by name in order
-/// (exact names and name-ordered pages), by namespace, and the folded names
-/// (fuzzy names).
+/// (exact names and name-ordered pages), by namespace, by SWR instance, and
+/// the folded names (fuzzy names).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
@@ -87,8 +90,59 @@ pub(super) struct Workspace {
     pub(super) by_name: BTreeMap<Arc<str>, Vec<u32>>,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
-    pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
+    pub(super) by_namespace: GroupLists,
+    /// Group slots by SWR instance, for the groups of an enterprise
+    /// instance only: an instance filter without a name or namespace visits
+    /// its instance's groups, not the workspace's.
+    pub(super) by_instance: GroupLists,
     pub(super) names: NameArena,
+}
+
+/// Lists of group slots by a key string (a namespace, an SWR instance), each
+/// group knowing its position in its list, so that dropping a group is a
+/// swap with its list's last.
+#[derive(Clone, Debug, Default)]
+pub(super) struct GroupLists {
+    /// foldhash's default state is seeded per instance, like every other
+    /// index here.
+    lists: HashMap<Box<str>, Vec<u32>, RandomState>,
+}
+
+impl GroupLists {
+    /// The groups listed under `key` (none if there is no list).
+    pub(super) fn get(&self, key: &str) -> &[u32] {
+        self.lists.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Appends group `g` to the list of `key` and returns its position there.
+    fn push(&mut self, key: &str, g: u32) -> u32 {
+        let list = match self.lists.get_mut(key) {
+            Some(list) => list,
+            None => self.lists.entry(key.into()).or_default(),
+        };
+        list.push(g);
+        (list.len() - 1) as u32
+    }
+
+    /// Takes the group at `pos` out of the list of `key`, dropping a list
+    /// left empty; returns the group moved into `pos`, if any, whose
+    /// position is now `pos`.
+    fn remove(&mut self, key: &str, pos: u32) -> Option<u32> {
+        const LISTED: &str = "a live group is in its list";
+        let list = self.lists.get_mut(key).expect(LISTED);
+        list.swap_remove(pos as usize);
+        let moved = list.get(pos as usize).copied();
+        if list.is_empty() {
+            self.lists.remove(key);
+        }
+        moved
+    }
+
+    fn shrink_to_fit(&mut self) {
+        for list in self.lists.values_mut() {
+            list.shrink_to_fit();
+        }
+    }
 }
 
 /// What a group's aggregates need of one of its versions.
@@ -145,6 +199,7 @@ impl Workspace {
             swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
             cells: Vec::new(),
             namespace_pos: 0,
+            instance_pos: 0,
             name_entry: 0,
         };
         let g = match self.free.pop() {
@@ -168,9 +223,10 @@ impl Workspace {
         self.by_key
             .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
         self.by_name.entry(shared_name).or_default().push(g);
-        let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
-        self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
-        in_namespace.push(g);
+        self.groups[g as usize].namespace_pos = self.by_namespace.push(namespace, g);
+        if let Some(instance) = version.swr_instance_id.as_deref() {
+            self.groups[g as usize].instance_pos = self.by_instance.push(instance, g);
+        }
         if fold_name {
             self.groups[g as usize].name_entry = self.names.push(name, g);
         }
@@ -198,9 +254,8 @@ impl Workspace {
         for states in &mut self.states {
             states.shrink_to_fit();
         }
-        for in_namespace in self.by_namespace.values_mut() {
-            in_namespace.shrink_to_fit();
-        }
+        self.by_namespace.shrink_to_fit();
+        self.by_instance.shrink_to_fit();
     }
 
     /// Counts `version` into group `g`.
@@ -268,7 +323,9 @@ impl Workspace {
         let hash = group.key().hash(hasher);
         let name = std::mem::take(&mut group.name);
         let namespace = std::mem::take(&mut group.namespace);
-        let (pos, name_entry) = (group.namespace_pos as usize, group.name_entry);
+        let instance = group.swr_instance_id.take();
+        let (namespace_pos, instance_pos) = (group.namespace_pos, group.instance_pos);
+        let name_entry = group.name_entry;
         const INDEXED: &str = "a live group is in every index";
         self.by_key
             .find_entry(hash, |&other| other == g)
@@ -279,13 +336,13 @@ impl Workspace {
         if run.is_empty() {
             self.by_name.remove(&*name);
         }
-        let in_namespace = self.by_namespace.get_mut(&*namespace).expect(INDEXED);
-        in_namespace.swap_remove(pos);
-        if let Some(&moved) = in_namespace.get(pos) {
-            self.groups[moved as usize].namespace_pos = pos as u32;
+        if let Some(moved) = self.by_namespace.remove(&namespace, namespace_pos) {
+            self.groups[moved as usize].namespace_pos = namespace_pos;
         }
-        if in_namespace.is_empty() {
-            self.by_namespace.remove(&*namespace);
+        if let Some(instance) = instance {
+            if let Some(moved) = self.by_instance.remove(&instance, instance_pos) {
+                self.groups[moved as usize].instance_pos = instance_pos;
+            }
         }
         self.names.kill(name_entry, name.len());
         self.free.push(g);
