@@ -115,7 +115,8 @@ impl Catalog {
     /// the records are then stored a group at a time (in the order of the
     /// keys' hashes), so that a group's indexes and cells are found once per
     /// group rather than once per version, and the loads of one record do not
-    /// wait for those of the one before.
+    /// wait for those of the one before. The name index and the folded names
+    /// are built last, from all the groups' names at once.
     ///
     /// The catalog keeps none of the records' own allocations: it copies
     /// what it keeps (ids and tags too) and frees every string of the input
@@ -176,6 +177,7 @@ impl Catalog {
         drop((records, order, replaced));
         for workspace in &mut catalog.workspaces {
             workspace.rebuild_names();
+            workspace.build_name_index();
             workspace.shrink_to_fit();
         }
         catalog.versions.finish_bulk(&slot_of_input);

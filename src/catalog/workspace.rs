@@ -177,13 +177,15 @@ impl Workspace {
     }
 
     /// The slot of `version`'s group, made if there is none. A new group's
-    /// name goes into the folded names only with `fold_name`; a bulk load
-    /// writes them all at the end ([`rebuild_names`](Self::rebuild_names)).
+    /// name goes into the name index and the folded names only with
+    /// `index_name`; a bulk load builds both at the end, from all the names
+    /// at once ([`rebuild_names`](Self::rebuild_names) and
+    /// [`build_name_index`](Self::build_name_index)).
     pub(super) fn group_for(
         &mut self,
         hasher: &RandomState,
         version: &ImageVersion,
-        fold_name: bool,
+        index_name: bool,
     ) -> u32 {
         let key = GroupKey::of(version);
         let hash = key.hash(hasher);
@@ -222,12 +224,14 @@ impl Workspace {
         let groups = &self.groups;
         self.by_key
             .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
-        self.by_name.entry(shared_name).or_default().push(g);
+        if index_name {
+            self.by_name.entry(shared_name).or_default().push(g);
+        }
         self.groups[g as usize].namespace_pos = self.by_namespace.push(namespace, g);
         if let Some(instance) = version.swr_instance_id.as_deref() {
             self.groups[g as usize].instance_pos = self.by_instance.push(instance, g);
         }
-        if fold_name {
+        if index_name {
             self.groups[g as usize].name_entry = self.names.push(name, g);
         }
         g
@@ -245,6 +249,38 @@ impl Workspace {
                 group.name_entry = self.names.push(&group.name, g as u32);
             }
         }
+    }
+
+    /// Builds the name index of an empty-indexed workspace from its live
+    /// groups: the names are sorted once (most comparisons settled by their
+    /// first 32 bytes, read once per group, rather than by reading two names
+    /// far apart in memory), and the map is built from the sorted runs, in
+    /// full nodes. Inserting the names one by one, in the order a bulk load
+    /// meets them, would walk the map from its root for each, comparing
+    /// whole names all the way down.
+    pub(super) fn build_name_index(&mut self) {
+        assert!(
+            self.by_name.is_empty(),
+            "the name index is built once, into an empty map"
+        );
+        let groups = &self.groups;
+        let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
+            .filter(|&g| groups[g as usize].is_live())
+            .map(|g| (prefix32(groups[g as usize].name.as_bytes()), g))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            let name = |g: u32| groups[g as usize].name.as_bytes();
+            a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
+        });
+        let mut runs: Vec<(Arc<str>, Vec<u32>)> = Vec::new();
+        for (_, g) in order {
+            let name = &groups[g as usize].name;
+            match runs.last_mut() {
+                Some((run_name, run)) if run_name == name => run.push(g),
+                _ => runs.push((Arc::clone(name), vec![g])),
+            }
+        }
+        self.by_name = runs.into_iter().collect();
     }
 
     /// Gives back the room that growing one element at a time left over:
@@ -350,4 +386,18 @@ impl Workspace {
             self.rebuild_names();
         }
     }
+}
+
+/// The first 32 bytes of `bytes` as two big-endian numbers, padded with
+/// zeros: ordered as the bytes are, except that a string and the same string
+/// followed by zero bytes tie (the full comparison then decides).
+fn prefix32(bytes: &[u8]) -> [u128; 2] {
+    let mut first = [0u8; 32];
+    let n = bytes.len().min(32);
+    first[..n].copy_from_slice(&bytes[..n]);
+    let (high, low) = first.split_at(16);
+    [
+        u128::from_be_bytes(high.try_into().expect("16 bytes")),
+        u128::from_be_bytes(low.try_into().expect("16 bytes")),
+    ]
 }
