@@ -1,6 +1,6 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use super::workspace::{of_type, Group, Workspace, ALL_TYPES};
+use super::workspace::{of_type, Workspace, ALL_TYPES};
 use crate::group_state::GroupState;
 use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
@@ -11,18 +11,23 @@ use crate::sort::{SortDir, SortField};
 /// The page of `query` over the workspace's groups (none if the workspace
 /// has no versions).
 pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> ImageGroupPage {
-    let mut matching = MatchingGroups::default();
     let Some(ws) = workspace else {
-        return order::page(&matching, query);
+        let empty = Workspace::default();
+        return order::page(&MatchingGroups::new(&empty), query);
     };
+    let mut matching = MatchingGroups::new(ws);
     let instance = query.swr_instance_id();
+    // The instance's number; `None` when no group is in it.
+    let instance_key = instance.map(|id| ws.by_instance.find(id));
+    if instance_key == Some(None) {
+        return order::page(&matching, query);
+    }
     let mut push = |g: u32| {
-        let group = &ws.groups[g as usize];
-        if instance.is_some() && group.swr_instance_id.as_deref() != instance {
+        if instance_key.is_some_and(|k| k != Some(ws.groups[g as usize].instance)) {
             return;
         }
         if let Some(state) = state_of(ws, g, query) {
-            matching.push(group, state);
+            matching.push(g, state);
         }
     };
     let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
@@ -30,8 +35,9 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     match (exact_name, fuzzy_name, query.namespace(), instance) {
         // An exact name: its run in the name index.
         (Some(name), _, namespace, _) => {
+            let namespace = namespace.map(|ns| ws.by_namespace.find(ns));
             for &g in ws.by_name.get(name).into_iter().flatten() {
-                if namespace.is_none_or(|ns| *ws.groups[g as usize].namespace == *ns) {
+                if namespace.is_none_or(|ns| ns == Some(ws.groups[g as usize].namespace)) {
                     push(g);
                 }
             }
@@ -156,11 +162,10 @@ impl Groups for StateView<'_> {
         self.ws.groups[self.ids[g] as usize].name.as_bytes()
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.ids[g] as usize].namespace.as_bytes()
+        self.ws.namespace(self.ids[g]).as_bytes()
     }
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
-        let group = &self.ws.groups[self.ids[g] as usize];
-        group.swr_instance_id.as_deref().map(str::as_bytes)
+        self.ws.instance(self.ids[g]).map(str::as_bytes)
     }
     fn state(&self, g: usize) -> GroupState {
         self.states[self.ids[g] as usize]
@@ -180,7 +185,7 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
         SortDir::Asc => Box::new(ws.by_name.values()),
         SortDir::Desc => Box::new(ws.by_name.values().rev()),
     };
-    let mut window = MatchingGroups::default();
+    let mut window = MatchingGroups::new(ws);
     let mut window_first = None;
     // Matching groups in the runs walked so far.
     let mut position = 0usize;
@@ -198,7 +203,7 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
         let run_start = window.groups.len();
         for &g in run {
             if let Some(state) = state_of(ws, g, query) {
-                window.push(&ws.groups[g as usize], state);
+                window.push(g, state);
             }
         }
         let matched = window.groups.len() - run_start;
@@ -213,15 +218,22 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     order::page_of_window(&window, window_first.unwrap_or(position), position, query)
 }
 
-/// The groups one catalog query matched, borrowing their keys.
-#[derive(Default)]
-struct MatchingGroups<'c> {
-    groups: Vec<(&'c Group, GroupState)>,
+/// The groups one catalog query matched, by slot, with their aggregates.
+struct MatchingGroups<'w> {
+    ws: &'w Workspace,
+    groups: Vec<(u32, GroupState)>,
 }
 
-impl<'c> MatchingGroups<'c> {
-    fn push(&mut self, group: &'c Group, state: GroupState) {
-        self.groups.push((group, state));
+impl<'w> MatchingGroups<'w> {
+    fn new(ws: &'w Workspace) -> Self {
+        MatchingGroups {
+            ws,
+            groups: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, g: u32, state: GroupState) {
+        self.groups.push((g, state));
     }
 }
 
@@ -230,17 +242,13 @@ impl Groups for MatchingGroups<'_> {
         self.groups.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.groups[g].0.name.as_bytes()
+        self.ws.groups[self.groups[g].0 as usize].name.as_bytes()
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.groups[g].0.namespace.as_bytes()
+        self.ws.namespace(self.groups[g].0).as_bytes()
     }
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
-        self.groups[g]
-            .0
-            .swr_instance_id
-            .as_deref()
-            .map(str::as_bytes)
+        self.ws.instance(self.groups[g].0).map(str::as_bytes)
     }
     fn state(&self, g: usize) -> GroupState {
         self.groups[g].1

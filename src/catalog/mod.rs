@@ -273,8 +273,7 @@ impl Catalog {
     /// Whether group `g` of workspace `w` is the group of `v`.
     fn holds_key(&self, w: u32, g: u32, v: &ImageVersion) -> bool {
         let workspace = &self.workspaces[w as usize];
-        let group = &workspace.groups[g as usize];
-        *workspace.id == *v.workspace_id && group.key() == GroupKey::of(v)
+        *workspace.id == *v.workspace_id && workspace.key(g) == GroupKey::of(v)
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of

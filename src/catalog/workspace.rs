@@ -1,6 +1,7 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
@@ -19,9 +20,12 @@ pub(super) struct Group {
     /// Shared with its entry in the name index, which would otherwise
     /// keep a second copy of every name.
     pub(super) name: Arc<str>,
-    pub(super) namespace: Box<str>,
-    /// The SWR enterprise instance; `None` for the shared SWR.
-    pub(super) swr_instance_id: Option<Box<str>>,
+    /// Its namespace, by its key in [`Workspace::by_namespace`]: a
+    /// namespace's bytes are kept once for all its groups.
+    pub(super) namespace: u32,
+    /// Its SWR enterprise instance, by its key in [`Workspace::by_instance`];
+    /// [`SHARED_SWR`] for the shared SWR.
+    pub(super) instance: u32,
     /// Per `(type, service_type)` it has versions of.
     pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
@@ -33,16 +37,10 @@ pub(super) struct Group {
     name_entry: u32,
 }
 
-impl Group {
-    /// Its key.
-    pub(super) fn key(&self) -> GroupKey<'_> {
-        GroupKey {
-            name: self.name.as_bytes(),
-            namespace: self.namespace.as_bytes(),
-            swr_instance_id: self.swr_instance_id.as_deref().map(str::as_bytes),
-        }
-    }
+/// A group's [`Group::instance`] when it is in the shared SWR.
+pub(super) const SHARED_SWR: u32 = u32::MAX;
 
+impl Group {
     /// Whether the slot holds a group (a freed slot has no cells).
     pub(super) fn is_live(&self) -> bool {
         !self.cells.is_empty()
@@ -98,48 +96,96 @@ pub(super) struct Workspace {
     pub(super) names: NameArena,
 }
 
-/// Lists of group slots by a key string (a namespace, an SWR instance), each
-/// group knowing its position in its list, so that dropping a group is a
-/// swap with its list's last.
+/// Key strings (namespaces, SWR instances), each kept once under a small
+/// number, with the list of the group slots that have it. Each group knows
+/// its key's number and its position in the key's list, so that dropping a
+/// group is a swap with the list's last; a key whose list empties is freed,
+/// and its number reused.
 #[derive(Clone, Debug, Default)]
 pub(super) struct GroupLists {
-    /// foldhash's default state is seeded per instance, like every other
-    /// index here.
-    lists: HashMap<Box<str>, Vec<u32>, RandomState>,
+    /// By key number; a free number has an empty key and list.
+    keys: Vec<(Box<str>, Vec<u32>)>,
+    free: Vec<u32>,
+    /// Key numbers by key; foldhash's default state is seeded per
+    /// instance, like every other index here.
+    index: HashTable<u32>,
+    hasher: RandomState,
 }
 
 impl GroupLists {
-    /// The groups listed under `key` (none if there is no list).
+    /// The number of `key`, if any group has it.
+    pub(super) fn find(&self, key: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let keys = &self.keys;
+        self.index
+            .find(hash, |&k| *keys[k as usize].0 == *key)
+            .copied()
+    }
+
+    /// The groups listed under `key` (none if no group has it).
     pub(super) fn get(&self, key: &str) -> &[u32] {
-        self.lists.get(key).map_or(&[], Vec::as_slice)
+        self.find(key).map_or(&[], |k| &self.keys[k as usize].1)
     }
 
-    /// Appends group `g` to the list of `key` and returns its position there.
-    fn push(&mut self, key: &str, g: u32) -> u32 {
-        let list = match self.lists.get_mut(key) {
-            Some(list) => list,
-            None => self.lists.entry(key.into()).or_default(),
+    /// The key numbered `k`.
+    pub(super) fn key(&self, k: u32) -> &str {
+        &self.keys[k as usize].0
+    }
+
+    /// Appends group `g` to the list of `key`; returns the key's number and
+    /// the group's position in its list.
+    fn push(&mut self, key: &str, g: u32) -> (u32, u32) {
+        let k = match self.find(key) {
+            Some(k) => k,
+            None => {
+                let entry = (Box::from(key), Vec::new());
+                let k = match self.free.pop() {
+                    Some(k) => {
+                        self.keys[k as usize] = entry;
+                        k
+                    }
+                    None => {
+                        self.keys.push(entry);
+                        u32::try_from(self.keys.len() - 1)
+                            .ok()
+                            .filter(|&k| k != SHARED_SWR)
+                            .expect("a Catalog workspace has fewer than u32::MAX namespaces")
+                    }
+                };
+                let (keys, hasher) = (&self.keys, &self.hasher);
+                let hash = hasher.hash_one(key);
+                self.index
+                    .insert_unique(hash, k, |&k| hasher.hash_one(&*keys[k as usize].0));
+                k
+            }
         };
+        let list = &mut self.keys[k as usize].1;
         list.push(g);
-        (list.len() - 1) as u32
+        (k, (list.len() - 1) as u32)
     }
 
-    /// Takes the group at `pos` out of the list of `key`, dropping a list
-    /// left empty; returns the group moved into `pos`, if any, whose
-    /// position is now `pos`.
-    fn remove(&mut self, key: &str, pos: u32) -> Option<u32> {
-        const LISTED: &str = "a live group is in its list";
-        let list = self.lists.get_mut(key).expect(LISTED);
+    /// Takes the group at `pos` out of the list of key `k`, freeing a key
+    /// left without groups; returns the group moved into `pos`, if any,
+    /// whose position is now `pos`.
+    fn remove(&mut self, k: u32, pos: u32) -> Option<u32> {
+        let list = &mut self.keys[k as usize].1;
         list.swap_remove(pos as usize);
         let moved = list.get(pos as usize).copied();
         if list.is_empty() {
-            self.lists.remove(key);
+            let key = std::mem::take(&mut self.keys[k as usize].0);
+            let hash = self.hasher.hash_one(&*key);
+            self.index
+                .find_entry(hash, |&other| other == k)
+                .expect("a key with groups is indexed")
+                .remove();
+            self.keys[k as usize] = Default::default();
+            self.free.push(k);
         }
         moved
     }
 
     fn shrink_to_fit(&mut self) {
-        for list in self.lists.values_mut() {
+        for (_, list) in &mut self.keys {
             list.shrink_to_fit();
         }
     }
@@ -176,6 +222,27 @@ impl Workspace {
         self.groups.len() - self.free.len()
     }
 
+    /// The key of group `g`.
+    pub(super) fn key(&self, g: u32) -> GroupKey<'_> {
+        let group = &self.groups[g as usize];
+        GroupKey {
+            name: group.name.as_bytes(),
+            namespace: self.namespace(g).as_bytes(),
+            swr_instance_id: self.instance(g).map(str::as_bytes),
+        }
+    }
+
+    /// The namespace of group `g`.
+    pub(super) fn namespace(&self, g: u32) -> &str {
+        self.by_namespace.key(self.groups[g as usize].namespace)
+    }
+
+    /// The SWR instance of group `g`; `None` for the shared SWR.
+    pub(super) fn instance(&self, g: u32) -> Option<&str> {
+        let k = self.groups[g as usize].instance;
+        (k != SHARED_SWR).then(|| self.by_instance.key(k))
+    }
+
     /// The slot of `version`'s group, made if there is none. A new group's
     /// name goes into the name index and the folded names only with
     /// `index_name`; a bulk load builds both at the end, from all the names
@@ -189,16 +256,15 @@ impl Workspace {
     ) -> u32 {
         let key = GroupKey::of(version);
         let hash = key.hash(hasher);
-        let groups = &self.groups;
-        if let Some(&g) = self.by_key.find(hash, |&g| groups[g as usize].key() == key) {
+        if let Some(&g) = self.by_key.find(hash, |&g| self.key(g) == key) {
             return g;
         }
-        let (name, namespace) = (version.name.as_str(), version.namespace.as_str());
+        let name = version.name.as_str();
         let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
             name: Arc::clone(&shared_name),
-            namespace: namespace.into(),
-            swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
+            namespace: 0,
+            instance: SHARED_SWR,
             cells: Vec::new(),
             namespace_pos: 0,
             instance_pos: 0,
@@ -221,15 +287,34 @@ impl Workspace {
                 (self.groups.len() - 1) as u32
             }
         };
-        let groups = &self.groups;
-        self.by_key
-            .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
+        // The group's own key parts, before the slot is indexed by key.
+        let (namespace, pos) = self.by_namespace.push(&version.namespace, g);
+        let group = &mut self.groups[g as usize];
+        (group.namespace, group.namespace_pos) = (namespace, pos);
+        if let Some(instance) = version.swr_instance_id.as_deref() {
+            let (instance, pos) = self.by_instance.push(instance, g);
+            let group = &mut self.groups[g as usize];
+            (group.instance, group.instance_pos) = (instance, pos);
+        }
+        let Workspace {
+            groups,
+            by_namespace,
+            by_instance,
+            by_key,
+            ..
+        } = self;
+        let key_of = |g: u32| {
+            let group = &groups[g as usize];
+            GroupKey {
+                name: group.name.as_bytes(),
+                namespace: by_namespace.key(group.namespace).as_bytes(),
+                swr_instance_id: (group.instance != SHARED_SWR)
+                    .then(|| by_instance.key(group.instance).as_bytes()),
+            }
+        };
+        by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
         if index_name {
             self.by_name.entry(shared_name).or_default().push(g);
-        }
-        self.groups[g as usize].namespace_pos = self.by_namespace.push(namespace, g);
-        if let Some(instance) = version.swr_instance_id.as_deref() {
-            self.groups[g as usize].instance_pos = self.by_instance.push(instance, g);
         }
         if index_name {
             self.groups[g as usize].name_entry = self.names.push(name, g);
@@ -355,11 +440,10 @@ impl Workspace {
 
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
+        let hash = self.key(g).hash(hasher);
         let group = &mut self.groups[g as usize];
-        let hash = group.key().hash(hasher);
         let name = std::mem::take(&mut group.name);
-        let namespace = std::mem::take(&mut group.namespace);
-        let instance = group.swr_instance_id.take();
+        let (namespace, instance) = (group.namespace, group.instance);
         let (namespace_pos, instance_pos) = (group.namespace_pos, group.instance_pos);
         let name_entry = group.name_entry;
         const INDEXED: &str = "a live group is in every index";
@@ -372,11 +456,11 @@ impl Workspace {
         if run.is_empty() {
             self.by_name.remove(&*name);
         }
-        if let Some(moved) = self.by_namespace.remove(&namespace, namespace_pos) {
+        if let Some(moved) = self.by_namespace.remove(namespace, namespace_pos) {
             self.groups[moved as usize].namespace_pos = namespace_pos;
         }
-        if let Some(instance) = instance {
-            if let Some(moved) = self.by_instance.remove(&instance, instance_pos) {
+        if instance != SHARED_SWR {
+            if let Some(moved) = self.by_instance.remove(instance, instance_pos) {
                 self.groups[moved as usize].instance_pos = instance_pos;
             }
         }
