@@ -1,5 +1,6 @@
 //! Answering a query from one workspace's groups and indexes.
 
+use super::few::Few;
 use super::workspace::{of_type, Workspace, ALL_TYPES};
 use crate::group_state::GroupState;
 use crate::name_match::NameMatcher;
@@ -36,7 +37,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         // An exact name: its run in the name index.
         (Some(name), _, namespace, _) => {
             let namespace = namespace.map(|ns| ws.by_namespace.find(ns));
-            for &g in ws.by_name.get(name).into_iter().flatten() {
+            for &g in ws.by_name.get(name).map_or(&[][..], Few::as_slice) {
                 if namespace.is_none_or(|ns| ns == Some(ws.groups[g as usize].namespace)) {
                     push(g);
                 }
@@ -124,7 +125,7 @@ fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
         (Some(image_type), None) => ws.states[of_type(image_type)][g as usize],
         (image_type, Some(service_type)) => {
             let mut state = GroupState::EMPTY;
-            for (t, s, cell) in &ws.groups[g as usize].cells {
+            for (t, s, cell) in ws.groups[g as usize].cells.as_slice() {
                 if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
                     state.merge(&cell.state);
                 }
@@ -181,7 +182,7 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     let offset = query.offset() as usize;
     let end = offset.saturating_add(query.limit() as usize);
     let every_group_matches = query.image_type().is_none() && query.service_type().is_none();
-    let runs: Box<dyn Iterator<Item = &Vec<u32>>> = match query.sort_dir() {
+    let runs: Box<dyn Iterator<Item = &Few<u32>>> = match query.sort_dir() {
         SortDir::Asc => Box::new(ws.by_name.values()),
         SortDir::Desc => Box::new(ws.by_name.values().rev()),
     };
@@ -201,7 +202,7 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
             }
         }
         let run_start = window.groups.len();
-        for &g in run {
+        for &g in run.as_slice() {
             if let Some(state) = state_of(ws, g, query) {
                 window.push(g, state);
             }

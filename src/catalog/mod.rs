@@ -9,6 +9,7 @@
 
 mod answer;
 mod cell;
+mod few;
 mod names;
 mod version_ref;
 mod versions;

@@ -8,6 +8,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::cell::Cell;
+use super::few::Few;
 use super::names::NameArena;
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
@@ -27,7 +28,8 @@ pub(super) struct Group {
     /// [`SHARED_SWR`] for the shared SWR.
     pub(super) instance: u32,
     /// Per `(type, service_type)` it has versions of.
-    pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
+    /// (Most groups have one: it is kept inline.)
+    pub(super) cells: Few<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
     namespace_pos: u32,
     /// Its position in its SWR instance's list (0 for the shared SWR, which
@@ -49,6 +51,7 @@ impl Group {
     /// The position of `version`'s cell, if the group has one.
     fn cell_of(&self, version: &Member) -> Option<usize> {
         self.cells
+            .as_slice()
             .iter()
             .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
     }
@@ -57,7 +60,7 @@ impl Group {
     /// cells (see [`Workspace::states`]).
     fn totals(&self) -> [GroupState; 3] {
         let mut states = [GroupState::EMPTY; 3];
-        for (image_type, _, cell) in &self.cells {
+        for (image_type, _, cell) in self.cells.as_slice() {
             states[ALL_TYPES].merge(&cell.state);
             states[of_type(*image_type)].merge(&cell.state);
         }
@@ -85,7 +88,7 @@ pub(super) struct Workspace {
     by_key: HashTable<u32>,
     /// Group slots by name, names in byte order: one entry per run of groups
     /// that share a name.
-    pub(super) by_name: BTreeMap<Arc<str>, Vec<u32>>,
+    pub(super) by_name: BTreeMap<Arc<str>, Few<u32>>,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
     pub(super) by_namespace: GroupLists,
@@ -265,7 +268,7 @@ impl Workspace {
             name: Arc::clone(&shared_name),
             namespace: 0,
             instance: SHARED_SWR,
-            cells: Vec::new(),
+            cells: Few::Empty,
             namespace_pos: 0,
             instance_pos: 0,
             name_entry: 0,
@@ -357,12 +360,12 @@ impl Workspace {
             let name = |g: u32| groups[g as usize].name.as_bytes();
             a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
         });
-        let mut runs: Vec<(Arc<str>, Vec<u32>)> = Vec::new();
+        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::new();
         for (_, g) in order {
             let name = &groups[g as usize].name;
             match runs.last_mut() {
                 Some((run_name, run)) if run_name == name => run.push(g),
-                _ => runs.push((Arc::clone(name), vec![g])),
+                _ => runs.push((Arc::clone(name), Few::One(g))),
             }
         }
         self.by_name = runs.into_iter().collect();
@@ -398,15 +401,11 @@ impl Workspace {
             Some(i) => i,
             None => {
                 let cell = (version.image_type, version.service_type, Cell::new());
-                // One at a time: a group has a few of its ten possible
-                // cells, and a vector's doubling would leave room for as
-                // many again, for every group.
-                group.cells.reserve_exact(1);
                 group.cells.push(cell);
                 group.cells.len() - 1
             }
         };
-        let cell = &mut group.cells[i].2;
+        let cell = &mut group.cells.as_mut_slice()[i].2;
         cell.add(version.slot, version.create_at, version.update_at, times);
     }
 
@@ -423,9 +422,9 @@ impl Workspace {
         let i = group
             .cell_of(&version)
             .expect("a member's group has the cell of its type and service type");
-        let cell = &mut group.cells[i].2;
+        let cell = &mut group.cells.as_mut_slice()[i].2;
         cell.remove(version.slot, version.create_at, version.update_at, times);
-        if group.cells[i].2.is_empty() {
+        if cell.is_empty() {
             group.cells.swap_remove(i);
         }
         let totals = group.totals();
@@ -452,7 +451,8 @@ impl Workspace {
             .expect(INDEXED)
             .remove();
         let run = self.by_name.get_mut(&*name).expect(INDEXED);
-        run.retain(|&other| other != g);
+        let at = run.as_slice().iter().position(|&other| other == g);
+        run.swap_remove(at.expect(INDEXED));
         if run.is_empty() {
             self.by_name.remove(&*name);
         }
