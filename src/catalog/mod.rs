@@ -46,9 +46,9 @@ use self::workspace::Workspace;
 /// O(log n).
 ///
 /// How a query is answered: an exact name is one look-up in the name index;
-/// a namespace is its own list of groups; a fuzzy name is one substring
-/// search over the workspace's group names folded to lower case and kept in
-/// one buffer; a page ordered by name first walks the name index in order,
+/// a namespace is its own list of groups, and so is an SWR instance; a
+/// fuzzy name is one substring search over the workspace's group names
+/// folded to lower case and kept in one buffer; a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
 /// visited once (without a service-type filter, only its aggregates, read
@@ -57,8 +57,9 @@ use self::workspace::Workspace;
 ///
 /// Memory: a version keeps its id, tag, type, times and a reference to its
 /// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
-/// to 10 bytes of id index); a group keeps its name and namespace once for
-/// all its versions, so a catalog takes less than the `Vec<ImageVersion>`
+/// to 10 bytes of id index); a group keeps its name once for all its
+/// versions, and a workspace each namespace and SWR instance once for all
+/// its groups, so a catalog takes less than the `Vec<ImageVersion>`
 /// it was built from when groups have several versions each, and more when
 /// most have one (BENCHMARKS.md).
 ///
