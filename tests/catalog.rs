@@ -308,6 +308,63 @@ fn instance_pages_follow_versions_between_instances_workspaces_and_groups() {
     check(&catalog, &model, "refilled");
 }
 
+/// A bulk load builds the name index from the names sorted at once: names
+/// that share their first 32 bytes or more, differ only by trailing NUL
+/// bytes, or repeat over namespaces and instances come out in byte order,
+/// exact names find all their groups, and upserts after the build keep both.
+#[test]
+fn bulk_loaded_name_index_orders_names_sharing_long_prefixes() {
+    let prefix = "p".repeat(31);
+    let version = |i: u32| {
+        let name = match i % 5 {
+            0 => format!("{prefix}{}", i % 7),
+            1 => format!("{prefix}{}\0", i % 7),
+            2 => format!("{prefix}{}\0\0x", i % 3),
+            3 => format!("{prefix}"),
+            _ => format!("q{}", i % 11),
+        };
+        let t = i64::from(i);
+        let mut v = ImageVersion::new(
+            format!("id-{i}"),
+            name,
+            format!("ns{}", i % 4),
+            ImageType::ALL[(i % 2) as usize],
+            t,
+            t,
+        );
+        v.swr_instance_id = (i % 6 == 0).then(|| "inst".to_string());
+        v
+    };
+    let mut model: HashMap<String, ImageVersion> =
+        (0..2000).map(version).map(|v| (v.id.clone(), v)).collect();
+    let mut catalog = Catalog::from_records(model.values().cloned());
+    let exact = format!("name={prefix}3&name_fuzzy_match=false");
+    let queries: Vec<GroupQuery> = [
+        "sort_key=name&sort_dir=asc&limit=1000",
+        "sort_key=name&sort_dir=desc&offset=7&limit=13",
+        "sort_key=name,create_at&sort_dir=asc&offset=20&limit=5&type=BUILD_IN",
+        exact.as_str(),
+        "name=q1&name_fuzzy_match=false",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    for round in 0..2 {
+        for q in &queries {
+            assert_eq!(
+                catalog.query(q),
+                model_page(&model, q),
+                "round {round}: {q}"
+            );
+        }
+        for i in (0..2000).step_by(3) {
+            let mut v = version(i + 1);
+            v.id = format!("id-{i}");
+            assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+        }
+    }
+}
+
 #[test]
 fn removing_the_extreme_versions_gives_the_next_extremes() {
     let v = |id: &str, c: i64, u: i64| {

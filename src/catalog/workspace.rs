@@ -152,7 +152,7 @@ impl GroupLists {
                         u32::try_from(self.keys.len() - 1)
                             .ok()
                             .filter(|&k| k != SHARED_SWR)
-                            .expect("a Catalog workspace has fewer than u32::MAX namespaces")
+                            .expect("a Catalog workspace has fewer than u32::MAX namespaces or instances")
                     }
                 };
                 let (keys, hasher) = (&self.keys, &self.hasher);
