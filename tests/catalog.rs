@@ -320,7 +320,7 @@ fn bulk_loaded_name_index_orders_names_sharing_long_prefixes() {
             0 => format!("{prefix}{}", i % 7),
             1 => format!("{prefix}{}\0", i % 7),
             2 => format!("{prefix}{}\0\0x", i % 3),
-            3 => format!("{prefix}"),
+            3 => prefix.clone(),
             _ => format!("q{}", i % 11),
         };
         let t = i64::from(i);
