@@ -46,10 +46,10 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
         // comparisons reach the names, and no vector as long as the groups
         // is written.
         let full = comparator(table, query);
-        let key = primary_key(table, query);
+        let key = PrimaryKey::new(table, query);
         let cmp =
             |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
-        let mut best = first_in_order((0..total).map(|g| (key(g), g)), end, &cmp);
+        let mut best = first_in_order((0..total).map(|g| (key.of(g), g)), end, &cmp);
         best.sort_unstable_by(cmp);
         best.into_iter().map(|(_, g)| g).collect()
     } else {
@@ -58,8 +58,8 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
         // Most comparisons are settled by the first sort field: read it once
         // per group into a vector of keys, ordered so that smaller comes
         // first, and fall back to the full order on ties.
-        let key = primary_key(table, query);
-        let primary: Vec<u128> = (0..total).map(key).collect();
+        let key = PrimaryKey::new(table, query);
+        let primary: Vec<u128> = (0..total).map(|g| key.of(g)).collect();
         let cmp = |a: &usize, b: &usize| primary[*a].cmp(&primary[*b]).then_with(|| full(a, b));
         if end < total {
             order.select_nth_unstable_by(end, &cmp);
@@ -182,12 +182,31 @@ fn first_in_order<T: Copy>(
 /// 16 bytes, big-endian and padded with zeros, never order two strings
 /// against their byte order (a shorter string pads with zeros, which no
 /// byte is below), so equal keys are the only ones left to compare in full.
-fn primary_key<'t>(table: &'t impl Groups, query: &GroupQuery) -> impl Fn(usize) -> u128 + 't {
-    let field = query.sort_key().first().copied();
-    let descending = query.sort_dir() == SortDir::Desc;
-    // An `i64` maps to a `u64` of the same order by flipping its sign bit.
-    move |g: usize| -> u128 {
-        let key = match field {
+///
+/// A struct with an always-inlined method rather than a closure: the key is
+/// read once per group in the selection's hot loop, and a closure's body was
+/// left out of line in some of `page`'s instances (a call per group).
+struct PrimaryKey<'t, T> {
+    table: &'t T,
+    field: Option<SortField>,
+    descending: bool,
+}
+
+impl<'t, T: Groups> PrimaryKey<'t, T> {
+    fn new(table: &'t T, query: &GroupQuery) -> Self {
+        PrimaryKey {
+            table,
+            field: query.sort_key().first().copied(),
+            descending: query.sort_dir() == SortDir::Desc,
+        }
+    }
+
+    /// Group `g`'s key.
+    #[inline(always)]
+    fn of(&self, g: usize) -> u128 {
+        let table = self.table;
+        // An `i64` maps to a `u64` of the same order by flipping its sign bit.
+        let key = match self.field {
             None => return 0,
             Some(SortField::VersionCount) => u128::from(table.state(g).version_count),
             Some(SortField::CreateAt) => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
@@ -195,7 +214,7 @@ fn primary_key<'t>(table: &'t impl Groups, query: &GroupQuery) -> impl Fn(usize)
             Some(SortField::Name) => prefix(table.name(g)),
             Some(SortField::Namespace) => prefix(table.namespace(g)),
         };
-        if descending {
+        if self.descending {
             !key
         } else {
             key

@@ -221,6 +221,150 @@ fn fuzzy_names_survive_the_name_buffer_rebuilds() {
     }
 }
 
+/// The index by SWR instance under upserts that move versions between
+/// instances, workspaces and groups, removals that empty groups, instances
+/// and workspaces (whose slots are then reused), over enough groups that an
+/// instance's list is long and a fuzzy name searches it alone: every page
+/// filtered by instance is the scan's.
+#[test]
+fn instance_pages_follow_versions_between_instances_workspaces_and_groups() {
+    // Version `i` in round `r`: one of 60 names, 9 instances and the shared
+    // SWR, 2 workspaces; each round moves most versions elsewhere.
+    let version = |i: u32, r: u32| {
+        let k = i.wrapping_mul(7).wrapping_add(r.wrapping_mul(13));
+        let t = i64::from(i);
+        let mut v = ImageVersion::new(
+            format!("id-{i}"),
+            format!("{}-{}", ["Torch", "tf", "x"][(k % 3) as usize], k % 60),
+            format!("ns{}", k % 2),
+            ImageType::ALL[(k % 5 % 2) as usize],
+            t,
+            t + i64::from(r),
+        )
+        .with_workspace_id(["0", "w"][(k / 3 % 2) as usize]);
+        // Each instance holds a tenth of the groups: few enough for a fuzzy
+        // name to search its list alone.
+        v.swr_instance_id = Some(k / 5 % 10).filter(|&n| n > 0).map(|n| format!("i{n}"));
+        v
+    };
+    let queries: Vec<GroupQuery> = [
+        "swr_instance_id=i1",
+        "swr_instance_id=i2&sort_key=name&offset=3&limit=5",
+        "swr_instance_id=i3&workspace_id=w&type=DEDICATED&sort_key=version_count",
+        "swr_instance_id=i4&name=torch",
+        "swr_instance_id=i5&name=x&type=BUILD_IN&limit=3",
+        "swr_instance_id=i1&name=1&service_type=UNKNOWN",
+        "swr_instance_id=i2&namespace=ns1",
+        "swr_instance_id=absent",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    let check = |catalog: &Catalog, model: &HashMap<String, ImageVersion>, when: &str| {
+        for q in &queries {
+            assert_eq!(catalog.query(q), model_page(model, q), "{when}: {q}");
+        }
+    };
+    let mut model: HashMap<String, ImageVersion> = (0..3000)
+        .map(|i| version(i, 0))
+        .map(|v| (v.id.clone(), v))
+        .collect();
+    let mut catalog = Catalog::from_records(model.values().cloned());
+    check(&catalog, &model, "after the build");
+    for r in 1..4 {
+        for i in (0..3000).filter(|i| i % 4 != r % 4) {
+            let v = version(i, r);
+            assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+        }
+        check(&catalog, &model, &format!("round {r}, moved"));
+        // Empty instance i1 (and every group of it), then refill it.
+        let in_i1: Vec<String> = model
+            .values()
+            .filter(|v| v.swr_instance_id.as_deref() == Some("i1"))
+            .map(|v| v.id.clone())
+            .collect();
+        for id in &in_i1 {
+            assert_eq!(catalog.remove(id), model.remove(id));
+        }
+        check(&catalog, &model, &format!("round {r}, i1 emptied"));
+        for id in in_i1.iter().step_by(2) {
+            let i: u32 = id["id-".len()..].parse().unwrap();
+            let mut v = version(i, r + 10);
+            v.swr_instance_id = Some("i1".into());
+            assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+        }
+        check(&catalog, &model, &format!("round {r}, i1 refilled"));
+    }
+    // Everything out: the workspaces' slots are freed, then reused.
+    for i in 0..3000 {
+        let id = format!("id-{i}");
+        assert_eq!(catalog.remove(&id), model.remove(&id));
+    }
+    check(&catalog, &model, "empty");
+    for i in 0..500 {
+        let v = version(i, 99);
+        assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+    }
+    check(&catalog, &model, "refilled");
+}
+
+/// A bulk load builds the name index from the names sorted at once: names
+/// that share their first 32 bytes or more, differ only by trailing NUL
+/// bytes, or repeat over namespaces and instances come out in byte order,
+/// exact names find all their groups, and upserts after the build keep both.
+#[test]
+fn bulk_loaded_name_index_orders_names_sharing_long_prefixes() {
+    let prefix = "p".repeat(31);
+    let version = |i: u32| {
+        let name = match i % 5 {
+            0 => format!("{prefix}{}", i % 7),
+            1 => format!("{prefix}{}\0", i % 7),
+            2 => format!("{prefix}{}\0\0x", i % 3),
+            3 => prefix.clone(),
+            _ => format!("q{}", i % 11),
+        };
+        let t = i64::from(i);
+        let mut v = ImageVersion::new(
+            format!("id-{i}"),
+            name,
+            format!("ns{}", i % 4),
+            ImageType::ALL[(i % 2) as usize],
+            t,
+            t,
+        );
+        v.swr_instance_id = (i % 6 == 0).then(|| "inst".to_string());
+        v
+    };
+    let mut model: HashMap<String, ImageVersion> =
+        (0..2000).map(version).map(|v| (v.id.clone(), v)).collect();
+    let mut catalog = Catalog::from_records(model.values().cloned());
+    let exact = format!("name={prefix}3&name_fuzzy_match=false");
+    let queries: Vec<GroupQuery> = [
+        "sort_key=name&sort_dir=asc&limit=1000",
+        "sort_key=name&sort_dir=desc&offset=7&limit=13",
+        "sort_key=name,create_at&sort_dir=asc&offset=20&limit=5&type=BUILD_IN",
+        exact.as_str(),
+        "name=q1&name_fuzzy_match=false",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    for round in 0..2 {
+        for q in &queries {
+            assert_eq!(
+                catalog.query(q),
+                model_page(&model, q),
+                "round {round}: {q}"
+            );
+        }
+        for i in (0..2000).step_by(3) {
+            let mut v = version(i + 1);
+            v.id = format!("id-{i}");
+            assert_eq!(catalog.upsert(v.clone()), model.insert(v.id.clone(), v));
+        }
+    }
+}
+
 #[test]
 fn removing_the_extreme_versions_gives_the_next_extremes() {
     let v = |id: &str, c: i64, u: i64| {

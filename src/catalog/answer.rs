@@ -1,6 +1,7 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use super::workspace::{of_type, Group, Workspace, ALL_TYPES};
+use super::few::Few;
+use super::workspace::{of_type, Workspace, ALL_TYPES};
 use crate::group_state::GroupState;
 use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
@@ -11,43 +12,61 @@ use crate::sort::{SortDir, SortField};
 /// The page of `query` over the workspace's groups (none if the workspace
 /// has no versions).
 pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> ImageGroupPage {
-    let mut matching = MatchingGroups::default();
     let Some(ws) = workspace else {
-        return order::page(&matching, query);
+        let empty = Workspace::default();
+        return order::page(&MatchingGroups::new(&empty), query);
     };
+    let mut matching = MatchingGroups::new(ws);
     let instance = query.swr_instance_id();
+    // The instance's number; `None` when no group is in it.
+    let instance_key = instance.map(|id| ws.by_instance.find(id));
+    if instance_key == Some(None) {
+        return order::page(&matching, query);
+    }
     let mut push = |g: u32| {
-        let group = &ws.groups[g as usize];
-        if instance.is_some() && group.swr_instance_id.as_deref() != instance {
+        if instance_key.is_some_and(|k| k != Some(ws.groups[g as usize].instance)) {
             return;
         }
         if let Some(state) = state_of(ws, g, query) {
-            matching.push(group, state);
+            matching.push(g, state);
         }
     };
     let exact_name = query.name().filter(|_| !query.name_fuzzy_match());
     let fuzzy_name = query.name().filter(|_| query.name_fuzzy_match());
-    match (exact_name, fuzzy_name, query.namespace()) {
+    match (exact_name, fuzzy_name, query.namespace(), instance) {
         // An exact name: its run in the name index.
-        (Some(name), _, namespace) => {
-            for &g in ws.by_name.get(name).into_iter().flatten() {
-                if namespace.is_none_or(|ns| *ws.groups[g as usize].namespace == *ns) {
+        (Some(name), _, namespace, _) => {
+            let namespace = namespace.map(|ns| ws.by_namespace.find(ns));
+            for &g in ws.by_name.get(name).map_or(&[][..], Few::as_slice) {
+                if namespace.is_none_or(|ns| ns == Some(ws.groups[g as usize].namespace)) {
                     push(g);
                 }
             }
         }
         // A namespace: its list, each name checked.
-        (None, fuzzy, Some(namespace)) => {
+        (None, fuzzy, Some(namespace), _) => {
             let mut matcher = fuzzy.map(NameMatcher::new);
-            for &g in ws.by_namespace.get(namespace).into_iter().flatten() {
+            for &g in ws.by_namespace.get(namespace) {
                 let name = ws.groups[g as usize].name.as_bytes();
                 if matcher.as_mut().is_none_or(|m| m.matches(name)) {
                     push(g);
                 }
             }
         }
+        // A fuzzy name in an SWR instance holding few of the workspace's
+        // groups: its list, each name checked.
+        (None, Some(needle), None, Some(instance))
+            if ws.by_instance.get(instance).len() < ws.live() / FEW =>
+        {
+            let mut matcher = NameMatcher::new(needle);
+            for &g in ws.by_instance.get(instance) {
+                if matcher.matches(ws.groups[g as usize].name.as_bytes()) {
+                    push(g);
+                }
+            }
+        }
         // A fuzzy name: one search over the folded names.
-        (None, Some(needle), None) => {
+        (None, Some(needle), None, _) => {
             let matcher = NameMatcher::with_ranks(needle, ws.names.ranks());
             if instance.is_none() && query.service_type().is_none() {
                 // Without a service-type filter the aggregates are in a
@@ -68,14 +87,18 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
             }
             ws.names.for_each_match(&matcher, &mut push);
         }
+        // An SWR instance: its list.
+        (None, None, None, Some(instance)) => {
+            for &g in ws.by_instance.get(instance) {
+                push(g);
+            }
+        }
         // Every group: in name order when the page is ordered by name first.
-        // (The walks below read every group of the workspace, so they serve
-        // only queries without an SWR instance filter.)
-        (None, None, None) => {
-            if instance.is_none() && query.sort_key().first() == Some(&SortField::Name) {
+        (None, None, None, None) => {
+            if query.sort_key().first() == Some(&SortField::Name) {
                 return page_in_name_order(ws, query);
             }
-            if instance.is_none() && query.service_type().is_none() {
+            if query.service_type().is_none() {
                 return page_from_states(ws, query);
             }
             for (g, group) in ws.groups.iter().enumerate() {
@@ -88,6 +111,12 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
     order::page(&matching, query)
 }
 
+/// An instance's list is searched name by name, rather than the whole
+/// workspace's folded names at once, when it holds less than one group in
+/// this many: a name checked alone costs a few times a name searched in
+/// the buffer.
+const FEW: usize = 8;
+
 /// Group `g`'s aggregates over the versions of the query's type and service
 /// type, `None` if it has none.
 fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
@@ -96,7 +125,7 @@ fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
         (Some(image_type), None) => ws.states[of_type(image_type)][g as usize],
         (image_type, Some(service_type)) => {
             let mut state = GroupState::EMPTY;
-            for (t, s, cell) in &ws.groups[g as usize].cells {
+            for (t, s, cell) in ws.groups[g as usize].cells.as_slice() {
                 if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
                     state.merge(&cell.state);
                 }
@@ -134,11 +163,10 @@ impl Groups for StateView<'_> {
         self.ws.groups[self.ids[g] as usize].name.as_bytes()
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.ids[g] as usize].namespace.as_bytes()
+        self.ws.namespace(self.ids[g]).as_bytes()
     }
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
-        let group = &self.ws.groups[self.ids[g] as usize];
-        group.swr_instance_id.as_deref().map(str::as_bytes)
+        self.ws.instance(self.ids[g]).map(str::as_bytes)
     }
     fn state(&self, g: usize) -> GroupState {
         self.states[self.ids[g] as usize]
@@ -154,11 +182,11 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     let offset = query.offset() as usize;
     let end = offset.saturating_add(query.limit() as usize);
     let every_group_matches = query.image_type().is_none() && query.service_type().is_none();
-    let runs: Box<dyn Iterator<Item = &Vec<u32>>> = match query.sort_dir() {
+    let runs: Box<dyn Iterator<Item = &Few<u32>>> = match query.sort_dir() {
         SortDir::Asc => Box::new(ws.by_name.values()),
         SortDir::Desc => Box::new(ws.by_name.values().rev()),
     };
-    let mut window = MatchingGroups::default();
+    let mut window = MatchingGroups::new(ws);
     let mut window_first = None;
     // Matching groups in the runs walked so far.
     let mut position = 0usize;
@@ -174,9 +202,9 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
             }
         }
         let run_start = window.groups.len();
-        for &g in run {
+        for &g in run.as_slice() {
             if let Some(state) = state_of(ws, g, query) {
-                window.push(&ws.groups[g as usize], state);
+                window.push(g, state);
             }
         }
         let matched = window.groups.len() - run_start;
@@ -191,15 +219,22 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     order::page_of_window(&window, window_first.unwrap_or(position), position, query)
 }
 
-/// The groups one catalog query matched, borrowing their keys.
-#[derive(Default)]
-struct MatchingGroups<'c> {
-    groups: Vec<(&'c Group, GroupState)>,
+/// The groups one catalog query matched, by slot, with their aggregates.
+struct MatchingGroups<'w> {
+    ws: &'w Workspace,
+    groups: Vec<(u32, GroupState)>,
 }
 
-impl<'c> MatchingGroups<'c> {
-    fn push(&mut self, group: &'c Group, state: GroupState) {
-        self.groups.push((group, state));
+impl<'w> MatchingGroups<'w> {
+    fn new(ws: &'w Workspace) -> Self {
+        MatchingGroups {
+            ws,
+            groups: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, g: u32, state: GroupState) {
+        self.groups.push((g, state));
     }
 }
 
@@ -208,17 +243,13 @@ impl Groups for MatchingGroups<'_> {
         self.groups.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.groups[g].0.name.as_bytes()
+        self.ws.groups[self.groups[g].0 as usize].name.as_bytes()
     }
     fn namespace(&self, g: usize) -> &[u8] {
-        self.groups[g].0.namespace.as_bytes()
+        self.ws.namespace(self.groups[g].0).as_bytes()
     }
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
-        self.groups[g]
-            .0
-            .swr_instance_id
-            .as_deref()
-            .map(str::as_bytes)
+        self.ws.instance(self.groups[g].0).map(str::as_bytes)
     }
     fn state(&self, g: usize) -> GroupState {
         self.groups[g].1

@@ -21,6 +21,9 @@ pub(super) struct Cell {
 
 #[derive(Clone, Debug)]
 enum Members {
+    /// The slot of a cell's first version while it is its only one (the
+    /// cell of a group of one version): no allocation.
+    One(u32),
     /// The version slots (most cells hold a handful of versions): 4 bytes a
     /// version, and a removal rescans at most [`SMALL`] of them.
     Small(Vec<u32>),
@@ -79,6 +82,8 @@ impl Cell {
             update_at,
         });
         match &mut self.members {
+            Members::Small(slots) if slots.is_empty() => self.members = Members::One(slot),
+            &mut Members::One(first) => self.members = Members::Small(vec![first, slot]),
             Members::Small(slots) if slots.len() < SMALL => slots.push(slot),
             Members::Small(slots) => {
                 let mut sets = Box::<Multisets>::default();
@@ -104,6 +109,11 @@ impl Cell {
     ) {
         self.state.version_count = self.state.version_count.saturating_sub(1);
         match &mut self.members {
+            &mut Members::One(only) => {
+                assert_eq!(only, slot, "a removed version is a member of its cell");
+                self.members = Members::Small(Vec::new());
+                self.state = GroupState::EMPTY;
+            }
             Members::Small(slots) => {
                 let i = slots
                     .iter()

@@ -9,6 +9,7 @@
 
 mod answer;
 mod cell;
+mod few;
 mod names;
 mod version_ref;
 mod versions;
@@ -45,9 +46,9 @@ use self::workspace::Workspace;
 /// O(log n).
 ///
 /// How a query is answered: an exact name is one look-up in the name index;
-/// a namespace is its own list of groups; a fuzzy name is one substring
-/// search over the workspace's group names folded to lower case and kept in
-/// one buffer; a page ordered by name first walks the name index in order,
+/// a namespace is its own list of groups, and so is an SWR instance; a
+/// fuzzy name is one substring search over the workspace's group names
+/// folded to lower case and kept in one buffer; a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
 /// visited once (without a service-type filter, only its aggregates, read
@@ -56,8 +57,9 @@ use self::workspace::Workspace;
 ///
 /// Memory: a version keeps its id, tag, type, times and a reference to its
 /// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
-/// to 10 bytes of id index); a group keeps its name and namespace once for
-/// all its versions, so a catalog takes less than the `Vec<ImageVersion>`
+/// to 10 bytes of id index); a group keeps its name once for all its
+/// versions, and a workspace each namespace and SWR instance once for all
+/// its groups, so a catalog takes less than the `Vec<ImageVersion>`
 /// it was built from when groups have several versions each, and more when
 /// most have one (BENCHMARKS.md).
 ///
@@ -115,7 +117,8 @@ impl Catalog {
     /// the records are then stored a group at a time (in the order of the
     /// keys' hashes), so that a group's indexes and cells are found once per
     /// group rather than once per version, and the loads of one record do not
-    /// wait for those of the one before.
+    /// wait for those of the one before. The name index and the folded names
+    /// are built last, from all the groups' names at once.
     ///
     /// The catalog keeps none of the records' own allocations: it copies
     /// what it keeps (ids and tags too) and frees every string of the input
@@ -176,6 +179,7 @@ impl Catalog {
         drop((records, order, replaced));
         for workspace in &mut catalog.workspaces {
             workspace.rebuild_names();
+            workspace.build_name_index();
             workspace.shrink_to_fit();
         }
         catalog.versions.finish_bulk(&slot_of_input);
@@ -271,8 +275,7 @@ impl Catalog {
     /// Whether group `g` of workspace `w` is the group of `v`.
     fn holds_key(&self, w: u32, g: u32, v: &ImageVersion) -> bool {
         let workspace = &self.workspaces[w as usize];
-        let group = &workspace.groups[g as usize];
-        *workspace.id == *v.workspace_id && group.key() == GroupKey::of(v)
+        *workspace.id == *v.workspace_id && workspace.key(g) == GroupKey::of(v)
     }
 
     /// Stores `version`, whose id the catalog does not hold, as a member of

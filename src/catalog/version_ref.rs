@@ -44,7 +44,7 @@ impl<'c> VersionRef<'c> {
 
     /// Its SWR organization.
     pub fn namespace(&self) -> &'c str {
-        &self.workspace.groups[self.stored.group as usize].namespace
+        self.workspace.namespace(self.stored.group)
     }
 
     /// Its tag, if it has one.
@@ -54,9 +54,7 @@ impl<'c> VersionRef<'c> {
 
     /// Its SWR enterprise instance; `None` for the shared SWR.
     pub fn swr_instance_id(&self) -> Option<&'c str> {
-        self.workspace.groups[self.stored.group as usize]
-            .swr_instance_id
-            .as_deref()
+        self.workspace.instance(self.stored.group)
     }
 
     /// Its `type`.

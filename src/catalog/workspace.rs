@@ -1,12 +1,14 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::cell::Cell;
+use super::few::Few;
 use super::names::NameArena;
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
@@ -19,27 +21,28 @@ pub(super) struct Group {
     /// Shared with its entry in the name index, which would otherwise
     /// keep a second copy of every name.
     pub(super) name: Arc<str>,
-    pub(super) namespace: Box<str>,
-    /// The SWR enterprise instance; `None` for the shared SWR.
-    pub(super) swr_instance_id: Option<Box<str>>,
+    /// Its namespace, by its key in [`Workspace::by_namespace`]: a
+    /// namespace's bytes are kept once for all its groups.
+    pub(super) namespace: u32,
+    /// Its SWR enterprise instance, by its key in [`Workspace::by_instance`];
+    /// [`SHARED_SWR`] for the shared SWR.
+    pub(super) instance: u32,
     /// Per `(type, service_type)` it has versions of.
-    pub(super) cells: Vec<(ImageType, ServiceType, Cell)>,
+    /// (Most groups have one: it is kept inline.)
+    pub(super) cells: Few<(ImageType, ServiceType, Cell)>,
     /// Its position in its namespace's list.
     namespace_pos: u32,
+    /// Its position in its SWR instance's list (0 for the shared SWR, which
+    /// has none).
+    instance_pos: u32,
     /// Its entry in the folded names (where it starts).
     name_entry: u32,
 }
 
-impl Group {
-    /// Its key.
-    pub(super) fn key(&self) -> GroupKey<'_> {
-        GroupKey {
-            name: self.name.as_bytes(),
-            namespace: self.namespace.as_bytes(),
-            swr_instance_id: self.swr_instance_id.as_deref().map(str::as_bytes),
-        }
-    }
+/// A group's [`Group::instance`] when it is in the shared SWR.
+pub(super) const SHARED_SWR: u32 = u32::MAX;
 
+impl Group {
     /// Whether the slot holds a group (a freed slot has no cells).
     pub(super) fn is_live(&self) -> bool {
         !self.cells.is_empty()
@@ -48,6 +51,7 @@ impl Group {
     /// The position of `version`'s cell, if the group has one.
     fn cell_of(&self, version: &Member) -> Option<usize> {
         self.cells
+            .as_slice()
             .iter()
             .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
     }
@@ -56,7 +60,7 @@ impl Group {
     /// cells (see [`Workspace::states`]).
     fn totals(&self) -> [GroupState; 3] {
         let mut states = [GroupState::EMPTY; 3];
-        for (image_type, _, cell) in &self.cells {
+        for (image_type, _, cell) in self.cells.as_slice() {
             states[ALL_TYPES].merge(&cell.state);
             states[of_type(*image_type)].merge(&cell.state);
         }
@@ -66,8 +70,8 @@ impl Group {
 
 /// The groups of one workspace, in a slab that a query walks in order, with
 /// the indexes that narrow a query: by key (for updates), by name in order
-/// (exact names and name-ordered pages), by namespace, and the folded names
-/// (fuzzy names).
+/// (exact names and name-ordered pages), by namespace, by SWR instance, and
+/// the folded names (fuzzy names).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
@@ -84,11 +88,110 @@ pub(super) struct Workspace {
     by_key: HashTable<u32>,
     /// Group slots by name, names in byte order: one entry per run of groups
     /// that share a name.
-    pub(super) by_name: BTreeMap<Arc<str>, Vec<u32>>,
+    pub(super) by_name: BTreeMap<Arc<str>, Few<u32>>,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
-    pub(super) by_namespace: HashMap<Box<str>, Vec<u32>, RandomState>,
+    pub(super) by_namespace: GroupLists,
+    /// Group slots by SWR instance, for the groups of an enterprise
+    /// instance only: an instance filter without a name or namespace visits
+    /// its instance's groups, not the workspace's.
+    pub(super) by_instance: GroupLists,
     pub(super) names: NameArena,
+}
+
+/// Key strings (namespaces, SWR instances), each kept once under a small
+/// number, with the list of the group slots that have it. Each group knows
+/// its key's number and its position in the key's list, so that dropping a
+/// group is a swap with the list's last; a key whose list empties is freed,
+/// and its number reused.
+#[derive(Clone, Debug, Default)]
+pub(super) struct GroupLists {
+    /// By key number; a free number has an empty key and list.
+    keys: Vec<(Box<str>, Vec<u32>)>,
+    free: Vec<u32>,
+    /// Key numbers by key; foldhash's default state is seeded per
+    /// instance, like every other index here.
+    index: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl GroupLists {
+    /// The number of `key`, if any group has it.
+    pub(super) fn find(&self, key: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let keys = &self.keys;
+        self.index
+            .find(hash, |&k| *keys[k as usize].0 == *key)
+            .copied()
+    }
+
+    /// The groups listed under `key` (none if no group has it).
+    pub(super) fn get(&self, key: &str) -> &[u32] {
+        self.find(key).map_or(&[], |k| &self.keys[k as usize].1)
+    }
+
+    /// The key numbered `k`.
+    pub(super) fn key(&self, k: u32) -> &str {
+        &self.keys[k as usize].0
+    }
+
+    /// Appends group `g` to the list of `key`; returns the key's number and
+    /// the group's position in its list.
+    fn push(&mut self, key: &str, g: u32) -> (u32, u32) {
+        let k = match self.find(key) {
+            Some(k) => k,
+            None => {
+                let entry = (Box::from(key), Vec::new());
+                let k = match self.free.pop() {
+                    Some(k) => {
+                        self.keys[k as usize] = entry;
+                        k
+                    }
+                    None => {
+                        self.keys.push(entry);
+                        u32::try_from(self.keys.len() - 1)
+                            .ok()
+                            .filter(|&k| k != SHARED_SWR)
+                            .expect("a Catalog workspace has fewer than u32::MAX namespaces or instances")
+                    }
+                };
+                let (keys, hasher) = (&self.keys, &self.hasher);
+                let hash = hasher.hash_one(key);
+                self.index
+                    .insert_unique(hash, k, |&k| hasher.hash_one(&*keys[k as usize].0));
+                k
+            }
+        };
+        let list = &mut self.keys[k as usize].1;
+        list.push(g);
+        (k, (list.len() - 1) as u32)
+    }
+
+    /// Takes the group at `pos` out of the list of key `k`, freeing a key
+    /// left without groups; returns the group moved into `pos`, if any,
+    /// whose position is now `pos`.
+    fn remove(&mut self, k: u32, pos: u32) -> Option<u32> {
+        let list = &mut self.keys[k as usize].1;
+        list.swap_remove(pos as usize);
+        let moved = list.get(pos as usize).copied();
+        if list.is_empty() {
+            let key = std::mem::take(&mut self.keys[k as usize].0);
+            let hash = self.hasher.hash_one(&*key);
+            self.index
+                .find_entry(hash, |&other| other == k)
+                .expect("a key with groups is indexed")
+                .remove();
+            self.keys[k as usize] = Default::default();
+            self.free.push(k);
+        }
+        moved
+    }
+
+    fn shrink_to_fit(&mut self) {
+        for (_, list) in &mut self.keys {
+            list.shrink_to_fit();
+        }
+    }
 }
 
 /// What a group's aggregates need of one of its versions.
@@ -122,29 +225,52 @@ impl Workspace {
         self.groups.len() - self.free.len()
     }
 
+    /// The key of group `g`.
+    pub(super) fn key(&self, g: u32) -> GroupKey<'_> {
+        let group = &self.groups[g as usize];
+        GroupKey {
+            name: group.name.as_bytes(),
+            namespace: self.namespace(g).as_bytes(),
+            swr_instance_id: self.instance(g).map(str::as_bytes),
+        }
+    }
+
+    /// The namespace of group `g`.
+    pub(super) fn namespace(&self, g: u32) -> &str {
+        self.by_namespace.key(self.groups[g as usize].namespace)
+    }
+
+    /// The SWR instance of group `g`; `None` for the shared SWR.
+    pub(super) fn instance(&self, g: u32) -> Option<&str> {
+        let k = self.groups[g as usize].instance;
+        (k != SHARED_SWR).then(|| self.by_instance.key(k))
+    }
+
     /// The slot of `version`'s group, made if there is none. A new group's
-    /// name goes into the folded names only with `fold_name`; a bulk load
-    /// writes them all at the end ([`rebuild_names`](Self::rebuild_names)).
+    /// name goes into the name index and the folded names only with
+    /// `index_name`; a bulk load builds both at the end, from all the names
+    /// at once ([`rebuild_names`](Self::rebuild_names) and
+    /// [`build_name_index`](Self::build_name_index)).
     pub(super) fn group_for(
         &mut self,
         hasher: &RandomState,
         version: &ImageVersion,
-        fold_name: bool,
+        index_name: bool,
     ) -> u32 {
         let key = GroupKey::of(version);
         let hash = key.hash(hasher);
-        let groups = &self.groups;
-        if let Some(&g) = self.by_key.find(hash, |&g| groups[g as usize].key() == key) {
+        if let Some(&g) = self.by_key.find(hash, |&g| self.key(g) == key) {
             return g;
         }
-        let (name, namespace) = (version.name.as_str(), version.namespace.as_str());
+        let name = version.name.as_str();
         let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
             name: Arc::clone(&shared_name),
-            namespace: namespace.into(),
-            swr_instance_id: version.swr_instance_id.as_deref().map(Box::from),
-            cells: Vec::new(),
+            namespace: 0,
+            instance: SHARED_SWR,
+            cells: Few::Empty,
             namespace_pos: 0,
+            instance_pos: 0,
             name_entry: 0,
         };
         let g = match self.free.pop() {
@@ -164,14 +290,36 @@ impl Workspace {
                 (self.groups.len() - 1) as u32
             }
         };
-        let groups = &self.groups;
-        self.by_key
-            .insert_unique(hash, g, |&g| groups[g as usize].key().hash(hasher));
-        self.by_name.entry(shared_name).or_default().push(g);
-        let in_namespace = self.by_namespace.entry(namespace.into()).or_default();
-        self.groups[g as usize].namespace_pos = in_namespace.len() as u32;
-        in_namespace.push(g);
-        if fold_name {
+        // The group's own key parts, before the slot is indexed by key.
+        let (namespace, pos) = self.by_namespace.push(&version.namespace, g);
+        let group = &mut self.groups[g as usize];
+        (group.namespace, group.namespace_pos) = (namespace, pos);
+        if let Some(instance) = version.swr_instance_id.as_deref() {
+            let (instance, pos) = self.by_instance.push(instance, g);
+            let group = &mut self.groups[g as usize];
+            (group.instance, group.instance_pos) = (instance, pos);
+        }
+        let Workspace {
+            groups,
+            by_namespace,
+            by_instance,
+            by_key,
+            ..
+        } = self;
+        let key_of = |g: u32| {
+            let group = &groups[g as usize];
+            GroupKey {
+                name: group.name.as_bytes(),
+                namespace: by_namespace.key(group.namespace).as_bytes(),
+                swr_instance_id: (group.instance != SHARED_SWR)
+                    .then(|| by_instance.key(group.instance).as_bytes()),
+            }
+        };
+        by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
+        if index_name {
+            self.by_name.entry(shared_name).or_default().push(g);
+        }
+        if index_name {
             self.groups[g as usize].name_entry = self.names.push(name, g);
         }
         g
@@ -191,6 +339,38 @@ impl Workspace {
         }
     }
 
+    /// Builds the name index of an empty-indexed workspace from its live
+    /// groups: the names are sorted once (most comparisons settled by their
+    /// first 32 bytes, read once per group, rather than by reading two names
+    /// far apart in memory), and the map is built from the sorted runs, in
+    /// full nodes. Inserting the names one by one, in the order a bulk load
+    /// meets them, would walk the map from its root for each, comparing
+    /// whole names all the way down.
+    pub(super) fn build_name_index(&mut self) {
+        assert!(
+            self.by_name.is_empty(),
+            "the name index is built once, into an empty map"
+        );
+        let groups = &self.groups;
+        let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
+            .filter(|&g| groups[g as usize].is_live())
+            .map(|g| (prefix32(groups[g as usize].name.as_bytes()), g))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            let name = |g: u32| groups[g as usize].name.as_bytes();
+            a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
+        });
+        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::new();
+        for (_, g) in order {
+            let name = &groups[g as usize].name;
+            match runs.last_mut() {
+                Some((run_name, run)) if run_name == name => run.push(g),
+                _ => runs.push((Arc::clone(name), Few::One(g))),
+            }
+        }
+        self.by_name = runs.into_iter().collect();
+    }
+
     /// Gives back the room that growing one element at a time left over:
     /// what a bulk load calls once it has added every version.
     pub(super) fn shrink_to_fit(&mut self) {
@@ -198,9 +378,8 @@ impl Workspace {
         for states in &mut self.states {
             states.shrink_to_fit();
         }
-        for in_namespace in self.by_namespace.values_mut() {
-            in_namespace.shrink_to_fit();
-        }
+        self.by_namespace.shrink_to_fit();
+        self.by_instance.shrink_to_fit();
     }
 
     /// Counts `version` into group `g`.
@@ -222,15 +401,11 @@ impl Workspace {
             Some(i) => i,
             None => {
                 let cell = (version.image_type, version.service_type, Cell::new());
-                // One at a time: a group has a few of its ten possible
-                // cells, and a vector's doubling would leave room for as
-                // many again, for every group.
-                group.cells.reserve_exact(1);
                 group.cells.push(cell);
                 group.cells.len() - 1
             }
         };
-        let cell = &mut group.cells[i].2;
+        let cell = &mut group.cells.as_mut_slice()[i].2;
         cell.add(version.slot, version.create_at, version.update_at, times);
     }
 
@@ -247,9 +422,9 @@ impl Workspace {
         let i = group
             .cell_of(&version)
             .expect("a member's group has the cell of its type and service type");
-        let cell = &mut group.cells[i].2;
+        let cell = &mut group.cells.as_mut_slice()[i].2;
         cell.remove(version.slot, version.create_at, version.update_at, times);
-        if group.cells[i].2.is_empty() {
+        if cell.is_empty() {
             group.cells.swap_remove(i);
         }
         let totals = group.totals();
@@ -264,28 +439,30 @@ impl Workspace {
 
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
+        let hash = self.key(g).hash(hasher);
         let group = &mut self.groups[g as usize];
-        let hash = group.key().hash(hasher);
         let name = std::mem::take(&mut group.name);
-        let namespace = std::mem::take(&mut group.namespace);
-        let (pos, name_entry) = (group.namespace_pos as usize, group.name_entry);
+        let (namespace, instance) = (group.namespace, group.instance);
+        let (namespace_pos, instance_pos) = (group.namespace_pos, group.instance_pos);
+        let name_entry = group.name_entry;
         const INDEXED: &str = "a live group is in every index";
         self.by_key
             .find_entry(hash, |&other| other == g)
             .expect(INDEXED)
             .remove();
         let run = self.by_name.get_mut(&*name).expect(INDEXED);
-        run.retain(|&other| other != g);
+        let at = run.as_slice().iter().position(|&other| other == g);
+        run.swap_remove(at.expect(INDEXED));
         if run.is_empty() {
             self.by_name.remove(&*name);
         }
-        let in_namespace = self.by_namespace.get_mut(&*namespace).expect(INDEXED);
-        in_namespace.swap_remove(pos);
-        if let Some(&moved) = in_namespace.get(pos) {
-            self.groups[moved as usize].namespace_pos = pos as u32;
+        if let Some(moved) = self.by_namespace.remove(namespace, namespace_pos) {
+            self.groups[moved as usize].namespace_pos = namespace_pos;
         }
-        if in_namespace.is_empty() {
-            self.by_namespace.remove(&*namespace);
+        if instance != SHARED_SWR {
+            if let Some(moved) = self.by_instance.remove(instance, instance_pos) {
+                self.groups[moved as usize].instance_pos = instance_pos;
+            }
         }
         self.names.kill(name_entry, name.len());
         self.free.push(g);
@@ -293,4 +470,18 @@ impl Workspace {
             self.rebuild_names();
         }
     }
+}
+
+/// The first 32 bytes of `bytes` as two big-endian numbers, padded with
+/// zeros: ordered as the bytes are, except that a string and the same string
+/// followed by zero bytes tie (the full comparison then decides).
+fn prefix32(bytes: &[u8]) -> [u128; 2] {
+    let mut first = [0u8; 32];
+    let n = bytes.len().min(32);
+    first[..n].copy_from_slice(&bytes[..n]);
+    let (high, low) = first.split_at(16);
+    [
+        u128::from_be_bytes(high.try_into().expect("16 bytes")),
+        u128::from_be_bytes(low.try_into().expect("16 bytes")),
+    ]
 }
