@@ -7,7 +7,9 @@
 //! into borrowed records ([`RecordView`]) and count the matching ones into
 //! their own [`GroupTable`]; the tables merge at the end. Memory is a few
 //! chunks, the groups, and one 64-bit hash per record `id` (to refuse a
-//! repeated id as [`parse_records`] does).
+//! repeated id as [`parse_records`] does). Several queries are answered in
+//! one pass ([`group_records_reader_many`]): each worker keeps a table per
+//! distinct filter, and counts a record into each whose filter it matches.
 //!
 //! The streaming path answers only when it is sure to give what
 //! `group_images(&parse_records(text)?, query)` gives. Anything else (a
@@ -61,8 +63,9 @@ use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
 /// `images-group` program does): its memory grows with the number of
 /// matching groups and of records' ids (8 bytes each), not with the text,
 /// and nothing waits for the whole text before grouping starts. To ask
-/// several queries of one text, parse it once with [`parse_records`] (or
-/// build a [`Catalog`](crate::Catalog)) instead.
+/// several queries of one text, [`group_records_reader_many`] answers them
+/// in one pass; to ask again and again, parse it once with
+/// [`parse_records`] (or build a [`Catalog`](crate::Catalog)).
 ///
 /// The three shapes of [`parse_records`] are accepted. A JSON array, NDJSON
 /// and a saved `GET /v1/{project_id}/images` page (an object whose `data` is
@@ -187,8 +190,9 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
 ///
 /// Each distinct filter costs every worker thread a group table and a test
 /// per record, so the streaming pass's memory grows with the distinct
-/// filters times their groups; past this many, holding the versions (about
-/// 320 bytes a record) is the smaller and steadier bound.
+/// filters times their groups; past this many, holding the versions (one
+/// [`ImageVersion`] and its strings a record) is the smaller and steadier
+/// bound, and one scan per query costs no more than the tests per record.
 pub const MAX_STREAMED_FILTERS: usize = 16;
 
 /// Answers each of `queries` over records text read from `reader`, in
@@ -342,10 +346,11 @@ fn pages_of(records: &[ImageVersion], queries: &[GroupQuery]) -> Vec<ImageGroupP
 /// text is cut into chunks as [`group_records_reader`] cuts it, and each
 /// chunk's records are parsed on a worker thread and put in place.
 ///
-/// Use it where records come from a file and are to be kept (several
-/// queries, a [`Catalog`](crate::Catalog)): its memory is the versions and
-/// a few chunks, not the text as well. For one query,
-/// [`group_records_reader`] holds no versions at all.
+/// Use it where records come from a file and are to be kept (a
+/// [`Catalog`](crate::Catalog), queries asked later): its memory is the
+/// versions and a few chunks, not the text as well. For one query, or
+/// several known at once, [`group_records_reader`] and
+/// [`group_records_reader_many`] hold no versions at all.
 ///
 /// `reader` is read from its current position. A text shorter than 128
 /// KiB is parsed on the calling thread. Text with an error, a

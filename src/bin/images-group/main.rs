@@ -444,6 +444,9 @@ fn print_answers(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--queries` over records in memory (standard input, the sample): each
+/// valid line asked of them with `group_images`, each line's page or error
+/// body printed in order.
 fn run_queries(
     records: &[ImageVersion],
     text: &str,
