@@ -44,6 +44,8 @@
 //!   filtered and grouped as they are read, on the machine's cores, so
 //!   memory grows with the groups, not the records. The same page, and the
 //!   same errors, as [`parse_records`] then [`group_images`].
+//!   [`group_records_reader_many`] and [`group_records_text_many`] answer
+//!   several queries in one such pass.
 //!
 //! All of them give exactly the same page for the same versions and query.
 //!
@@ -72,6 +74,15 @@
 //! repeated `id`) sends the whole text down the exact path, so every error
 //! comes from one place. [`parse_records_reader`] does the same over a
 //! file without holding its whole text beside the versions.
+//!
+//! Several queries over one text ([`group_records_reader_many`]) stream
+//! once: queries that differ only in order and paging share a filter (as
+//! partials do), every thread counts each record into the group table of
+//! each distinct filter it matches, the tables merge per filter, and each
+//! query is ordered and paged from its filter's table. Memory is then the
+//! distinct filters times their groups; past [`MAX_STREAMED_FILTERS`]
+//! distinct filters the records are parsed once and held instead, and
+//! each query scans them.
 //!
 //! # Query
 //!
@@ -246,7 +257,10 @@ pub use crate::partial::{PartialGroups, PartialsError};
 pub use crate::query::{GroupQuery, DEFAULT_LIMIT, MAX_OFFSET_OR_LIMIT};
 pub use crate::query_error::QueryError;
 pub use crate::records_error::RecordsError;
-pub use crate::records_stream::{group_records_reader, group_records_text, parse_records_reader};
+pub use crate::records_stream::{
+    group_records_reader, group_records_reader_many, group_records_text, group_records_text_many,
+    parse_records_reader, MAX_STREAMED_FILTERS,
+};
 pub use crate::records_text::{parse_records, parse_records_bytes};
 pub use crate::response::{ImageGroup, ImageGroupPage};
 pub use crate::scan::{group_images, group_images_parallel};

@@ -141,7 +141,7 @@ impl std::error::Error for PartialsError {}
 
 /// The filter part of `query`: the same query with the default order and
 /// paging, so that partials computed with any paging merge.
-fn filters_of(query: &GroupQuery) -> GroupQuery {
+pub(crate) fn filters_of(query: &GroupQuery) -> GroupQuery {
     let defaults = GroupQuery::default();
     query
         .clone()

@@ -678,3 +678,98 @@ fn an_empty_records_file_exits_1_with_queries_too() {
     ]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// The lines of a `--queries` run, and what the library answers for each
+/// line (the page, or the error body).
+fn queries_run(records: &PathBuf, queries: &[&str], name: &str) -> (Output, Vec<String>) {
+    let text = std::fs::read_to_string(records).unwrap();
+    let versions = parse_records(&text).unwrap();
+    let want = queries
+        .iter()
+        .map(|q| match GroupQuery::from_query_string(q) {
+            Ok(q) => serde_json::to_string(&group_images(&versions, &q)).unwrap(),
+            Err(e) => serde_json::to_string(&e).unwrap(),
+        })
+        .collect();
+    let path = temp_file(name, &(queries.join("\n") + "\n"));
+    let out = run(&[
+        "--records",
+        records.to_str().unwrap(),
+        "--queries",
+        path.to_str().unwrap(),
+    ]);
+    (out, want)
+}
+
+#[test]
+fn valid_and_invalid_query_lines_over_a_records_file_answer_in_order() {
+    let ndjson = long_ndjson(5000);
+    let array = format!("[{}]", ndjson.trim_end().replace('\n', ",\n"));
+    // Lines sharing a filter, lines with filters of their own, and
+    // invalid lines between them.
+    let queries = [
+        "limit=0",
+        "",
+        "sort_key=name&sort_dir=asc&limit=2",
+        "sort_key=foo",
+        "name=torch",
+        "name=torch&offset=1&limit=1",
+        "namespace=ml&sort_key=version_count",
+        "",
+        "namespace=UPPER",
+        "name=mxnet&name_fuzzy_match=false&sort_dir=asc",
+    ];
+    for (file, text) in [("mixed.ndjson", &ndjson), ("mixed.json", &array)] {
+        let path = temp_file(file, text);
+        let (out, want) = queries_run(&path, &queries, "mixed-queries.txt");
+        assert_eq!(out.status.code(), Some(0), "{file}");
+        let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+        assert_eq!(got, want, "{file}");
+        assert!(got[0].contains("ModelArts.0104") && got[3].contains("ModelArts.6303"));
+        assert!(got[8].contains("ModelArts.0104"));
+    }
+}
+
+#[test]
+fn more_distinct_filters_than_streamed_answer_alike() {
+    let path = temp_file("many-filters.ndjson", &long_ndjson(3000));
+    let filters: Vec<String> = (0..=image_groups::MAX_STREAMED_FILTERS)
+        .map(|i| format!("name=t{}&sort_key=name", "o".repeat(i % 3)) + &"&offset=0".repeat(i % 2))
+        .chain((0..=image_groups::MAX_STREAMED_FILTERS).map(|i| format!("workspace_id=w{i}")))
+        .chain(["limit=0".to_string(), "".to_string()])
+        .collect();
+    let queries: Vec<&str> = filters.iter().map(String::as_str).collect();
+    let (out, want) = queries_run(&path, &queries, "many-filters.txt");
+    assert_eq!(out.status.code(), Some(0));
+    let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn bad_records_are_named_before_an_unreadable_queries_file() {
+    let records = temp_file("bad-before-queries.json", r#"[{"id":"1"}]"#);
+    let missing = std::env::temp_dir().join("image-groups-no-such-queries.txt");
+    let out = run(&[
+        "--records",
+        records.to_str().unwrap(),
+        "--queries",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad-before-queries.json"), "{err}");
+    let good = temp_file("good-before-queries.json", &records_json());
+    let out = run(&[
+        "--records",
+        good.to_str().unwrap(),
+        "--queries",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read queries file") && err.contains("no-such-queries"),
+        "{err}"
+    );
+}

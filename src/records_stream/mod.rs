@@ -7,7 +7,9 @@
 //! into borrowed records ([`RecordView`]) and count the matching ones into
 //! their own [`GroupTable`]; the tables merge at the end. Memory is a few
 //! chunks, the groups, and one 64-bit hash per record `id` (to refuse a
-//! repeated id as [`parse_records`] does).
+//! repeated id as [`parse_records`] does). Several queries are answered in
+//! one pass ([`group_records_reader_many`]): each worker keeps a table per
+//! distinct filter, and counts a record into each whose filter it matches.
 //!
 //! The streaming path answers only when it is sure to give what
 //! `group_images(&parse_records(text)?, query)` gives. Anything else (a
@@ -61,8 +63,9 @@ use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
 /// `images-group` program does): its memory grows with the number of
 /// matching groups and of records' ids (8 bytes each), not with the text,
 /// and nothing waits for the whole text before grouping starts. To ask
-/// several queries of one text, parse it once with [`parse_records`] (or
-/// build a [`Catalog`](crate::Catalog)) instead.
+/// several queries of one text, [`group_records_reader_many`] answers them
+/// in one pass; to ask again and again, parse it once with
+/// [`parse_records`] (or build a [`Catalog`](crate::Catalog)).
 ///
 /// The three shapes of [`parse_records`] are accepted. A JSON array, NDJSON
 /// and a saved `GET /v1/{project_id}/images` page (an object whose `data` is
@@ -120,23 +123,42 @@ fn streamed_answer<R: Read + Seek>(
     query: &GroupQuery,
     chunk_len: usize,
 ) -> io::Result<Option<Result<ImageGroupPage, RecordsError>>> {
+    let tables = streamed_tables(reader, std::slice::from_ref(query), chunk_len)?;
+    Ok(tables.map(|tables| {
+        tables.map(|tables| {
+            let groups = tables.first().expect("one table for one filter");
+            crate::order::page(groups, query)
+        })
+    }))
+}
+
+/// The groups of each of `filters` (queries whose filters alone are
+/// read) over the text, by the streaming path, or `None` where only the
+/// exact path can answer; `reader` is left anywhere.
+fn streamed_tables<R: Read + Seek>(
+    reader: &mut R,
+    filters: &[GroupQuery],
+    chunk_len: usize,
+) -> io::Result<Option<Result<Vec<GroupTable>, RecordsError>>> {
     let start = reader.stream_position()?;
     let id_hasher = foldhash::fast::RandomState::default();
-    Ok(match stream(reader, query, chunk_len, &id_hasher, None)? {
-        Outcome::Page(page) => Some(Ok(page)),
-        Outcome::PageUnlessRepeated(page, hashes) => {
-            // Read again, on one thread, in order, for where each suspect
-            // id is (memory: the suspects' ids and positions).
-            reader.seek(SeekFrom::Start(start))?;
-            let suspects = hashes.into_iter().collect();
-            match stream(reader, query, chunk_len, &id_hasher, Some(&suspects))? {
-                Outcome::Repeated(e) => Some(Err(e)),
-                Outcome::NoRepeat => Some(Ok(page)),
-                _ => None,
+    Ok(
+        match stream(reader, filters, chunk_len, &id_hasher, None)? {
+            Outcome::Groups(tables) => Some(Ok(tables)),
+            Outcome::GroupsUnlessRepeated(tables, hashes) => {
+                // Read again, on one thread, in order, for where each suspect
+                // id is (memory: the suspects' ids and positions).
+                reader.seek(SeekFrom::Start(start))?;
+                let suspects = hashes.into_iter().collect();
+                match stream(reader, &[], chunk_len, &id_hasher, Some(&suspects))? {
+                    Outcome::Repeated(e) => Some(Err(e)),
+                    Outcome::NoRepeat => Some(Ok(tables)),
+                    _ => None,
+                }
             }
-        }
-        _ => None,
-    })
+            _ => None,
+        },
+    )
 }
 
 /// Answers `query` over records text in memory, as
@@ -163,16 +185,172 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
     }
 }
 
+/// The most distinct filters [`group_records_reader_many`] streams the
+/// text for; with more, it parses the records once and asks each query.
+///
+/// Each distinct filter costs every worker thread a group table and a test
+/// per record, so the streaming pass's memory grows with the distinct
+/// filters times their groups; past this many, holding the versions (one
+/// [`ImageVersion`] and its strings a record) is the smaller and steadier
+/// bound, and one scan per query costs no more than the tests per record.
+pub const MAX_STREAMED_FILTERS: usize = 16;
+
+/// Answers each of `queries` over records text read from `reader`, in
+/// order, as `group_images(&parse_records(text)?, query)` does for each,
+/// in one pass over the text and, for up to [`MAX_STREAMED_FILTERS`]
+/// distinct filters, without holding the records.
+///
+/// Queries that differ only in order and paging (`sort_key`, `sort_dir`,
+/// `offset`, `limit`) share one filter: the records are filtered and
+/// grouped once per distinct filter, as [`group_records_reader`] does for
+/// one query (every worker thread counts each record into the groups of
+/// each filter it matches; the threads' groups are merged per filter), and
+/// each query's page is ordered and cut from its filter's groups. Memory
+/// grows with the distinct filters times their groups and with the
+/// records' ids (8 bytes each), not with the records.
+///
+/// With more than [`MAX_STREAMED_FILTERS`] distinct filters, the records
+/// are parsed once ([`parse_records_reader`]) and held, and each query is
+/// asked of them ([`group_images`](crate::group_images)): memory then grows
+/// with the records, as it does for a [`Catalog`](crate::Catalog).
+///
+/// The shapes, the reading of `reader` (from its current position, sought
+/// back there for the exact path or the second pass of a repeated `id`)
+/// and the errors are those of [`group_records_reader`]: the same error,
+/// whatever the queries, as [`parse_records_bytes`](crate::parse_records_bytes)
+/// gives; with no queries, the text is still read and checked.
+///
+/// # Errors
+/// The outer `io::Error` when reading or seeking `reader` fails; the inner
+/// [`RecordsError`] for text that
+/// [`parse_records_bytes`](crate::parse_records_bytes) refuses, exactly as
+/// it refuses it.
+///
+/// ```
+/// use std::io::Cursor;
+/// use image_groups::{group_images, group_records_reader_many, parse_records, GroupQuery};
+///
+/// let ndjson = concat!(
+///     r#"{"id":"1","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#, "\n",
+///     r#"{"id":"2","name":"tf","namespace":"ns","type":"BUILD_IN","create_at":3,"update_at":4}"#, "\n",
+/// );
+/// // The first two share a filter, so one set of groups answers both.
+/// let queries: Vec<GroupQuery> = ["sort_key=name", "limit=1&sort_dir=asc", "type=BUILD_IN"]
+///     .iter()
+///     .map(|q| q.parse().unwrap())
+///     .collect();
+/// let pages = group_records_reader_many(Cursor::new(ndjson), &queries)?.unwrap();
+/// let records = parse_records(ndjson).unwrap();
+/// for (page, query) in pages.iter().zip(&queries) {
+///     assert_eq!(page, &group_images(&records, query));
+/// }
+/// assert_eq!((pages[0].total, pages[1].size, pages[2].data[0].name.as_str()), (2, 1, "tf"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn group_records_reader_many<R: Read + Seek>(
+    mut reader: R,
+    queries: &[GroupQuery],
+) -> io::Result<Result<Vec<ImageGroupPage>, RecordsError>> {
+    if distinct_filters(queries).0.len() > MAX_STREAMED_FILTERS {
+        return Ok(parse_records_reader(reader)?.map(|records| pages_of(&records, queries)));
+    }
+    let start = reader.stream_position()?;
+    if let Some(answer) = streamed_pages(&mut reader, queries, CHUNK)? {
+        return Ok(answer);
+    }
+    reader.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    reader.read_to_end(&mut text)?;
+    Ok(parse_records_exact(&text).map(|records| pages_of(&records, queries)))
+}
+
+/// The pages of the streaming path, each query's from its filter's groups,
+/// or `None` where only the exact path can answer; `reader` is left
+/// anywhere.
+fn streamed_pages<R: Read + Seek>(
+    reader: &mut R,
+    queries: &[GroupQuery],
+    chunk_len: usize,
+) -> io::Result<Option<Result<Vec<ImageGroupPage>, RecordsError>>> {
+    let (filters, filter_of) = distinct_filters(queries);
+    let tables = streamed_tables(reader, &filters, chunk_len)?;
+    Ok(tables.map(|tables| {
+        tables.map(|tables| {
+            queries
+                .iter()
+                .zip(&filter_of)
+                .map(|(query, &f)| crate::order::page(&tables[f], query))
+                .collect()
+        })
+    }))
+}
+
+/// Answers each of `queries` over records text in memory, as
+/// `group_images(&parse_records_bytes(text)?, query)` does for each; see
+/// [`group_records_reader_many`], which this is over the bytes.
+///
+/// # Errors
+/// A [`RecordsError`] exactly as [`parse_records_bytes`](crate::parse_records_bytes) gives it.
+///
+/// ```
+/// use image_groups::{group_records_text_many, GroupQuery};
+///
+/// let text = br#"[{"id":"a","name":"torch","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}]"#;
+/// let queries = ["name=torch".parse().unwrap(), "name=tf".parse().unwrap()];
+/// let pages = group_records_text_many(text, &queries).unwrap();
+/// assert_eq!((pages[0].total, pages[1].total), (1, 0));
+/// assert!(group_records_text_many(b"[{}]", &queries).is_err());
+/// ```
+pub fn group_records_text_many(
+    text: &[u8],
+    queries: &[GroupQuery],
+) -> Result<Vec<ImageGroupPage>, RecordsError> {
+    match group_records_reader_many(io::Cursor::new(text), queries) {
+        Ok(answer) => answer,
+        // Reading a slice cannot fail.
+        Err(_) => unreachable!("reading bytes in memory failed"),
+    }
+}
+
+/// The distinct filters of `queries` (each a query with the default order
+/// and paging, in order of first use) and, by query, its filter's index.
+fn distinct_filters(queries: &[GroupQuery]) -> (Vec<GroupQuery>, Vec<usize>) {
+    let mut filters: Vec<GroupQuery> = Vec::new();
+    let filter_of = queries
+        .iter()
+        .map(|query| {
+            let filter = crate::partial::filters_of(query);
+            match filters.iter().position(|f| *f == filter) {
+                Some(f) => f,
+                None => {
+                    filters.push(filter);
+                    filters.len() - 1
+                }
+            }
+        })
+        .collect();
+    (filters, filter_of)
+}
+
+/// Each query's page over versions in memory.
+fn pages_of(records: &[ImageVersion], queries: &[GroupQuery]) -> Vec<ImageGroupPage> {
+    queries
+        .iter()
+        .map(|query| crate::scan::group_images(records, query))
+        .collect()
+}
+
 /// Parses records text read from `reader` into versions, exactly as
 /// [`parse_records_bytes`](crate::parse_records_bytes) parses the whole
 /// text, on the machine's cores and without holding the whole text: the
 /// text is cut into chunks as [`group_records_reader`] cuts it, and each
 /// chunk's records are parsed on a worker thread and put in place.
 ///
-/// Use it where records come from a file and are to be kept (several
-/// queries, a [`Catalog`](crate::Catalog)): its memory is the versions and
-/// a few chunks, not the text as well. For one query,
-/// [`group_records_reader`] holds no versions at all.
+/// Use it where records come from a file and are to be kept (a
+/// [`Catalog`](crate::Catalog), queries asked later): its memory is the
+/// versions and a few chunks, not the text as well. For one query, or
+/// several known at once, [`group_records_reader`] and
+/// [`group_records_reader_many`] hold no versions at all.
 ///
 /// `reader` is read from its current position. A text shorter than 128
 /// KiB is parsed on the calling thread. Text with an error, a
@@ -352,11 +530,11 @@ enum Shape {
 
 /// What a pass over the text found.
 enum Outcome {
-    /// The page.
-    Page(ImageGroupPage),
-    /// The page, unless two records with one of these id hashes have one
-    /// id (then a second pass, `check`, tells).
-    PageUnlessRepeated(ImageGroupPage, Vec<u64>),
+    /// The groups of each filter.
+    Groups(Vec<GroupTable>),
+    /// The groups of each filter, unless two records with one of these id
+    /// hashes have one id (then a second pass, `check`, tells).
+    GroupsUnlessRepeated(Vec<GroupTable>, Vec<u64>),
     /// The second pass found the first record whose id an earlier one has.
     Repeated(RecordsError),
     /// The second pass found every suspect hash to be of different ids.
@@ -588,15 +766,19 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Streams the text: with `check`, the second pass, which only looks for a
-/// repeated id among the records whose id hashes are in `check`.
+/// Streams the text, counting the records that match each of `filters`
+/// into that filter's groups: with `check`, the second pass, which only
+/// looks for a repeated id among the records whose id hashes are in
+/// `check` (and counts nothing).
 fn stream<R: Read>(
     reader: &mut R,
-    query: &GroupQuery,
+    filters: &[GroupQuery],
     chunk_len: usize,
     id_hasher: &foldhash::fast::RandomState,
     check: Option<&Suspects>,
 ) -> io::Result<Outcome> {
+    // One hasher for every table: a key is hashed once for all of them,
+    // and the workers' tables of one filter merge without hashing again.
     let hasher = foldhash::fast::RandomState::default();
     // The second pass reads the records in order, on one thread.
     let workers = match check {
@@ -605,8 +787,13 @@ fn stream<R: Read>(
     };
     let jobs = (0..workers)
         .map(|_| Counting {
-            groups: GroupTable::new(hasher.clone()),
-            filter: VersionFilter::new(query),
+            tallies: filters
+                .iter()
+                .map(|filter| Tally {
+                    filter: VersionFilter::new(filter),
+                    groups: GroupTable::new(hasher.clone()),
+                })
+                .collect(),
             id_hasher,
             ids: IdHashes::new(),
             check: check.map(Check::new),
@@ -626,15 +813,19 @@ fn stream<R: Read>(
     }
     let ids: Vec<&IdHashes> = done.iter().map(|w| &w.ids).collect();
     let repeats = IdHashes::repeats(&ids, workers);
-    let mut tables = done.into_iter().map(|w| w.groups);
-    let mut groups = tables.next().expect("at least one worker");
-    for other in tables {
-        groups.merge(&other);
+    // Each filter's tables, one per worker, merged into the first's.
+    let mut tables: Vec<GroupTable> = Vec::with_capacity(filters.len());
+    for worker in done {
+        for (f, tally) in worker.tallies.into_iter().enumerate() {
+            match tables.get_mut(f) {
+                Some(groups) => groups.merge(&tally.groups),
+                None => tables.push(tally.groups),
+            }
+        }
     }
-    let page = crate::order::page(&groups, query);
     Ok(match repeats.is_empty() {
-        true => Outcome::Page(page),
-        false => Outcome::PageUnlessRepeated(page, repeats),
+        true => Outcome::Groups(tables),
+        false => Outcome::GroupsUnlessRepeated(tables, repeats),
     })
 }
 
@@ -851,11 +1042,16 @@ fn work<J: Job>(
     }
 }
 
-/// A counting worker's job: its groups and id hashes, or (second pass)
-/// what it found.
-struct Counting<'q, 'h, 's> {
-    groups: GroupTable,
+/// One filter's groups, in a counting worker.
+struct Tally<'q> {
     filter: VersionFilter<'q>,
+    groups: GroupTable,
+}
+
+/// A counting worker's job: the groups of each filter and the id hashes,
+/// or (second pass) what it found.
+struct Counting<'q, 'h, 's> {
+    tallies: Vec<Tally<'q>>,
     id_hasher: &'h foldhash::fast::RandomState,
     ids: IdHashes,
     /// The second pass: records are not counted, their ids are checked.
@@ -875,8 +1071,8 @@ impl Job for Counting<'_, '_, '_> {
         page_rest: Option<&mut Option<Vec<u8>>>,
     ) -> Option<(usize, ())> {
         let mut counter = Counter {
-            groups: &mut self.groups,
-            filter: &mut self.filter,
+            pipelines: self.tallies.iter().map(|_| Pipeline::new()).collect(),
+            tallies: &mut self.tallies,
             id_hasher: self.id_hasher,
             ids: &mut self.ids,
             check: self.check.as_mut(),
@@ -884,7 +1080,6 @@ impl Job for Counting<'_, '_, '_> {
             records_before: self.records_before,
             lines_before: self.lines_before,
             records: 0,
-            pipeline: Pipeline::new(),
         };
         let lines = match shape {
             Shape::Array => array_records(text, page_rest, |r| counter.count(r, 0)).then_some(0),
@@ -936,8 +1131,7 @@ impl<'s> Check<'s> {
 
 /// Counts the records of one chunk, whose text lives for `'de`.
 struct Counter<'t, 'q, 'de, 's> {
-    groups: &'t mut GroupTable,
-    filter: &'t mut VersionFilter<'q>,
+    tallies: &'t mut [Tally<'q>],
     id_hasher: &'t foldhash::fast::RandomState,
     ids: &'t mut IdHashes,
     /// The second pass: records are not counted, their ids are checked.
@@ -948,8 +1142,8 @@ struct Counter<'t, 'q, 'de, 's> {
     lines_before: usize,
     /// Records counted.
     records: usize,
-    /// Matching records waiting to be counted (see [`Pending`]).
-    pipeline: Pipeline<Pending<'de>, AHEAD>,
+    /// By tally, matching records waiting to be counted (see [`Pending`]).
+    pipelines: Vec<Pipeline<Pending<'de>, AHEAD>>,
 }
 
 /// A matching record's group key and aggregates, waiting in the scan's
@@ -1110,36 +1304,44 @@ impl<'de> Counter<'_, '_, 'de, '_> {
             return;
         }
         self.ids.push(hash);
-        if !self.filter.matches(&record) {
-            return;
+        // The key's hash under the tables' one hasher, once a filter
+        // matches.
+        let mut key_hash = None;
+        for (tally, pipeline) in self.tallies.iter_mut().zip(&mut self.pipelines) {
+            if !tally.filter.matches(&record) {
+                continue;
+            }
+            let hash = *key_hash.get_or_insert_with(|| {
+                tally.groups.hash_key(&GroupKey {
+                    name: record.name(),
+                    namespace: record.namespace(),
+                    swr_instance_id: record.swr_instance_id(),
+                })
+            });
+            let pending = Pending {
+                hash,
+                name: record.name.0.clone(),
+                namespace: record.namespace.0.clone(),
+                swr_instance_id: record
+                    .swr_instance_id
+                    .as_ref()
+                    .map(|i| i.0.clone())
+                    .filter(|i| !i.is_empty()),
+                state: GroupState {
+                    version_count: 1,
+                    create_at: record.create_at,
+                    update_at: record.update_at,
+                },
+            };
+            pipeline.push(&mut tally.groups, pending);
         }
-        let key = GroupKey {
-            name: record.name(),
-            namespace: record.namespace(),
-            swr_instance_id: record.swr_instance_id(),
-        };
-        let hash = self.groups.hash_key(&key);
-        let swr_instance_id = record
-            .swr_instance_id
-            .map(|i| i.0)
-            .filter(|i| !i.is_empty());
-        let pending = Pending {
-            hash,
-            name: record.name.0,
-            namespace: record.namespace.0,
-            swr_instance_id,
-            state: GroupState {
-                version_count: 1,
-                create_at: record.create_at,
-                update_at: record.update_at,
-            },
-        };
-        self.pipeline.push(self.groups, pending);
     }
 
     /// Counts every record still waiting.
     fn finish(&mut self) {
-        self.pipeline.finish(self.groups);
+        for (tally, pipeline) in self.tallies.iter_mut().zip(&mut self.pipelines) {
+            pipeline.finish(&mut tally.groups);
+        }
     }
 }
 
@@ -1502,6 +1704,154 @@ mod tests {
         }
     }
 
+    /// What the exact path answers, for each query.
+    fn exact_many(
+        text: &[u8],
+        queries: &[GroupQuery],
+    ) -> Result<Vec<ImageGroupPage>, RecordsError> {
+        parse_records_exact(text)
+            .map(|records| queries.iter().map(|q| group_images(&records, q)).collect())
+    }
+
+    /// The many-query streaming path alone, with chunks of `chunk_len` bytes.
+    fn streamed_many(
+        text: &[u8],
+        queries: &[GroupQuery],
+        chunk_len: usize,
+    ) -> Option<Result<Vec<ImageGroupPage>, RecordsError>> {
+        streamed_pages(&mut io::Cursor::new(text), queries, chunk_len).unwrap()
+    }
+
+    /// A few queries, some sharing a filter (differing in order and paging
+    /// only), some not.
+    fn queries() -> impl Strategy<Value = Vec<GroupQuery>> {
+        let one = prop::sample::select(vec![
+            "",
+            "sort_key=name",
+            "limit=1&offset=1",
+            "sort_dir=asc&sort_key=create_at,name",
+            "name=torch",
+            "name=torch&sort_key=version_count&limit=2",
+            "name=torch&name_fuzzy_match=false",
+            "namespace=ns1&sort_dir=asc",
+            "namespace=ns1&offset=1&limit=1&sort_key=update_at",
+            "workspace_id=1",
+            "workspace_id=1&sort_key=version_count,create_at",
+            "swr_instance_id=i-1&limit=1",
+            "type=BUILD_IN",
+            "service_type=TRAIN&offset=2",
+        ])
+        .prop_map(|q| q.parse::<GroupQuery>().unwrap());
+        prop::collection::vec(one, 0..7)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Each query's page equals the exact path's, whatever the queries
+        /// share; arrays and NDJSON of two or more records are streamed.
+        #[test]
+        fn many_queries_give_each_exact_page(text in text(), queries in queries(), chunk_len in 1usize..300) {
+            let want = exact_many(text.as_bytes(), &queries);
+            let got = streamed_many(text.as_bytes(), &queries, chunk_len);
+            let body = text.trim_start_matches('\u{feff}').trim_start();
+            let page = body.starts_with("{\"count\"") || body.starts_with("{\"total\"");
+            let streams = body.starts_with('[') || page || want_records(&text) >= 2;
+            match (&want, got) {
+                (Ok(pages), None) => prop_assert!(!streams, "not streamed: {:?}", pages),
+                (want, Some(got)) => prop_assert_eq!(want, &got),
+                (Err(_), None) => {}
+            }
+            prop_assert_eq!(group_records_text_many(text.as_bytes(), &queries), want);
+        }
+
+        /// Broken text gives, for several queries, what the exact path
+        /// gives: the same pages or the same error.
+        #[test]
+        fn broken_text_gives_the_exact_answer_to_many_queries(
+            text in text(),
+            queries in queries(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b',', b'}', b']', b'\\', b'x', b'\n', 0xff, b'{', b'1']),
+            how in 0..3u8,
+            chunk_len in 1usize..300,
+        ) {
+            let mut bytes = text.into_bytes();
+            if !bytes.is_empty() {
+                let at = at.index(bytes.len());
+                match how {
+                    0 => bytes[at] = byte,
+                    1 => bytes.insert(at, byte),
+                    _ => bytes.truncate(at),
+                }
+            }
+            let want = exact_many(&bytes, &queries);
+            if let Some(got) = streamed_many(&bytes, &queries, chunk_len) {
+                prop_assert_eq!(got, want.clone());
+            }
+            prop_assert_eq!(group_records_text_many(&bytes, &queries), want);
+        }
+    }
+
+    /// Queries that differ only in order and paging share a filter; any
+    /// filter parameter makes another.
+    #[test]
+    fn queries_share_a_filter_when_only_order_and_paging_differ() {
+        let q = |s: &str| s.parse::<GroupQuery>().unwrap();
+        let queries = [
+            q(""),
+            q("sort_key=name&sort_dir=asc&offset=3&limit=7"),
+            q("name=torch"),
+            q("name=torch&name_fuzzy_match=false"),
+            q("limit=1&name=torch"),
+            q("workspace_id=0"),
+        ];
+        let (filters, filter_of) = distinct_filters(&queries);
+        assert_eq!(filter_of, [0, 0, 1, 2, 1, 0]);
+        assert_eq!(
+            filters,
+            [
+                q(""),
+                q("name=torch"),
+                q("name=torch&name_fuzzy_match=false")
+            ]
+        );
+    }
+
+    /// Past the bound of distinct filters, the records are parsed and held:
+    /// the pages and the errors are the same.
+    #[test]
+    fn more_filters_than_streamed_give_the_same_pages() {
+        let r = |id: usize, ws: usize| {
+            format!(
+                r#"{{"id":"{id}","name":"n{}","namespace":"s","type":"DEDICATED","workspace_id":"{ws}","create_at":{id},"update_at":2}}"#,
+                id % 3
+            )
+        };
+        let text: String = (0..200).map(|i| r(i, i % 20) + "\n").collect();
+        let mut queries: Vec<GroupQuery> = (0..=MAX_STREAMED_FILTERS)
+            .map(|ws| {
+                format!("workspace_id={ws}&sort_key=create_at")
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        queries.push("workspace_id=3&limit=1&sort_dir=asc".parse().unwrap());
+        assert!(distinct_filters(&queries).0.len() > MAX_STREAMED_FILTERS);
+        let want = exact_many(text.as_bytes(), &queries);
+        assert!(want.as_ref().is_ok_and(|pages| pages[3].total == 3));
+        assert_eq!(group_records_text_many(text.as_bytes(), &queries), want);
+        let broken = text.replacen("\"create_at\":7", "\"create_at\":7.5", 1);
+        let want = exact_many(broken.as_bytes(), &queries);
+        assert!(want.is_err());
+        assert_eq!(group_records_text_many(broken.as_bytes(), &queries), want);
+        let few = &queries[..MAX_STREAMED_FILTERS];
+        assert_eq!(
+            group_records_text_many(broken.as_bytes(), few),
+            exact_many(broken.as_bytes(), few)
+        );
+    }
+
     /// The parallel parse alone, with chunks of `chunk_len` bytes.
     fn parsed(text: &[u8], chunk_len: usize) -> Option<Vec<ImageVersion>> {
         parsed_versions(&mut io::Cursor::new(text), chunk_len).unwrap()
@@ -1606,9 +1956,8 @@ mod tests {
             h.finish()
         };
         let suspects: Suspects = [hash("a"), hash("c")].into_iter().collect();
-        let query = GroupQuery::default();
         let mut cursor = io::Cursor::new(text.as_bytes());
-        let outcome = stream(&mut cursor, &query, 16, &id_hasher, Some(&suspects)).unwrap();
+        let outcome = stream(&mut cursor, &[], 16, &id_hasher, Some(&suspects)).unwrap();
         assert!(matches!(outcome, Outcome::NoRepeat));
     }
 

@@ -5,10 +5,11 @@
 //! The program is a thin shell over the library's public API: it parses the
 //! flags and prints what the library answers, so that its output is the
 //! library's answer and nothing of its own. One query over `--records`
-//! streams the records to the page (`group_records_reader`); `--queries`
-//! and the bundled sample parse the records once, on every core
-//! (`parse_records_reader` for a file, `parse_records_bytes` for standard
-//! input and the sample), and ask `group_images` each query.
+//! streams the records to the page (`group_records_reader`), and so do the
+//! queries of `--queries` over a records file, in one pass
+//! (`group_records_reader_many`); standard input and the bundled sample
+//! are parsed once, on every core (`parse_records_bytes`), and each query
+//! asked of them with `group_images`.
 
 mod table;
 
@@ -17,8 +18,9 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use image_groups::{
-    group_images, group_records_reader, group_records_text, parse_records_bytes,
-    parse_records_reader, GroupQuery, ImageGroupPage, ImageVersion, RecordsError,
+    group_images, group_records_reader, group_records_reader_many, group_records_text,
+    parse_records_bytes, parse_records_reader, GroupQuery, ImageGroupPage, ImageVersion,
+    QueryError, RecordsError,
 };
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images`
@@ -62,7 +64,7 @@ QUERY_STRING
 
 --queries FILE
     One query string per line; prints one compact JSON line per query, the
-    page or the error body, with the records loaded once. Takes neither a
+    page or the error body, with the records read once. Takes neither a
     QUERY_STRING nor --format. FILE `-` reads the queries from standard
     input (then --records cannot be `-` too).
 
@@ -233,9 +235,19 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
             return print_page(&page, &query, args.table, out);
         }
     }
+    // Several queries over a records file: one streaming pass answers
+    // them all, holding groups rather than records. Standard input keeps
+    // the path below: the library reads a text again from the start where
+    // only its exact path can answer, and a pipe cannot be read twice.
+    if let (Some(queries), Some(source @ Source::File(_))) = (&args.queries, &args.records) {
+        return stream_queries(source, queries, out);
+    }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
     let answered = match &args.queries {
-        Some(source) => run_queries(&records, source, out),
+        Some(source) => {
+            let text = read_queries(source).map_err(Failure::Message)?;
+            run_queries(&records, &text, out)
+        }
         None => run_one(
             &records,
             args.query.as_deref().unwrap_or(""),
@@ -380,36 +392,121 @@ fn print_page(
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_queries(
-    records: &[ImageVersion],
-    source: &Source,
-    out: &mut impl Write,
-) -> Result<ExitCode, Failure> {
-    let bytes = source.read("queries").map_err(Failure::Message)?;
+/// The text of the queries file (or standard input), without a leading
+/// byte-order mark, or a message naming it.
+fn read_queries(source: &Source) -> Result<String, String> {
+    let bytes = source.read("queries")?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..valid]
             .iter()
             .filter(|&&b| b == b'\n')
             .count();
-        Failure::Message(format!(
+        format!(
             "cannot read queries {}: line {line} is not UTF-8",
             source.describe()
-        ))
+        )
     })?;
     // A leading byte-order mark is no part of the first query, as in a
     // records file.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    for line in text.lines() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        match GroupQuery::from_query_string(line) {
-            Ok(query) => serde_json::to_writer(&mut *out, &group_images(records, &query)),
-            Err(e) => serde_json::to_writer(&mut *out, &e),
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// Each line of the queries text, parsed.
+fn query_lines(text: &str) -> Vec<Result<GroupQuery, QueryError>> {
+    text.lines()
+        .map(|line| GroupQuery::from_query_string(line.strip_suffix('\r').unwrap_or(line)))
+        .collect()
+}
+
+/// Prints, line by line, each query's page (taken in turn from `pages`,
+/// one per valid query) or its error body.
+fn print_answers(
+    lines: &[Result<GroupQuery, QueryError>],
+    pages: impl IntoIterator<Item = ImageGroupPage>,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
+    let mut pages = pages.into_iter();
+    for line in lines {
+        match line {
+            Ok(_) => serde_json::to_writer(
+                &mut *out,
+                &pages.next().expect("one page for each valid query"),
+            ),
+            Err(e) => serde_json::to_writer(&mut *out, e),
         }
         .map_err(io::Error::from)?;
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--queries` over records in memory (standard input, the sample): each
+/// valid line asked of them with `group_images`, each line's page or error
+/// body printed in order.
+fn run_queries(
+    records: &[ImageVersion],
+    text: &str,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
+    let lines = query_lines(text);
+    let pages = lines
+        .iter()
+        .filter_map(|line| line.as_ref().ok())
+        .map(|query| group_images(records, query));
+    print_answers(&lines, pages, out)
+}
+
+/// `--queries` over a records file: the queries read first, then every
+/// valid one answered in one pass over the records
+/// (`group_records_reader_many`), then each line's page or error body
+/// printed in order. Messages and exit codes are those of loading the
+/// records first: bad or empty records are named before a queries file
+/// that cannot be read.
+fn stream_queries(
+    records: &Source,
+    queries: &Source,
+    out: &mut impl Write,
+) -> Result<ExitCode, Failure> {
+    let Source::File(path) = records else {
+        unreachable!("only a records file is streamed for --queries");
+    };
+    let text = match read_queries(queries) {
+        Ok(text) => text,
+        Err(message) => {
+            let records = load_records(Some(records)).map_err(Failure::Message)?;
+            std::mem::forget(records);
+            return Err(Failure::Message(message));
+        }
+    };
+    let lines = query_lines(&text);
+    let valid: Vec<GroupQuery> = lines
+        .iter()
+        .filter_map(|l| l.as_ref().ok())
+        .cloned()
+        .collect();
+    let cannot_read =
+        |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
+    let answer = std::fs::File::open(path)
+        .and_then(|file| group_records_reader_many(file, &valid))
+        .map_err(cannot_read)
+        .map_err(Failure::Message)?;
+    // Only empty pages can come from an empty file; then look for the
+    // first byte that is not white space.
+    if answer
+        .as_ref()
+        .is_ok_and(|pages| pages.iter().all(|page| page.total == 0))
+        && only_white_space(path)
+            .map_err(cannot_read)
+            .map_err(Failure::Message)?
+    {
+        return Err(Failure::Message(empty_input(records)));
+    }
+    let pages = answer.map_err(|e| Failure::Message(invalid_records(records, &e)))?;
+    print_answers(&lines, pages, out)
 }
 
 #[cfg(test)]
