@@ -17,13 +17,35 @@ pub(crate) struct LineArena {
     /// is a multiple of [`LINE`].
     bytes: Vec<u8>,
     start: usize,
+    /// The size to move to once past [`ROOM_FROM`] (see [`Self::with_room`]).
+    room: usize,
 }
+
+/// The size past which an arena moves to the room it was given.
+const ROOM_FROM: usize = 1 << 20;
 
 impl LineArena {
     pub(crate) fn new() -> Self {
         LineArena {
             bytes: Vec::new(),
             start: 0,
+            room: 0,
+        }
+    }
+
+    /// An empty arena that, once it outgrows [`ROOM_FROM`] bytes, moves
+    /// straight to an allocation of `bytes` bytes (if it needs no more).
+    ///
+    /// Why: an arena that doubles copies its bytes at each move, and the
+    /// new allocation is faulted in page by page again; where a table ends
+    /// up with a record for most versions, that is most of its memory
+    /// written twice. The room is only asked for: the operating system
+    /// backs it with memory as it is written, so room never filled costs
+    /// nothing but address space, and an arena that stays small never asks.
+    pub(crate) fn with_room(bytes: usize) -> Self {
+        LineArena {
+            room: bytes,
+            ..LineArena::new()
         }
     }
 
@@ -64,7 +86,11 @@ impl LineArena {
     /// at least twice its length), starting on a line boundary there.
     #[cold]
     fn move_to_room_for(&mut self, len: usize) {
-        let mut bytes = Vec::with_capacity(len.max(2 * self.len()) + LINE);
+        let mut len = len.max(2 * self.len());
+        if len > ROOM_FROM {
+            len = len.max(self.room);
+        }
+        let mut bytes = Vec::with_capacity(len + LINE);
         // Pointer to integer: only its remainder is used, to skip the bytes
         // before the allocation's first line boundary.
         let start = (bytes.as_ptr() as usize).wrapping_neg() % LINE;
@@ -115,6 +141,27 @@ mod tests {
             let stored = copy.tail(*at).unwrap();
             assert_eq!(stored.as_ptr() as usize % LINE, 0, "copied record at {at}");
             assert_eq!(&stored[..3], head);
+        }
+    }
+
+    /// An arena given room keeps its records' offsets and bytes when it
+    /// moves into that room past its first mebibyte, and again when it
+    /// outgrows the room.
+    #[test]
+    fn an_arena_with_room_keeps_its_records_past_the_room() {
+        let mut arena = LineArena::with_room(3 * ROOM_FROM);
+        let mut records = Vec::new();
+        for n in 0..(8 * ROOM_FROM / 100) {
+            let bytes: Vec<u8> = (0..100).map(|i| (i + n) as u8).collect();
+            let at = arena.push(&[&bytes]);
+            assert_eq!(at % LINE, 0);
+            records.push((at, bytes));
+        }
+        assert!(arena.len() > 3 * ROOM_FROM, "the arena outgrew its room");
+        for (at, bytes) in &records {
+            let stored = arena.tail(*at).unwrap();
+            assert_eq!(stored.as_ptr() as usize % LINE, 0, "record at {at}");
+            assert_eq!(&stored[..bytes.len()], bytes.as_slice());
         }
     }
 }

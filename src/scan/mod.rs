@@ -46,7 +46,9 @@ pub fn group_images<'a, I>(records: I, query: &GroupQuery) -> ImageGroupPage
 where
     I: IntoIterator<Item = &'a ImageVersion>,
 {
-    let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+    let records = records.into_iter();
+    let mut groups =
+        GroupTable::with_room_for(foldhash::fast::RandomState::default(), records.size_hint().0);
     aggregate_into(&mut groups, records, query);
     crate::order::page(&groups, query)
 }
@@ -116,7 +118,7 @@ fn group_on_threads(
     let hasher = foldhash::fast::RandomState::default();
     let next_piece = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
-        let mut groups = GroupTable::new(hasher.clone());
+        let mut groups = GroupTable::with_room_for(hasher.clone(), records.len() / threads);
         while let Some(piece) = records
             .chunks(piece_len.max(1))
             .nth(next_piece.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
