@@ -238,9 +238,12 @@ fn level_key(table: &impl Groups, level: Level, g: usize) -> u128 {
         SortField::CreateAt => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
         SortField::UpdateAt => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
         SortField::Name => prefix(table.name(g).get(level.chunk * 16..).unwrap_or_default()),
-        SortField::Namespace => {
-            prefix(table.namespace(g).get(level.chunk * 16..).unwrap_or_default())
-        }
+        SortField::Namespace => prefix(
+            table
+                .namespace(g)
+                .get(level.chunk * 16..)
+                .unwrap_or_default(),
+        ),
     };
     if level.descending {
         !key
