@@ -78,7 +78,7 @@ impl GroupTable {
         Self::with_room_for(hasher, 0)
     }
 
-    /// An empty table whose arena, once past its first mebibyte, makes
+    /// An empty table whose arena, once past a few MiB, makes
     /// room for `groups` one-line records (at most [`MAX_ROOM`]) at once
     /// ([`LineArena::with_room`]): the caller's bound on the groups, such as
     /// the number of records.
