@@ -43,6 +43,9 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let full = comparator(table, query);
     let levels = key_levels(query);
     let key_at = |depth: usize, g: usize| level_key(table, levels[depth], g);
+    // The first level's key is read for every group: called directly, not
+    // through the closure, whose body may be left out of line.
+    let first = levels[0];
     let order: Vec<usize> = if start >= end {
         Vec::new()
     } else if end <= total / 4 && end <= HEAP_MAX {
@@ -52,13 +55,19 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
         // records, and no vector as long as the groups is written.
         let cmp =
             |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
-        let mut best = first_in_order((0..total).map(|g| (key_at(0, g), g)), end, &cmp);
+        let mut best = first_in_order(
+            (0..total).map(|g| (level_key(table, first, g), g)),
+            end,
+            &cmp,
+        );
         best.sort_unstable_by(cmp);
         best.into_iter().map(|(_, g)| g).collect()
     } else {
         // Each group's first key beside its index: a comparison reads the
         // two items it compares, not the groups' records.
-        let mut order: Vec<(u128, usize)> = (0..total).map(|g| (key_at(0, g), g)).collect();
+        let mut order: Vec<(u128, usize)> = (0..total)
+            .map(|g| (level_key(table, first, g), g))
+            .collect();
         order_window(&mut order, start, end, 0, levels.len(), &key_at, &full);
         order.truncate(end);
         order.into_iter().map(|(_, g)| g).collect()
@@ -231,6 +240,7 @@ fn key_levels(query: &GroupQuery) -> Vec<Level> {
 /// zeros. Padding never orders two strings against their byte order: among
 /// strings equal in their earlier chunks, a shorter one pads with zeros,
 /// which no byte is below, so equal keys are the only ones left undecided.
+#[inline(always)]
 fn level_key(table: &impl Groups, level: Level, g: usize) -> u128 {
     // An `i64` maps to a `u64` of the same order by flipping its sign bit.
     let key = match level.field {
