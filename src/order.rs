@@ -29,7 +29,10 @@ pub(crate) trait Groups {
 /// Only the groups before the end of the page are put in order: a bounded
 /// heap (for a short prefix) or a partial selection finds them, and only the
 /// page itself is fully sorted, so a small page of many groups costs
-/// O(groups), not O(groups log groups).
+/// O(groups), not O(groups log groups). Both compare groups by a `u128`
+/// key per group ([`key_levels`]); the selection reads the next level's key
+/// for the groups that tie where the page starts or ends, rather than
+/// comparing them through their records.
 pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let total = table.len();
     let offset = query.offset() as usize;
@@ -37,39 +40,37 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let start = offset.min(total);
     let end = offset.saturating_add(limit).min(total);
 
+    let full = comparator(table, query);
+    let levels = key_levels(query);
+    let key_at = |depth: usize, g: usize| level_key(table, levels[depth], g);
+    // The first level's key is read for every group: called directly, not
+    // through the closure, whose body may be left out of line.
+    let first = levels[0];
     let order: Vec<usize> = if start >= end {
         Vec::new()
-    } else if end <= total / 4 {
+    } else if end <= total / 4 && end <= HEAP_MAX {
         // A short prefix: keep the best `end` groups in a bounded heap, each
-        // with its first sort field's key, read as the groups go by. Most
-        // groups lose to the heap's worst on that key alone, so few
-        // comparisons reach the names, and no vector as long as the groups
-        // is written.
-        let full = comparator(table, query);
-        let key = PrimaryKey::new(table, query);
+        // with its first key, read as the groups go by. Most groups lose to
+        // the heap's worst on that key alone, so few comparisons reach the
+        // records, and no vector as long as the groups is written.
         let cmp =
             |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
-        let mut best = first_in_order((0..total).map(|g| (key.of(g), g)), end, &cmp);
+        let mut best = first_in_order(
+            (0..total).map(|g| (level_key(table, first, g), g)),
+            end,
+            &cmp,
+        );
         best.sort_unstable_by(cmp);
         best.into_iter().map(|(_, g)| g).collect()
     } else {
-        let mut order: Vec<usize> = (0..total).collect();
-        let full = comparator(table, query);
-        // Most comparisons are settled by the first sort field: read it once
-        // per group into a vector of keys, ordered so that smaller comes
-        // first, and fall back to the full order on ties.
-        let key = PrimaryKey::new(table, query);
-        let primary: Vec<u128> = (0..total).map(|g| key.of(g)).collect();
-        let cmp = |a: &usize, b: &usize| primary[*a].cmp(&primary[*b]).then_with(|| full(a, b));
-        if end < total {
-            order.select_nth_unstable_by(end, &cmp);
-            order.truncate(end);
-        }
-        if start > 0 {
-            order.select_nth_unstable_by(start, &cmp);
-        }
-        order[start..].sort_unstable_by(&cmp);
-        order
+        // Each group's first key beside its index: a comparison reads the
+        // two items it compares, not the groups' records.
+        let mut order: Vec<(u128, usize)> = (0..total)
+            .map(|g| (level_key(table, first, g), g))
+            .collect();
+        order_window(&mut order, start, end, 0, levels.len(), &key_at, &full);
+        order.truncate(end);
+        order.into_iter().map(|(_, g)| g).collect()
     };
 
     build_page(table, order.get(start..).unwrap_or_default(), total, query)
@@ -171,54 +172,169 @@ fn first_in_order<T: Copy>(
     heap
 }
 
-/// A group's first sort field as a `u128` whose ascending order agrees
-/// with the page's order on that field: a number exactly, a string by its
-/// first 16 bytes (0 for every group when there is no sort field). Groups
-/// whose keys tie are ordered by the full comparator.
-///
-/// Why: comparing two groups through the table reads their records, and
-/// comparing names reads their bytes; one vector of keys, read once, settles
-/// most comparisons of a sort or selection without either. A string's first
-/// 16 bytes, big-endian and padded with zeros, never order two strings
-/// against their byte order (a shorter string pads with zeros, which no
-/// byte is below), so equal keys are the only ones left to compare in full.
-///
-/// A struct with an always-inlined method rather than a closure: the key is
-/// read once per group in the selection's hot loop, and a closure's body was
-/// left out of line in some of `page`'s instances (a call per group).
-struct PrimaryKey<'t, T> {
-    table: &'t T,
-    field: Option<SortField>,
+/// The longest page end a bounded heap finds; past it, a selection over
+/// all the groups costs less than keeping the heap in order.
+const HEAP_MAX: usize = 4096;
+
+/// How many 16-byte chunks of a string field [`key_levels`] orders by
+/// before the full comparator decides.
+const STRING_CHUNKS: usize = 8;
+
+/// Runs this short are put in order by the full comparator at once.
+const SMALL_RUN: usize = 32;
+
+/// One level of the keys the page is ordered by: a number field, or the
+/// 16-byte chunk `chunk` of a string field; each in its direction.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    field: SortField,
+    chunk: usize,
     descending: bool,
 }
 
-impl<'t, T: Groups> PrimaryKey<'t, T> {
-    fn new(table: &'t T, query: &GroupQuery) -> Self {
-        PrimaryKey {
-            table,
-            field: query.sort_key().first().copied(),
-            descending: query.sort_dir() == SortDir::Desc,
+/// The keys of the page's order, level by level: the sort fields in turn,
+/// then `name` and `namespace` ascending where not already used, a number
+/// field in one level and the first string field in [`STRING_CHUNKS`]
+/// levels, after which the full comparator decides (a string's chunks
+/// cannot tell a string from itself followed by zero bytes, so no later
+/// field may decide after them).
+///
+/// Why: comparing two groups through the table reads their records, often
+/// far apart in memory; a key as a `u128`, read once per group into a
+/// vector, settles most comparisons of a sort or selection, and where many
+/// groups tie on one level (names sharing a long prefix, counts of 1), the
+/// next level's key is read once per tied group, not once per comparison.
+fn key_levels(query: &GroupQuery) -> Vec<Level> {
+    let mut fields: Vec<(SortField, bool)> = query
+        .sort_key()
+        .iter()
+        .map(|&field| (field, query.sort_dir() == SortDir::Desc))
+        .collect();
+    for tie_break in [SortField::Name, SortField::Namespace] {
+        if !query.sort_key().contains(&tie_break) {
+            fields.push((tie_break, false));
         }
     }
-
-    /// Group `g`'s key.
-    #[inline(always)]
-    fn of(&self, g: usize) -> u128 {
-        let table = self.table;
-        // An `i64` maps to a `u64` of the same order by flipping its sign bit.
-        let key = match self.field {
-            None => return 0,
-            Some(SortField::VersionCount) => u128::from(table.state(g).version_count),
-            Some(SortField::CreateAt) => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
-            Some(SortField::UpdateAt) => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
-            Some(SortField::Name) => prefix(table.name(g)),
-            Some(SortField::Namespace) => prefix(table.namespace(g)),
-        };
-        if self.descending {
-            !key
-        } else {
-            key
+    let mut levels = Vec::new();
+    for (field, descending) in fields {
+        if matches!(field, SortField::Name | SortField::Namespace) {
+            levels.extend((0..STRING_CHUNKS).map(|chunk| Level {
+                field,
+                chunk,
+                descending,
+            }));
+            break;
         }
+        levels.push(Level {
+            field,
+            chunk: 0,
+            descending,
+        });
+    }
+    levels
+}
+
+/// A group's key at `level`, as a `u128` whose ascending order agrees with
+/// the page's order among groups that tie on every level before it: a
+/// number exactly, a string's chunk as its 16 bytes big-endian, padded with
+/// zeros. Padding never orders two strings against their byte order: among
+/// strings equal in their earlier chunks, a shorter one pads with zeros,
+/// which no byte is below, so equal keys are the only ones left undecided.
+#[inline(always)]
+fn level_key(table: &impl Groups, level: Level, g: usize) -> u128 {
+    // An `i64` maps to a `u64` of the same order by flipping its sign bit.
+    let key = match level.field {
+        SortField::VersionCount => u128::from(table.state(g).version_count),
+        SortField::CreateAt => u128::from((table.state(g).create_at as u64) ^ (1 << 63)),
+        SortField::UpdateAt => u128::from((table.state(g).update_at as u64) ^ (1 << 63)),
+        SortField::Name => prefix(table.name(g).get(level.chunk * 16..).unwrap_or_default()),
+        SortField::Namespace => prefix(
+            table
+                .namespace(g)
+                .get(level.chunk * 16..)
+                .unwrap_or_default(),
+        ),
+    };
+    if level.descending {
+        !key
+    } else {
+        key
+    }
+}
+
+/// Puts the items of ranks `start..end` among `items` at
+/// `items[start..end]`, in order; the rest of `items` in any order. Each
+/// item is a group's key at level `depth` and the group; all items tie on
+/// the levels before. `key_at(depth, g)` is group `g`'s key at a level,
+/// `depths` the number of levels, `full` the page's whole order.
+///
+/// By the key alone first; then each run of items whose keys tie and that
+/// reaches into the window is gathered (its items before and after the
+/// window too) and put in order by the next level's key, read once per item.
+fn order_window(
+    items: &mut [(u128, usize)],
+    start: usize,
+    end: usize,
+    depth: usize,
+    depths: usize,
+    key_at: &impl Fn(usize, usize) -> u128,
+    full: &impl Fn(&usize, &usize) -> Ordering,
+) {
+    let n = items.len();
+    let end = end.min(n);
+    if start >= end {
+        return;
+    }
+    if n <= SMALL_RUN || depth + 1 >= depths {
+        let cmp =
+            |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
+        if end < n {
+            items.select_nth_unstable_by(end, cmp);
+        }
+        if start > 0 {
+            items[..end].select_nth_unstable_by(start, cmp);
+        }
+        items[start..end].sort_unstable_by(cmp);
+        return;
+    }
+    if end < n {
+        items.select_nth_unstable_by_key(end, |item| item.0);
+    }
+    if start > 0 {
+        items[..end].select_nth_unstable_by_key(start, |item| item.0);
+    }
+    items[start..end].sort_unstable_by_key(|item| item.0);
+    // The items before the window that tie with its first item, moved
+    // next to it; those after it that tie with its last, likewise.
+    let (first, last) = (items[start].0, items[end - 1].0);
+    let mut lo = 0;
+    for j in 0..start {
+        if items[j].0 != first {
+            items.swap(lo, j);
+            lo += 1;
+        }
+    }
+    let mut hi = end;
+    for j in end..n {
+        if items[j].0 == last {
+            items.swap(hi, j);
+            hi += 1;
+        }
+    }
+    // Now `items[lo..hi]` is in key order, each run of a tied key whole.
+    let mut a = lo;
+    while a < hi {
+        let key = items[a].0;
+        let b = a + items[a..hi].iter().take_while(|item| item.0 == key).count();
+        if b - a > 1 {
+            let run = &mut items[a..b];
+            for item in run.iter_mut() {
+                item.0 = key_at(depth + 1, item.1);
+            }
+            let (run_start, run_end) = (start.max(a) - a, end.min(b) - a);
+            order_window(run, run_start, run_end, depth + 1, depths, key_at, full);
+        }
+        a = b;
     }
 }
 
@@ -363,6 +479,112 @@ mod tests {
                 .map(|n| owned(&n))
                 .collect();
             let got: Vec<String> = page(&table, &query).data.into_iter().map(|g| g.name).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    /// Groups of any name and namespace (each pair once), shared SWR.
+    struct Keyed(Vec<(Vec<u8>, Vec<u8>, GroupState)>);
+
+    impl Groups for Keyed {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn name(&self, g: usize) -> &[u8] {
+            &self.0[g].0
+        }
+        fn namespace(&self, g: usize) -> &[u8] {
+            &self.0[g].1
+        }
+        fn swr_instance_id(&self, _: usize) -> Option<&[u8]> {
+            None
+        }
+        fn state(&self, g: usize) -> GroupState {
+            self.0[g].2
+        }
+    }
+
+    /// A string of `prefix` shared bytes (so that keys tie over one or
+    /// more 16-byte chunks, or end inside one) and a tail of a few letters,
+    /// zero bytes and bytes above 0x7f.
+    fn tied_string() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::sample::select(vec![0usize, 14, 16, 31, 40, 130]),
+            prop::collection::vec(prop::sample::select(vec!["\0", "a", "b", "\u{ff}"]), 0..4),
+        )
+            .prop_map(|(prefix, tail)| {
+                let mut bytes = "p".repeat(prefix).into_bytes();
+                bytes.extend(tail.concat().into_bytes());
+                bytes
+            })
+    }
+
+    proptest! {
+        /// Pages of many groups that tie on their first keys, ordered level
+        /// by level (a heap for a short prefix, runs refined by the next
+        /// key otherwise), are the pages of a plain sort by the order's
+        /// rule: the sort fields in turn, then name and namespace ascending.
+        #[test]
+        fn pages_of_many_tied_groups_are_the_sorted_order(
+            groups in prop::collection::hash_map(
+                (tied_string(), prop::sample::select(vec!["", "ns", "ns\0", "nt"])),
+                (0u64..3, -2i64..2, -2i64..2),
+                0..400,
+            ),
+            sort_key in prop::sample::select(vec![
+                "", "name", "namespace", "version_count", "create_at,name", "update_at,namespace,version_count",
+            ]),
+            desc in any::<bool>(),
+            offset in 0u32..420,
+            limit in 1u32..420,
+        ) {
+            let table = Keyed(
+                groups
+                    .into_iter()
+                    .map(|((name, namespace), (version_count, create_at, update_at))| {
+                        let state = GroupState { version_count, create_at, update_at };
+                        (name, namespace.as_bytes().to_vec(), state)
+                    })
+                    .collect(),
+            );
+            let dir = if desc { "desc" } else { "asc" };
+            let mut query = format!("sort_dir={dir}&offset={offset}&limit={limit}");
+            if !sort_key.is_empty() {
+                query += &format!("&sort_key={sort_key}");
+            }
+            let query: GroupQuery = query.parse().unwrap();
+            // The model: a stable sort on each rule, last rule first.
+            let mut want: Vec<usize> = (0..table.len()).collect();
+            // The sort fields as given, or the default's when none are.
+            let fields: Vec<SortField> = query.sort_key().to_vec();
+            let mut rules: Vec<(SortField, bool)> = fields.iter().map(|&f| (f, desc)).collect();
+            for tie in [SortField::Name, SortField::Namespace] {
+                if !fields.contains(&tie) {
+                    rules.push((tie, false));
+                }
+            }
+            for &(field, descending) in rules.iter().rev() {
+                let t = &table;
+                want.sort_by(|&a, &b| {
+                    let ord = match field {
+                        SortField::Name => t.0[a].0.cmp(&t.0[b].0),
+                        SortField::Namespace => t.0[a].1.cmp(&t.0[b].1),
+                        SortField::VersionCount => t.0[a].2.version_count.cmp(&t.0[b].2.version_count),
+                        SortField::CreateAt => t.0[a].2.create_at.cmp(&t.0[b].2.create_at),
+                        SortField::UpdateAt => t.0[a].2.update_at.cmp(&t.0[b].2.update_at),
+                    };
+                    if descending { ord.reverse() } else { ord }
+                });
+            }
+            let want: Vec<(String, String)> = want
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|g| (owned(&table.0[g].0), owned(&table.0[g].1)))
+                .collect();
+            let page = page(&table, &query);
+            prop_assert_eq!(page.total, table.len() as u64);
+            let got: Vec<(String, String)> = page.data.into_iter().map(|g| (g.name, g.namespace)).collect();
             prop_assert_eq!(got, want);
         }
     }

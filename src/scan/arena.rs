@@ -17,13 +17,40 @@ pub(crate) struct LineArena {
     /// is a multiple of [`LINE`].
     bytes: Vec<u8>,
     start: usize,
+    /// The size to move to once past [`ROOM_FROM`] (see [`Self::with_room`]).
+    room: usize,
 }
+
+/// The size past which an arena moves to the room it was given. Below it,
+/// doubling costs little: the allocator keeps blocks of a few MiB when they
+/// are freed and hands them out again to the next query, already backed by
+/// memory (glibc raises its threshold for handing blocks back to the
+/// operating system up to 32 MiB), while a block the size of the room is
+/// fresh memory on every query.
+const ROOM_FROM: usize = 16 << 20;
 
 impl LineArena {
     pub(crate) fn new() -> Self {
         LineArena {
             bytes: Vec::new(),
             start: 0,
+            room: 0,
+        }
+    }
+
+    /// An empty arena that, once it outgrows [`ROOM_FROM`] bytes, moves
+    /// straight to an allocation of `bytes` bytes (if it needs no more).
+    ///
+    /// Why: an arena that doubles copies its bytes at each move, and the
+    /// new allocation is faulted in page by page again; where a table ends
+    /// up with a record for most versions, that is most of its memory
+    /// written twice. The room is only asked for: the operating system
+    /// backs it with memory as it is written, so room never filled costs
+    /// nothing but address space, and an arena that stays small never asks.
+    pub(crate) fn with_room(bytes: usize) -> Self {
+        LineArena {
+            room: bytes,
+            ..LineArena::new()
         }
     }
 
@@ -64,7 +91,11 @@ impl LineArena {
     /// at least twice its length), starting on a line boundary there.
     #[cold]
     fn move_to_room_for(&mut self, len: usize) {
-        let mut bytes = Vec::with_capacity(len.max(2 * self.len()) + LINE);
+        let mut len = len.max(2 * self.len());
+        if len > ROOM_FROM {
+            len = len.max(self.room);
+        }
+        let mut bytes = Vec::with_capacity(len + LINE);
         // Pointer to integer: only its remainder is used, to skip the bytes
         // before the allocation's first line boundary.
         let start = (bytes.as_ptr() as usize).wrapping_neg() % LINE;
@@ -115,6 +146,31 @@ mod tests {
             let stored = copy.tail(*at).unwrap();
             assert_eq!(stored.as_ptr() as usize % LINE, 0, "copied record at {at}");
             assert_eq!(&stored[..3], head);
+        }
+    }
+
+    /// An arena given room keeps its records' offsets and bytes when it
+    /// moves into that room past [`ROOM_FROM`], and again when it outgrows
+    /// the room.
+    #[test]
+    fn an_arena_with_room_keeps_its_records_past_the_room() {
+        let mut arena = LineArena::with_room(ROOM_FROM + ROOM_FROM / 2);
+        let mut records = Vec::new();
+        // 100-byte records on 128 bytes each: twice the room.
+        for n in 0..(3 * ROOM_FROM / 128) {
+            let bytes: Vec<u8> = (0..100).map(|i| (i + n) as u8).collect();
+            let at = arena.push(&[&bytes]);
+            assert_eq!(at % LINE, 0);
+            records.push((at, bytes));
+        }
+        assert!(
+            arena.len() > ROOM_FROM + ROOM_FROM / 2,
+            "the arena outgrew its room"
+        );
+        for (at, bytes) in &records {
+            let stored = arena.tail(*at).unwrap();
+            assert_eq!(stored.as_ptr() as usize % LINE, 0, "record at {at}");
+            assert_eq!(&stored[..bytes.len()], bytes.as_slice());
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::version::ImageVersion;
 use self::pipeline::{PendingKey, Pipeline};
 use self::read_ahead::Lookahead;
 use self::table::GroupTable;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
 /// Answers `query` over `records`: filters the versions, groups them by
 /// `(namespace, name)`, orders the groups and returns the requested page.
@@ -46,7 +47,11 @@ pub fn group_images<'a, I>(records: I, query: &GroupQuery) -> ImageGroupPage
 where
     I: IntoIterator<Item = &'a ImageVersion>,
 {
-    let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+    let records = records.into_iter();
+    let mut groups = GroupTable::with_room_for(
+        foldhash::fast::RandomState::default(),
+        records.size_hint().0,
+    );
     aggregate_into(&mut groups, records, query);
     crate::order::page(&groups, query)
 }
@@ -98,6 +103,11 @@ fn count_matching<'a>(
     pipeline.finish(groups);
 }
 
+/// The share of new groups among the first piece's records, as
+/// `(numerator, denominator)`, above which [`group_on_threads`] counts on
+/// one thread.
+const MANY_GROUPS: (usize, usize) = (3, 4);
+
 /// Answers `query` over `records` on `threads` threads, then merges their
 /// groups and pages.
 ///
@@ -114,21 +124,45 @@ fn group_on_threads(
         return group_images(records, query);
     }
     let hasher = foldhash::fast::RandomState::default();
-    let next_piece = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut groups = GroupTable::new(hasher.clone());
-        while let Some(piece) = records
-            .chunks(piece_len.max(1))
-            .nth(next_piece.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-        {
+    let piece_len = piece_len.max(1);
+    let next_piece = AtomicUsize::new(0);
+    // Set by the calling thread when most versions of its first piece
+    // started a group of their own: the threads' tables would then hold
+    // mostly different groups, and merging them would cost about what the
+    // other threads save; so they stop after their current piece, and the
+    // calling thread counts the rest.
+    let one_thread = AtomicBool::new(false);
+    let work = |mut groups: GroupTable, decides: bool| {
+        let mut first = decides;
+        while decides || !one_thread.load(Relaxed) {
+            let Some(piece) = records
+                .chunks(piece_len)
+                .nth(next_piece.fetch_add(1, Relaxed))
+            else {
+                break;
+            };
             aggregate_into(&mut groups, piece, query);
+            if first {
+                first = false;
+                if groups.len() * MANY_GROUPS.1 > piece.len() * MANY_GROUPS.0 {
+                    one_thread.store(true, Relaxed);
+                }
+            }
         }
         groups
     };
     let tables: Vec<GroupTable> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let handles: Vec<_> = (1..threads)
+            .map(|_| {
+                let groups = GroupTable::with_room_for(hasher.clone(), records.len() / threads);
+                scope.spawn(|| work(groups, false))
+            })
+            .collect();
         // The calling thread works too, rather than wait.
-        let mut tables = vec![work()];
+        let mut tables = vec![work(
+            GroupTable::with_room_for(hasher.clone(), records.len()),
+            true,
+        )];
         tables.extend(handles.into_iter().map(|h| {
             h.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -148,7 +182,11 @@ fn group_on_threads(
 /// slice as it gets to them) and merging the partial groups before ordering.
 ///
 /// It spawns no thread unless each thread would get at least 65,536 records,
-/// below which the threads cost more than they save. Use it where a call may
+/// below which the threads cost more than they save. When most of the
+/// versions in the calling thread's first piece (a sixteenth of its share)
+/// are groups of their own, the other threads stop after their current
+/// piece and the calling thread counts the rest: the threads' partial groups
+/// would mostly differ, and merging them would cost about what they saved. Use it where a call may
 /// take the machine's cores for a moment (a batch job, a dedicated service);
 /// [`group_images`] never spawns threads.
 ///
@@ -191,6 +229,24 @@ mod tests {
     }
 
     proptest! {
+        /// With few groups (the threads' path) or mostly distinct ones (the
+        /// path that counts on one thread after the first piece), pieces
+        /// grouped on threads give the one-thread page.
+        #[test]
+        fn few_or_many_groups_on_threads_give_the_same_page(
+            records in (prop::sample::select(vec![2u8, 255]), prop::collection::vec((any::<u8>(), -50i64..50), 0..600))
+                .prop_map(|(names, rs)| rs.into_iter().map(|(n, t)| record(n % names, 0, true, t)).collect::<Vec<_>>()),
+            threads in 2usize..4,
+            piece_len in 1usize..200,
+            query in prop::sample::select(vec!["", "sort_key=name&limit=5&offset=1", "sort_key=version_count&sort_dir=asc"]),
+        ) {
+            let query: GroupQuery = query.parse().unwrap();
+            prop_assert_eq!(
+                group_on_threads(&records, &query, threads, piece_len),
+                group_images(&records, &query)
+            );
+        }
+
         /// Grouping pieces on threads and merging gives the one-thread page.
         #[test]
         fn pieces_on_threads_merge_to_the_same_page(

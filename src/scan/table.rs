@@ -27,6 +27,14 @@ use crate::order::Groups;
 /// How many groups ahead a merge prefetches slots.
 const MERGE_AHEAD: usize = 16;
 
+/// The most groups [`GroupTable::with_room_for`] reserves room for: 128 MiB
+/// of records, so that a scan of very many records does not reserve more
+/// address space than a small machine lets a process commit.
+const MAX_ROOM: usize = 1 << 21;
+
+/// How many groups ahead a growing index prefetches the new slots.
+const GROW_AHEAD: usize = 16;
+
 /// The index's first number of slots.
 const MIN_SLOTS: usize = 64;
 
@@ -67,11 +75,23 @@ pub(crate) struct GroupTable {
 
 impl GroupTable {
     pub(crate) fn new(hasher: RandomState) -> Self {
+        Self::with_room_for(hasher, 0)
+    }
+
+    /// An empty table whose arena, once past a few MiB, makes
+    /// room for `groups` one-line records (at most [`MAX_ROOM`]) at once
+    /// ([`LineArena::with_room`]): the caller's bound on the groups, such as
+    /// the number of records.
+    ///
+    /// The group lists grow by reallocation, which moves large blocks
+    /// without copying them; the index is not sized ahead, since its slots
+    /// are spread over all of it and every page of it would be written.
+    pub(crate) fn with_room_for(hasher: RandomState, groups: usize) -> Self {
         GroupTable {
             hasher,
             slots: vec![0; MIN_SLOTS],
             shift: 64 - MIN_SLOTS.trailing_zeros(),
-            arena: LineArena::new(),
+            arena: LineArena::with_room(groups.min(MAX_ROOM) * LINE),
             groups: Vec::new(),
             hashes: Vec::new(),
         }
@@ -203,7 +223,12 @@ impl GroupTable {
         let mut slots = vec![0; len];
         self.shift -= 1;
         let mask = len - 1;
-        for (&record_ref, &hash) in self.groups.iter().zip(&self.hashes) {
+        for (g, (&record_ref, &hash)) in self.groups.iter().zip(&self.hashes).enumerate() {
+            // The slots of later groups are random accesses into an index
+            // that may be far bigger than the caches: ask for them ahead.
+            if let Some(&ahead) = self.hashes.get(g + GROW_AHEAD) {
+                crate::prefetch::prefetch(&slots[(ahead >> self.shift) as usize]);
+            }
             let mut i = self.first_slot(hash);
             while slots[i] != 0 {
                 i = (i + 1) & mask;
@@ -255,6 +280,14 @@ impl GroupTable {
         GroupKey::from_stored(name, part)
     }
 
+    /// The name of group `g`: as [`key`](Self::key)`(g).name`, without
+    /// looking for where the second key part's namespace ends, which
+    /// ordering by name over many groups would pay for each comparison.
+    pub(crate) fn name(&self, g: usize) -> &[u8] {
+        let (header, rest) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
+        group_record::key(header, rest).0
+    }
+
     /// The aggregates of group `g`.
     pub(crate) fn state(&self, g: usize) -> GroupState {
         let (header, _) = group_record::read(&self.arena, Self::record_of(self.groups[g]));
@@ -268,7 +301,7 @@ impl Groups for GroupTable {
         GroupTable::len(self)
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.key(g).name
+        GroupTable::name(self, g)
     }
     fn namespace(&self, g: usize) -> &[u8] {
         self.key(g).namespace
@@ -362,6 +395,7 @@ mod tests {
         let groups: HashMap<_, _> = (0..table.len())
             .map(|g| {
                 let k = table.key(g);
+                assert_eq!(table.name(g), k.name, "the name read alone is the key's");
                 let key = (
                     k.name.to_vec(),
                     k.namespace.to_vec(),
