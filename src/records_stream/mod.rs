@@ -1686,15 +1686,7 @@ mod tests {
             how in 0..3u8,
             chunk_len in 1usize..300,
         ) {
-            let mut bytes = text.into_bytes();
-            if !bytes.is_empty() {
-                let at = at.index(bytes.len());
-                match how {
-                    0 => bytes[at] = byte,
-                    1 => bytes.insert(at, byte),
-                    _ => bytes.truncate(at),
-                }
-            }
+            let bytes = broken(text, at, byte, how);
             let query = GroupQuery::default();
             let want = exact(&bytes, &query);
             if let Some(got) = streamed(&bytes, &query, chunk_len) {
@@ -1702,6 +1694,21 @@ mod tests {
             }
             prop_assert_eq!(group_records_text(&bytes, &query), want);
         }
+    }
+
+    /// `text` with the byte at `at` replaced by `byte` (`how` 0), `byte`
+    /// inserted there (1), or the text cut there (2).
+    fn broken(text: String, at: prop::sample::Index, byte: u8, how: u8) -> Vec<u8> {
+        let mut bytes = text.into_bytes();
+        if !bytes.is_empty() {
+            let at = at.index(bytes.len());
+            match how {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => bytes.truncate(at),
+            }
+        }
+        bytes
     }
 
     /// What the exact path answers, for each query.
@@ -1776,15 +1783,7 @@ mod tests {
             how in 0..3u8,
             chunk_len in 1usize..300,
         ) {
-            let mut bytes = text.into_bytes();
-            if !bytes.is_empty() {
-                let at = at.index(bytes.len());
-                match how {
-                    0 => bytes[at] = byte,
-                    1 => bytes.insert(at, byte),
-                    _ => bytes.truncate(at),
-                }
-            }
+            let bytes = broken(text, at, byte, how);
             let want = exact_many(&bytes, &queries);
             if let Some(got) = streamed_many(&bytes, &queries, chunk_len) {
                 prop_assert_eq!(got, want.clone());
@@ -1892,15 +1891,7 @@ mod tests {
             how in 0..3u8,
             chunk_len in 1usize..300,
         ) {
-            let mut bytes = text.into_bytes();
-            if !bytes.is_empty() {
-                let at = at.index(bytes.len());
-                match how {
-                    0 => bytes[at] = byte,
-                    1 => bytes.insert(at, byte),
-                    _ => bytes.truncate(at),
-                }
-            }
+            let bytes = broken(text, at, byte, how);
             let want = parse_records_exact(&bytes);
             if let Some(got) = parsed(&bytes, chunk_len) {
                 prop_assert_eq!(Ok(got), want.clone());
