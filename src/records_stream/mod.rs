@@ -33,6 +33,7 @@
 //! hash seen twice) sends the whole text down the exact path.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::mpsc;
@@ -315,18 +316,18 @@ pub fn group_records_text_many(
 /// The distinct filters of `queries` (each a query with the default order
 /// and paging, in order of first use) and, by query, its filter's index.
 fn distinct_filters(queries: &[GroupQuery]) -> (Vec<GroupQuery>, Vec<usize>) {
+    // Indexed by a hash map: a queries file may hold many thousands of
+    // distinct lines, and a search of the list per line would be quadratic.
+    let mut index: HashMap<GroupQuery, usize> = HashMap::new();
     let mut filters: Vec<GroupQuery> = Vec::new();
     let filter_of = queries
         .iter()
         .map(|query| {
             let filter = crate::partial::filters_of(query);
-            match filters.iter().position(|f| *f == filter) {
-                Some(f) => f,
-                None => {
-                    filters.push(filter);
-                    filters.len() - 1
-                }
-            }
+            *index.entry(filter).or_insert_with_key(|filter| {
+                filters.push(filter.clone());
+                filters.len() - 1
+            })
         })
         .collect();
     (filters, filter_of)
