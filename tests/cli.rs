@@ -773,3 +773,34 @@ fn bad_records_are_named_before_an_unreadable_queries_file() {
         "{err}"
     );
 }
+
+/// A records path that cannot be read twice (a pipe, as `/dev/stdin`, a
+/// FIFO or `<(...)` is) is read whole, as `-` is: the streaming readers
+/// seek back where only their exact path can answer.
+#[test]
+fn a_records_path_that_is_a_pipe_answers_as_a_file_does() {
+    // Long enough to stream, with an error deep in it: a path that tried
+    // to stream would have to read it again.
+    let ndjson = long_ndjson(5000);
+    let broken = ndjson.replacen("\"create_at\":1600000004000", "\"create_at\":1.5", 1);
+    assert!(broken != ndjson, "the record to break is in the text");
+    let queries_path = temp_file("pipe-queries.txt", "limit=1\nname=torch\n");
+    for text in [&ndjson, &broken] {
+        let path = temp_file("pipe-records.ndjson", text);
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["limit=1"],
+            vec!["limit=0"],
+            vec!["--queries", queries_path.to_str().unwrap()],
+        ] {
+            let from_file = run(&[&["--records", path][..], &args].concat());
+            let from_pipe =
+                run_with_stdin(&[&["--records", "/dev/stdin"][..], &args].concat(), text);
+            assert_eq!(from_pipe.status.code(), from_file.status.code(), "{args:?}");
+            assert_eq!(stdout(&from_pipe), stdout(&from_file), "{args:?}");
+            let message =
+                |out: &Output| String::from_utf8_lossy(&out.stderr).replace(path, "/dev/stdin");
+            assert_eq!(message(&from_pipe), message(&from_file), "{args:?}");
+        }
+    }
+}

@@ -7,8 +7,8 @@
 //! library's answer and nothing of its own. One query over `--records`
 //! streams the records to the page (`group_records_reader`), and so do the
 //! queries of `--queries` over a records file, in one pass
-//! (`group_records_reader_many`); standard input and the bundled sample
-//! are parsed once, on every core (`parse_records_bytes`), and each query
+//! (`group_records_reader_many`); standard input, a pipe given as a path
+//! and the bundled sample are parsed once, on every core (`parse_records_bytes`), and each query
 //! asked of them with `group_images`.
 
 mod table;
@@ -89,6 +89,19 @@ enum Source {
 }
 
 impl Source {
+    /// Whether the input can be read a second time from the start, as the
+    /// library's streaming readers need where only their exact path can
+    /// answer: a regular file. Standard input, a pipe, a FIFO or a
+    /// process substitution (`<(...)`) is read whole instead. A path that
+    /// cannot be looked up counts as a file, so that opening it names the
+    /// problem.
+    fn seekable(&self) -> bool {
+        match self {
+            Source::Stdin => false,
+            Source::File(path) => std::fs::metadata(path).map_or(true, |m| m.is_file()),
+        }
+    }
+
     fn new(value: OsString) -> Self {
         if value == "-" {
             Source::Stdin
@@ -236,11 +249,14 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
         }
     }
     // Several queries over a records file: one streaming pass answers
-    // them all, holding groups rather than records. Standard input keeps
-    // the path below: the library reads a text again from the start where
-    // only its exact path can answer, and a pipe cannot be read twice.
-    if let (Some(queries), Some(source @ Source::File(_))) = (&args.queries, &args.records) {
-        return stream_queries(source, queries, out);
+    // them all, holding groups rather than records. Standard input and
+    // pipes keep the path below: the library reads a text again from the
+    // start where only its exact path can answer, and a pipe cannot be
+    // read twice.
+    if let (Some(queries), Some(source)) = (&args.queries, &args.records) {
+        if source.seekable() {
+            return stream_queries(source, queries, out);
+        }
     }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
     let answered = match &args.queries {
@@ -262,21 +278,15 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
 }
 
 /// The page of `query` over the records of `source`, streamed from a file
-/// (standard input is read whole first: it cannot be read twice), or a
+/// (standard input or a pipe is read whole first: it cannot be read
+/// twice), or a
 /// message naming the input as [`load_records`] does.
 fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage, String> {
     let cannot_read = |path: &OsStr, e: io::Error| {
         format!("cannot read records file {}: {e}", path.to_string_lossy())
     };
     let answer = match source {
-        Source::Stdin => {
-            let bytes = source.read("records")?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(empty_input(source));
-            }
-            group_records_text(&bytes, query)
-        }
-        Source::File(path) => {
+        Source::File(path) if source.seekable() => {
             let answer = std::fs::File::open(path)
                 .and_then(|file| group_records_reader(file, query))
                 .map_err(|e| cannot_read(path, e))?;
@@ -288,6 +298,13 @@ fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage,
                 return Err(empty_input(source));
             }
             answer
+        }
+        _ => {
+            let bytes = source.read("records")?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(empty_input(source));
+            }
+            group_records_text(&bytes, query)
         }
     };
     answer.map_err(|e| invalid_records(source, &e))
@@ -327,14 +344,7 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
     // a project without images, which is `[]`: say so rather than answer
     // an empty page with success.
     let records = match source {
-        Source::Stdin => {
-            let bytes = source.read("records")?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(empty_input(source));
-            }
-            parse_records_bytes(&bytes)
-        }
-        Source::File(path) => {
+        Source::File(path) if source.seekable() => {
             let cannot_read =
                 |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
             let records = std::fs::File::open(path)
@@ -347,6 +357,13 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
                 return Err(empty_input(source));
             }
             records
+        }
+        _ => {
+            let bytes = source.read("records")?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(empty_input(source));
+            }
+            parse_records_bytes(&bytes)
         }
     };
     records.map_err(|e| invalid_records(source, &e))
@@ -444,7 +461,8 @@ fn print_answers(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--queries` over records in memory (standard input, the sample): each
+/// `--queries` over records in memory (standard input, a pipe, the
+/// sample): each
 /// valid line asked of them with `group_images`, each line's page or error
 /// body printed in order.
 fn run_queries(
