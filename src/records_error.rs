@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::shown::show;
+use crate::shown::{show, tame};
 
 /// Records text that is not valid input: not JSON, not one of the three
 /// accepted shapes, or a record with a missing field, a wrong JSON type or an
@@ -10,6 +10,9 @@ use crate::shown::show;
 ///
 /// The message names where the problem is: the record's index (JSON array or
 /// page) or line (NDJSON), the field, and the line and column in the text.
+/// What it quotes of the text (a value, a key) is cut to 64 characters with
+/// control characters escaped, and the message to a few hundred characters,
+/// so that it is safe to log; [`field`](Self::field) gives the key as it is.
 ///
 /// ```
 /// use image_groups::parse_records;
@@ -195,10 +198,12 @@ impl fmt::Display for RecordsError {
                     (None, Some(l)) => write!(f, "record on line {l}")?,
                     (None, None) => f.write_str("records")?,
                 }
+                // Both come from the text (a key, serde's quote of a
+                // value): tamed so that the message is safe to log.
                 if let Some(field) = field {
-                    write!(f, ", field `{field}`")?;
+                    write!(f, ", field `{}`", tame(field))?;
                 }
-                write!(f, ": {message}")?;
+                write!(f, ": {}", tame(message))?;
                 match (ndjson_line, line) {
                     (Some(_), _) => write!(f, " (at column {column})"),
                     (None, 0) => Ok(()),

@@ -415,3 +415,33 @@ fn a_long_text_that_is_not_utf8_says_where() {
         assert_eq!(from_reader.unwrap_err(), err);
     }
 }
+
+/// A record's own text reaches the message only escaped and cut: serde
+/// quotes an unknown value or a wrong-typed string whole and raw, and a
+/// message is meant to be safe to log (crate docs, "Records").
+#[test]
+fn an_error_message_escapes_and_cuts_the_record_s_own_text() {
+    let record = |field: &str, value: &str| {
+        format!(
+            r#"[{{"id":"1","name":"n","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2,{field}:{value}}}]"#
+        )
+        .replacen(r#""type":"DEDICATED","#, "", usize::from(field == r#""type""#))
+    };
+    let long = "x".repeat(100_000);
+    for text in [
+        record(r#""type""#, r#""\u001b[31mRED\u001b[0m\nFAKE LOG LINE""#),
+        record(r#""type""#, &format!("\"{long}\"")),
+        record(r#""service_type""#, &format!("\"{long}\\n\"")),
+        record(r#""create_at""#, &format!("\"{long}\"")).replacen(r#""create_at":1,"#, "", 1),
+        record(r#""\u001b[2J\nFAKE""#, "01"),
+    ] {
+        let message = parse_records(&text).unwrap_err().to_string();
+        assert!(!message.chars().any(char::is_control), "{message}");
+        assert!(
+            message.len() < 600,
+            "{} bytes: {}",
+            message.len(),
+            &message[..200]
+        );
+    }
+}
