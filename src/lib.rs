@@ -83,8 +83,8 @@
 //! distinct filters times their groups; past [`MAX_STREAMED_FILTERS`]
 //! distinct filters the records are parsed once and held instead, and
 //! each query scans them. The pass takes that path too once its tables
-//! hold more bytes than the text read so far (from 16 MiB of tables), so
-//! that it never holds much more than holding the records would.
+//! hold more bytes than the whole text (and 16 MiB), so that it never
+//! holds much more than holding the records would.
 //!
 //! # Query
 //!

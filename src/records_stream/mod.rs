@@ -218,11 +218,12 @@ pub const MAX_STREAMED_FILTERS: usize = 16;
 /// with the records, as it does for a [`Catalog`](crate::Catalog). The
 /// pass takes that path too, reading the text again from the start, as
 /// soon as its group tables (all filters', all threads') hold more bytes
-/// than the text read so far, once they hold 16 MiB: the text's bytes
-/// stand for what holding its records would take, so the pass never
-/// holds much more than that path would (where nearly every version is
-/// its own group, several broad filters get there within the first
-/// chunks). The pages and errors are the same either way.
+/// than the whole text (from `reader`'s position to its end, which is
+/// sought to learn it) and more than 16 MiB: the text's length stands for
+/// what holding its records would take, so the pass never holds much more
+/// than that path would (where nearly every version is its own group,
+/// several broad filters get there part way through the text). The pages
+/// and errors are the same either way.
 ///
 /// The shapes, the reading of `reader` (from its current position, sought
 /// back there for the exact path or the second pass of a repeated `id`)
@@ -265,7 +266,8 @@ pub fn group_records_reader_many<R: Read + Seek>(
 }
 
 /// [`group_records_reader_many`] with chunks of `chunk_len` bytes and a
-/// memory guard that does not act below `guard_from` bytes of tables.
+/// memory guard that does not act below `guard_from` bytes of tables (nor
+/// below the text's length).
 fn many_pages<R: Read + Seek>(
     mut reader: R,
     queries: &[GroupQuery],
@@ -276,7 +278,13 @@ fn many_pages<R: Read + Seek>(
         return Ok(parse_records_reader(reader)?.map(|records| pages_of(&records, queries)));
     }
     let start = reader.stream_position()?;
-    let guard = Guard::new(guard_from);
+    let text_len = reader.seek(SeekFrom::End(0))?.saturating_sub(start);
+    reader.seek(SeekFrom::Start(start))?;
+    let guard = Guard::new(
+        usize::try_from(text_len)
+            .unwrap_or(usize::MAX)
+            .max(guard_from),
+    );
     if let Some(answer) = streamed_pages(&mut reader, queries, chunk_len, Some(&guard))? {
         return Ok(answer);
     }
@@ -293,37 +301,38 @@ fn many_pages<R: Read + Seek>(
 
 /// The table bytes below which [`Guard`] never stops a pass: small tables
 /// cost little whatever the text, and the tables' fixed first sizes
-/// would otherwise outweigh a few short chunks.
+/// would otherwise outweigh a short text.
 const GUARD_FROM: usize = 16 << 20;
 
 /// The memory guard of the many-query pass: the bytes held by every
-/// worker's group tables against the bytes of text read so far, an
-/// estimate of what holding that text's records as versions would take
-/// (a version and its strings take about as much as its record's text).
-/// Once the tables hold more (and at least `from` bytes), the pass stops.
+/// worker's group tables against a bound, the whole text's length: an
+/// estimate of what holding its records as versions would take (a version
+/// and its strings take about as much as its record's text). Once the
+/// tables hold more, the pass stops.
+///
+/// Why the whole text's length and not the text read so far: groups are
+/// mostly seen early where records share them, so tables that outgrow
+/// the text read in the first chunks may still end far below the records.
 struct Guard {
-    from: usize,
+    bound: usize,
     tables: AtomicUsize,
-    text: AtomicUsize,
     tripped: AtomicBool,
 }
 
 impl Guard {
-    fn new(from: usize) -> Self {
+    fn new(bound: usize) -> Self {
         Guard {
-            from,
+            bound,
             tables: AtomicUsize::new(0),
-            text: AtomicUsize::new(0),
             tripped: AtomicBool::new(false),
         }
     }
 
-    /// Notes that a worker's tables grew by `grown` bytes over a chunk of
-    /// `text` bytes; whether the pass may go on.
-    fn allows(&self, grown: usize, text: usize) -> bool {
+    /// Notes that a worker's tables grew by `grown` bytes; whether the
+    /// pass may go on.
+    fn allows(&self, grown: usize) -> bool {
         let tables = self.tables.fetch_add(grown, Ordering::Relaxed) + grown;
-        let read = self.text.fetch_add(text, Ordering::Relaxed) + text;
-        if tables > read.max(self.from) {
+        if tables > self.bound {
             self.tripped.store(true, Ordering::Relaxed);
         }
         !self.tripped.load(Ordering::Relaxed)
@@ -1174,7 +1183,7 @@ impl Job for Counting<'_, '_, '_> {
             self.table_bytes = bytes;
             // Tables only grow while counting, so the worker's total is
             // its growth chunk by chunk.
-            if !guard.allows(grown, text.len()) {
+            if !guard.allows(grown) {
                 return None;
             }
         }
@@ -1956,7 +1965,7 @@ mod tests {
     }
 
     /// Where nearly every version is its own group, the tables of several
-    /// broad filters outgrow the text read: the guard stops the pass and
+    /// broad filters outgrow the text: the guard stops the pass and
     /// the records are parsed and held, with the same pages and errors.
     /// Where groups are few, the pass goes on.
     #[test]
@@ -1981,7 +1990,7 @@ mod tests {
         let singletons: String = (0..4000).map(|i| r(i, i) + "\n").collect();
         let few: String = (0..4000).map(|i| r(i, i % 3) + "\n").collect();
         for (text, stops) in [(&singletons, true), (&few, false)] {
-            let guard = Guard::new(from);
+            let guard = Guard::new(text.len().max(from));
             let got = streamed_pages(&mut io::Cursor::new(text), &queries, 1 << 12, Some(&guard));
             assert_eq!((got.unwrap().is_none(), guard.tripped()), (stops, stops));
             let want = exact_many(text.as_bytes(), &queries);
