@@ -82,7 +82,9 @@
 //! query is ordered and paged from its filter's table. Memory is then the
 //! distinct filters times their groups; past [`MAX_STREAMED_FILTERS`]
 //! distinct filters the records are parsed once and held instead, and
-//! each query scans them.
+//! each query scans them. The pass takes that path too once its tables
+//! hold more bytes than the whole text (and 16 MiB), so that it never
+//! holds much more than holding the records would.
 //!
 //! # Query
 //!

@@ -36,6 +36,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 
@@ -124,7 +125,7 @@ fn streamed_answer<R: Read + Seek>(
     query: &GroupQuery,
     chunk_len: usize,
 ) -> io::Result<Option<Result<ImageGroupPage, RecordsError>>> {
-    let tables = streamed_tables(reader, std::slice::from_ref(query), chunk_len)?;
+    let tables = streamed_tables(reader, std::slice::from_ref(query), chunk_len, None)?;
     Ok(tables.map(|tables| {
         tables.map(|tables| {
             let groups = tables.first().expect("one table for one filter");
@@ -140,18 +141,19 @@ fn streamed_tables<R: Read + Seek>(
     reader: &mut R,
     filters: &[GroupQuery],
     chunk_len: usize,
+    guard: Option<&Guard>,
 ) -> io::Result<Option<Result<Vec<GroupTable>, RecordsError>>> {
     let start = reader.stream_position()?;
     let id_hasher = foldhash::fast::RandomState::default();
     Ok(
-        match stream(reader, filters, chunk_len, &id_hasher, None)? {
+        match stream(reader, filters, chunk_len, &id_hasher, guard, None)? {
             Outcome::Groups(tables) => Some(Ok(tables)),
             Outcome::GroupsUnlessRepeated(tables, hashes) => {
                 // Read again, on one thread, in order, for where each suspect
                 // id is (memory: the suspects' ids and positions).
                 reader.seek(SeekFrom::Start(start))?;
                 let suspects = hashes.into_iter().collect();
-                match stream(reader, &[], chunk_len, &id_hasher, Some(&suspects))? {
+                match stream(reader, &[], chunk_len, &id_hasher, None, Some(&suspects))? {
                     Outcome::Repeated(e) => Some(Err(e)),
                     Outcome::NoRepeat => Some(Ok(tables)),
                     _ => None,
@@ -190,16 +192,17 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
 /// text for; with more, it parses the records once and asks each query.
 ///
 /// Each distinct filter costs every worker thread a group table and a test
-/// per record, so the streaming pass's memory grows with the distinct
-/// filters times their groups; past this many, holding the versions (one
-/// [`ImageVersion`] and its strings a record) is the smaller and steadier
-/// bound, and one scan per query costs no more than the tests per record.
+/// per record. Memory is bounded whatever the count (the pass stops once
+/// its tables outgrow the records, see [`group_records_reader_many`]);
+/// this bound is on time: past it, one scan per query of the held versions
+/// costs no more than that many tests per record.
 pub const MAX_STREAMED_FILTERS: usize = 16;
 
 /// Answers each of `queries` over records text read from `reader`, in
 /// order, as `group_images(&parse_records(text)?, query)` does for each,
 /// in one pass over the text and, for up to [`MAX_STREAMED_FILTERS`]
-/// distinct filters, without holding the records.
+/// distinct filters whose groups take less memory than the records,
+/// without holding the records.
 ///
 /// Queries that differ only in order and paging (`sort_key`, `sort_dir`,
 /// `offset`, `limit`) share one filter: the records are filtered and
@@ -207,13 +210,21 @@ pub const MAX_STREAMED_FILTERS: usize = 16;
 /// one query (every worker thread counts each record into the groups of
 /// each filter it matches; the threads' groups are merged per filter), and
 /// each query's page is ordered and cut from its filter's groups. Memory
-/// grows with the distinct filters times their groups and with the
-/// records' ids (8 bytes each), not with the records.
+/// grows with the distinct filters times their groups (times the worker
+/// threads) and with the records' ids (8 bytes each), not with the records.
 ///
 /// With more than [`MAX_STREAMED_FILTERS`] distinct filters, the records
 /// are parsed once ([`parse_records_reader`]) and held, and each query is
 /// asked of them ([`group_images`](crate::group_images)): memory then grows
-/// with the records, as it does for a [`Catalog`](crate::Catalog).
+/// with the records, as it does for a [`Catalog`](crate::Catalog). The
+/// pass takes that path too, reading the text again from the start, as
+/// soon as its group tables (all filters', all threads') hold more bytes
+/// than the whole text (from `reader`'s position to its end, which is
+/// sought to learn it) and more than 16 MiB: the text's length stands for
+/// what holding its records would take, so the pass never holds much more
+/// than that path would (where nearly every version is its own group,
+/// several broad filters get there part way through the text). The pages
+/// and errors are the same either way.
 ///
 /// The shapes, the reading of `reader` (from its current position, sought
 /// back there for the exact path or the second pass of a repeated `id`)
@@ -249,20 +260,89 @@ pub const MAX_STREAMED_FILTERS: usize = 16;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn group_records_reader_many<R: Read + Seek>(
+    reader: R,
+    queries: &[GroupQuery],
+) -> io::Result<Result<Vec<ImageGroupPage>, RecordsError>> {
+    many_pages(reader, queries, CHUNK, GUARD_FROM)
+}
+
+/// [`group_records_reader_many`] with chunks of `chunk_len` bytes and a
+/// memory guard that does not act below `guard_from` bytes of tables (nor
+/// below the text's length).
+fn many_pages<R: Read + Seek>(
     mut reader: R,
     queries: &[GroupQuery],
+    chunk_len: usize,
+    guard_from: usize,
 ) -> io::Result<Result<Vec<ImageGroupPage>, RecordsError>> {
     if distinct_filters(queries).0.len() > MAX_STREAMED_FILTERS {
         return Ok(parse_records_reader(reader)?.map(|records| pages_of(&records, queries)));
     }
     let start = reader.stream_position()?;
-    if let Some(answer) = streamed_pages(&mut reader, queries, CHUNK)? {
+    let text_len = reader.seek(SeekFrom::End(0))?.saturating_sub(start);
+    reader.seek(SeekFrom::Start(start))?;
+    let guard = Guard::new(
+        usize::try_from(text_len)
+            .unwrap_or(usize::MAX)
+            .max(guard_from),
+    );
+    if let Some(answer) = streamed_pages(&mut reader, queries, chunk_len, Some(&guard))? {
         return Ok(answer);
     }
     reader.seek(SeekFrom::Start(start))?;
+    if guard.tripped() {
+        // Holding the records is now the smaller bound: the fallback of
+        // many filters (which gives the exact path's errors too).
+        return Ok(parse_records_reader(reader)?.map(|records| pages_of(&records, queries)));
+    }
     let mut text = Vec::new();
     reader.read_to_end(&mut text)?;
     Ok(parse_records_exact(&text).map(|records| pages_of(&records, queries)))
+}
+
+/// The table bytes below which [`Guard`] never stops a pass: small tables
+/// cost little whatever the text, and the tables' fixed first sizes
+/// would otherwise outweigh a short text.
+const GUARD_FROM: usize = 16 << 20;
+
+/// The memory guard of the many-query pass: the bytes held by every
+/// worker's group tables against a bound, the whole text's length: an
+/// estimate of what holding its records as versions would take (a version
+/// and its strings take about as much as its record's text). Once the
+/// tables hold more, the pass stops.
+///
+/// Why the whole text's length and not the text read so far: groups are
+/// mostly seen early where records share them, so tables that outgrow
+/// the text read in the first chunks may still end far below the records.
+struct Guard {
+    bound: usize,
+    tables: AtomicUsize,
+    tripped: AtomicBool,
+}
+
+impl Guard {
+    fn new(bound: usize) -> Self {
+        Guard {
+            bound,
+            tables: AtomicUsize::new(0),
+            tripped: AtomicBool::new(false),
+        }
+    }
+
+    /// Notes that a worker's tables grew by `grown` bytes; whether the
+    /// pass may go on.
+    fn allows(&self, grown: usize) -> bool {
+        let tables = self.tables.fetch_add(grown, Ordering::Relaxed) + grown;
+        if tables > self.bound {
+            self.tripped.store(true, Ordering::Relaxed);
+        }
+        !self.tripped.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pass was stopped for its tables' memory.
+    fn tripped(&self) -> bool {
+        self.tripped.load(Ordering::Relaxed)
+    }
 }
 
 /// The pages of the streaming path, each query's from its filter's groups,
@@ -272,9 +352,10 @@ fn streamed_pages<R: Read + Seek>(
     reader: &mut R,
     queries: &[GroupQuery],
     chunk_len: usize,
+    guard: Option<&Guard>,
 ) -> io::Result<Option<Result<Vec<ImageGroupPage>, RecordsError>>> {
     let (filters, filter_of) = distinct_filters(queries);
-    let tables = streamed_tables(reader, &filters, chunk_len)?;
+    let tables = streamed_tables(reader, &filters, chunk_len, guard)?;
     Ok(tables.map(|tables| {
         tables.map(|tables| {
             queries
@@ -776,6 +857,7 @@ fn stream<R: Read>(
     filters: &[GroupQuery],
     chunk_len: usize,
     id_hasher: &foldhash::fast::RandomState,
+    guard: Option<&Guard>,
     check: Option<&Suspects>,
 ) -> io::Result<Outcome> {
     // One hasher for every table: a key is hashed once for all of them,
@@ -796,6 +878,8 @@ fn stream<R: Read>(
                 })
                 .collect(),
             id_hasher,
+            guard,
+            table_bytes: 0,
             ids: IdHashes::new(),
             check: check.map(Check::new),
             records_before: 0,
@@ -1054,6 +1138,10 @@ struct Tally<'q> {
 struct Counting<'q, 'h, 's> {
     tallies: Vec<Tally<'q>>,
     id_hasher: &'h foldhash::fast::RandomState,
+    /// Stops the pass once the tables outgrow the records.
+    guard: Option<&'h Guard>,
+    /// The bytes this worker's tables held after its last chunk.
+    table_bytes: usize,
     ids: IdHashes,
     /// The second pass: records are not counted, their ids are checked.
     check: Option<Check<'s>>,
@@ -1090,6 +1178,16 @@ impl Job for Counting<'_, '_, '_> {
         let records = counter.records;
         self.records_before += records;
         self.lines_before += lines?;
+        if let Some(guard) = self.guard {
+            let bytes = self.tallies.iter().map(|t| t.groups.bytes_in_use()).sum();
+            let grown = bytes - self.table_bytes;
+            self.table_bytes = bytes;
+            // Tables only grow while counting, so the worker's total is
+            // its growth chunk by chunk.
+            if !guard.allows(grown) {
+                return None;
+            }
+        }
         Some((records, ()))
     }
 }
@@ -1727,7 +1825,18 @@ mod tests {
         queries: &[GroupQuery],
         chunk_len: usize,
     ) -> Option<Result<Vec<ImageGroupPage>, RecordsError>> {
-        streamed_pages(&mut io::Cursor::new(text), queries, chunk_len).unwrap()
+        streamed_pages(&mut io::Cursor::new(text), queries, chunk_len, None).unwrap()
+    }
+
+    /// The many-query answer with a memory guard that acts from `guard_from`
+    /// bytes of tables.
+    fn guarded_many(
+        text: &[u8],
+        queries: &[GroupQuery],
+        chunk_len: usize,
+        guard_from: usize,
+    ) -> Result<Vec<ImageGroupPage>, RecordsError> {
+        many_pages(io::Cursor::new(text), queries, chunk_len, guard_from).unwrap()
     }
 
     /// A few queries, some sharing a filter (differing in order and paging
@@ -1770,6 +1879,9 @@ mod tests {
                 (want, Some(got)) => prop_assert_eq!(want, &got),
                 (Err(_), None) => {}
             }
+            // A guard from 0 bytes stops most passes (the tables' first
+            // sizes outweigh short chunks): the fallback's pages.
+            prop_assert_eq!(&guarded_many(text.as_bytes(), &queries, chunk_len, 0), &want);
             prop_assert_eq!(group_records_text_many(text.as_bytes(), &queries), want);
         }
 
@@ -1789,6 +1901,7 @@ mod tests {
             if let Some(got) = streamed_many(&bytes, &queries, chunk_len) {
                 prop_assert_eq!(got, want.clone());
             }
+            prop_assert_eq!(&guarded_many(&bytes, &queries, chunk_len, 0), &want);
             prop_assert_eq!(group_records_text_many(&bytes, &queries), want);
         }
     }
@@ -1849,6 +1962,48 @@ mod tests {
         assert_eq!(
             group_records_text_many(broken.as_bytes(), few),
             exact_many(broken.as_bytes(), few)
+        );
+    }
+
+    /// Where nearly every version is its own group, the tables of several
+    /// broad filters outgrow the text: the guard stops the pass and
+    /// the records are parsed and held, with the same pages and errors.
+    /// Where groups are few, the pass goes on.
+    #[test]
+    fn tables_that_outgrow_the_text_stop_the_pass() {
+        let r = |id: usize, name: usize| {
+            format!(
+                r#"{{"id":"{id}","name":"n{name}","namespace":"s","type":"DEDICATED","workspace_id":"0","create_at":{id},"update_at":2}}"#
+            )
+        };
+        let queries: Vec<GroupQuery> = [
+            "sort_key=create_at",
+            "type=DEDICATED&limit=3",
+            "name=n1&sort_dir=asc",
+            "name=n2&offset=5",
+            "workspace_id=0&sort_key=name",
+            "name=0",
+        ]
+        .iter()
+        .map(|q| q.parse().unwrap())
+        .collect();
+        let from = 1 << 16;
+        let singletons: String = (0..4000).map(|i| r(i, i) + "\n").collect();
+        let few: String = (0..4000).map(|i| r(i, i % 3) + "\n").collect();
+        for (text, stops) in [(&singletons, true), (&few, false)] {
+            let guard = Guard::new(text.len().max(from));
+            let got = streamed_pages(&mut io::Cursor::new(text), &queries, 1 << 12, Some(&guard));
+            assert_eq!((got.unwrap().is_none(), guard.tripped()), (stops, stops));
+            let want = exact_many(text.as_bytes(), &queries);
+            assert!(want.as_ref().is_ok_and(|pages| pages[0].total > 2));
+            assert_eq!(guarded_many(text.as_bytes(), &queries, 1 << 12, from), want);
+        }
+        let broken = singletons.replacen("\"create_at\":3999", "\"create_at\":3999.5", 1);
+        let want = exact_many(broken.as_bytes(), &queries);
+        assert!(want.is_err());
+        assert_eq!(
+            guarded_many(broken.as_bytes(), &queries, 1 << 12, from),
+            want
         );
     }
 
@@ -1949,7 +2104,7 @@ mod tests {
         };
         let suspects: Suspects = [hash("a"), hash("c")].into_iter().collect();
         let mut cursor = io::Cursor::new(text.as_bytes());
-        let outcome = stream(&mut cursor, &[], 16, &id_hasher, Some(&suspects)).unwrap();
+        let outcome = stream(&mut cursor, &[], 16, &id_hasher, None, Some(&suspects)).unwrap();
         assert!(matches!(outcome, Outcome::NoRepeat));
     }
 
