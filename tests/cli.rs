@@ -513,7 +513,7 @@ fn a_repeated_id_exits_1_naming_both_records() {
 
 #[test]
 fn empty_records_input_exits_1_instead_of_an_empty_page() {
-    for input in ["", " \n\r\n"] {
+    for input in ["", " \n\r\n", "\u{feff}", "\u{feff}\n "] {
         let out = run_with_stdin(&["--records", "-"], input);
         assert_eq!(out.status.code(), Some(1), "{input:?}");
         assert!(out.stdout.is_empty());
@@ -531,11 +531,17 @@ fn empty_records_input_exits_1_instead_of_an_empty_page() {
 
 #[test]
 fn an_empty_records_file_exits_1_too() {
-    let path = temp_file("empty.json", "\n  \n");
-    let out = run(&["--records", path.to_str().unwrap(), "name=torch"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("empty") && err.contains("empty.json"), "{err}");
+    // A byte-order mark alone is no more records than nothing at all.
+    for text in ["\n  \n", "\u{feff}", "\u{feff} \n"] {
+        let path = temp_file("empty.json", text);
+        for args in [&["name=torch"][..], &["--queries", "-"][..]] {
+            let path = path.to_str().unwrap();
+            let out = run_with_stdin(&[&["--records", path][..], args].concat(), "limit=1\n");
+            assert_eq!(out.status.code(), Some(1), "{text:?} {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("empty") && err.contains("empty.json"), "{err}");
+        }
+    }
 }
 
 #[test]

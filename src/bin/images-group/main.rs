@@ -301,7 +301,7 @@ fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage,
         }
         _ => {
             let bytes = source.read("records")?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            if nothing_but_white_space(&bytes) {
                 return Err(empty_input(source));
             }
             group_records_text(&bytes, query)
@@ -315,13 +315,36 @@ fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage,
 fn only_white_space(path: &OsStr) -> io::Result<bool> {
     let mut file = std::fs::File::open(path)?;
     let mut buf = [0u8; 8192];
+    let mut first = true;
     loop {
-        match file.read(&mut buf)? {
+        let n = file.read(&mut buf)?;
+        let read = &buf[..n];
+        // A byte-order mark may open the text, and only the text (this
+        // reads regular files, whose first read holds their first bytes).
+        let read = match first {
+            true => read.strip_prefix(BOM).unwrap_or(read),
+            false => read,
+        };
+        first = false;
+        match n {
             0 => return Ok(true),
-            n if buf[..n].iter().all(u8::is_ascii_whitespace) => continue,
+            _ if read.iter().all(u8::is_ascii_whitespace) => continue,
             _ => return Ok(false),
         }
     }
+}
+
+/// The UTF-8 byte-order mark, which a records text may start with.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Whether records text holds nothing but white space (after a
+/// byte-order mark): empty input, not an empty list of records.
+fn nothing_but_white_space(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(BOM)
+        .unwrap_or(bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace)
 }
 
 /// The message for records that are not valid input.
@@ -360,7 +383,7 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
         }
         _ => {
             let bytes = source.read("records")?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            if nothing_but_white_space(&bytes) {
                 return Err(empty_input(source));
             }
             parse_records_bytes(&bytes)
