@@ -445,3 +445,50 @@ fn an_error_message_escapes_and_cuts_the_record_s_own_text() {
         );
     }
 }
+
+/// A broken first NDJSON record is named by its line, as one on any other
+/// line is (it used to be read as a broken single record, naming none).
+#[test]
+fn a_broken_first_ndjson_line_is_named_by_its_line() {
+    let good =
+        r#"{"id":"2","name":"n","namespace":"ns","type":"DEDICATED","create_at":1,"update_at":2}"#;
+    let cases = [
+        (
+            r#"{"id":"1","name":"n","namespace":"ns","type":"DEDICATED","create_at":01,"update_at":2}"#,
+            Some("create_at"),
+        ),
+        (
+            r#"{"id":"1","name":"n","namespace":"ns","type":"DEDICATED","create_at":1"#,
+            None,
+        ),
+        (
+            r#"{"id":"1","name":"n","namespace":"ns","type":"GPU","create_at":1,"update_at":2}"#,
+            Some("type"),
+        ),
+    ];
+    for (first, field) in cases {
+        // Short, and long enough to be parsed in chunks.
+        for copies in [1, 3000] {
+            let rest: String = (0..copies)
+                .map(|i| good.replace("\"2\"", &format!("\"{}\"", i + 2)) + "\n")
+                .collect();
+            let text = format!("{first}\n\n{rest}");
+            let err = parse_records(&text).unwrap_err();
+            assert_eq!(err.ndjson_line(), Some(1), "{err}");
+            if field.is_some() {
+                assert_eq!(err.field(), field, "{err}");
+            }
+            assert!(err.to_string().starts_with("record on line 1"), "{err}");
+        }
+    }
+    // A broken single record, or one followed by no other, is still one.
+    let alone = cases[0].0;
+    for text in [
+        alone.to_string(),
+        format!("{alone}\n\n"),
+        format!("{alone}\n\"x\""),
+    ] {
+        let err = parse_records(&text).unwrap_err();
+        assert_eq!(err.ndjson_line(), None, "{err}");
+    }
+}
