@@ -193,10 +193,13 @@ pub fn group_records_text(text: &[u8], query: &GroupQuery) -> Result<ImageGroupP
 ///
 /// Each distinct filter costs every worker thread a group table and a test
 /// per record. Memory is bounded whatever the count (the pass stops once
-/// its tables outgrow the records, see [`group_records_reader_many`]);
-/// this bound is on time: past it, one scan per query of the held versions
-/// costs no more than that many tests per record.
-pub const MAX_STREAMED_FILTERS: usize = 16;
+/// its tables outgrow the text, see [`group_records_reader_many`]); this
+/// bound is on time. The more filters, the likelier their tables are to
+/// outgrow the text late in the pass, which is then wasted: measured over
+/// 1M records (BENCHMARKS.md), 64 broad filters over 100k groups took
+/// 1.4x the time of parsing once, while up to 40 streamed 1.6x to 2.6x
+/// faster than it, over 100k groups or 1k.
+pub const MAX_STREAMED_FILTERS: usize = 32;
 
 /// Answers each of `queries` over records text read from `reader`, in
 /// order, as `group_images(&parse_records(text)?, query)` does for each,
