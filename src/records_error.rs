@@ -201,7 +201,8 @@ impl fmt::Display for RecordsError {
                 // Both come from the text (a key, serde's quote of a
                 // value): tamed so that the message is safe to log.
                 if let Some(field) = field {
-                    write!(f, ", field `{}`", tame(field))?;
+                    // In its quotes, so that a long key is cut as a value is.
+                    write!(f, ", field {}", tame(&format!("`{field}`")))?;
                 }
                 write!(f, ": {}", tame(message))?;
                 match (ndjson_line, line) {

@@ -23,8 +23,9 @@ use crate::version::ImageVersion;
 /// The shape is told from the content: `[` starts an array; an object alone
 /// is a page if it has `data` and a single record otherwise; an object
 /// followed by more text is the first line of NDJSON, and so is a first
-/// line that is not a whole object when a later line starts one (NDJSON
-/// whose first record is broken: the error names line 1). Empty text (or
+/// line that ends in `}` without being a whole object when a later line
+/// starts one (NDJSON whose first record is broken: the error names
+/// line 1). Empty text (or
 /// only white space) holds no records. A leading byte-order mark is skipped.
 ///
 /// An `id` names one version, and a `GET /v1/{project_id}/images` page never
@@ -133,18 +134,22 @@ enum Shape {
 }
 
 /// An object followed by more than white space is NDJSON's first line. So
-/// is a first line that is not a whole object when the next line that is
-/// not blank starts one: NDJSON whose first record is broken, which is
-/// then named by its line, as a broken record on any other line is
-/// (read as one record or a page, its error would name no record).
+/// is a first line that ends like an object (`}`) but is not a whole one,
+/// when the next line that is not blank starts one: NDJSON whose first
+/// record is broken, which is then named by its line, as a broken record
+/// on any other line is (read as one record or a page, its error would
+/// name no record). A page written a record per line starts with a line
+/// that does not end in `}` (`{"data":[`), and stays a page.
 fn is_ndjson(text: &str) -> bool {
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
     match values.next() {
         Some(Ok(_)) => !text[values.byte_offset()..].trim().is_empty(),
-        Some(Err(_)) => text.split_once('\n').is_some_and(|(_, rest)| {
-            rest.lines()
-                .find(|line| !line.trim().is_empty())
-                .is_some_and(|line| line.trim_start().starts_with('{'))
+        Some(Err(_)) => text.split_once('\n').is_some_and(|(first, rest)| {
+            first.trim_end().ends_with('}')
+                && rest
+                    .lines()
+                    .find(|line| !line.trim().is_empty())
+                    .is_some_and(|line| line.trim_start().starts_with('{'))
         }),
         None => false,
     }

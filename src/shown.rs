@@ -12,7 +12,7 @@ pub(crate) fn show(value: &str) -> String {
     let mut shown = String::with_capacity(value.len().min(SHOWN_CHARS) + 8);
     shown.push('"');
     for c in value.chars().take(SHOWN_CHARS) {
-        if c.is_control() || c == '"' || c == '\\' {
+        if must_escape(c) || c == '"' || c == '\\' {
             shown.extend(c.escape_default());
         } else {
             shown.push(c);
@@ -24,6 +24,19 @@ pub(crate) fn show(value: &str) -> String {
         let _ = write!(shown, "... ({total} characters)");
     }
     shown
+}
+
+/// Whether `c` would act on a terminal or a log viewer rather than show:
+/// control characters, the line and paragraph separators, the
+/// bidirectional controls that reorder what follows, and the byte-order
+/// mark (invisible).
+fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 /// How many characters of a parser's message (serde's, which quotes the
@@ -42,7 +55,7 @@ pub(crate) fn tame(message: &str) -> String {
     let mut chars = message.chars();
     let mut written = 0usize;
     let push = |tamed: &mut String, c: char| {
-        if c.is_control() {
+        if must_escape(c) {
             tamed.extend(c.escape_default());
         } else {
             tamed.push(c);
@@ -169,5 +182,17 @@ mod tests {
         let message = "unknown variant `GPU`, expected `BUILD_IN` or `DEDICATED`";
         assert_eq!(tame(message), message);
         assert_eq!(tame("missing field `id`"), "missing field `id`");
+    }
+
+    #[test]
+    fn bidirectional_controls_separators_and_the_bom_are_escaped() {
+        for c in [
+            '\u{202e}', '\u{2066}', '\u{2028}', '\u{2029}', '\u{200f}', '\u{feff}',
+        ] {
+            let value = format!("a{c}b");
+            let escaped = c.escape_default().to_string();
+            assert_eq!(show(&value), format!("\"a{escaped}b\""));
+            assert_eq!(tame(&value), format!("a{escaped}b"));
+        }
     }
 }

@@ -434,9 +434,13 @@ fn an_error_message_escapes_and_cuts_the_record_s_own_text() {
         record(r#""service_type""#, &format!("\"{long}\\n\"")),
         record(r#""create_at""#, &format!("\"{long}\"")).replacen(r#""create_at":1,"#, "", 1),
         record(r#""\u001b[2J\nFAKE""#, "01"),
+        record(&format!("\"\\u202e{}\"", "k".repeat(300)), "01"),
     ] {
         let message = parse_records(&text).unwrap_err().to_string();
         assert!(!message.chars().any(char::is_control), "{message}");
+        assert!(!message.contains('\u{202e}'), "{message}");
+        // A key is cut as a value is.
+        assert!(!message.contains(&"k".repeat(65)), "{message}");
         assert!(
             message.len() < 600,
             "{} bytes: {}",
@@ -458,7 +462,7 @@ fn a_broken_first_ndjson_line_is_named_by_its_line() {
             Some("create_at"),
         ),
         (
-            r#"{"id":"1","name":"n","namespace":"ns","type":"DEDICATED","create_at":1"#,
+            r#"{"id":"1","name":"n","namespace":"ns","type":"DEDICATED","create_at":1,}"#,
             None,
         ),
         (
@@ -481,6 +485,20 @@ fn a_broken_first_ndjson_line_is_named_by_its_line() {
             assert!(err.to_string().starts_with("record on line 1"), "{err}");
         }
     }
+    // A page written a record per line, broken inside, is still a page:
+    // the error names the record in `data`, not a line.
+    let page = format!(
+        "{{\"data\":[\n{},\n{},\n{}\n]}}",
+        good,
+        good.replace("\"2\"", "\"3\"").replace("\"ns\"", "\"ns\" x"),
+        good.replace("\"2\"", "\"4\"")
+    );
+    let err = parse_records(&page).unwrap_err();
+    assert_eq!(
+        (err.ndjson_line(), err.record_index()),
+        (None, Some(1)),
+        "{err}"
+    );
     // A broken single record, or one followed by no other, is still one.
     let alone = cases[0].0;
     for text in [
