@@ -64,7 +64,8 @@ QUERY_STRING
 
 --queries FILE
     One query string per line; prints one compact JSON line per query, the
-    page or the error body, with the records read once. Takes neither a
+    page or the error body, with the records read once; a blank line is
+    the default query, as an empty QUERY_STRING is. Takes neither a
     QUERY_STRING nor --format. FILE `-` reads the queries from standard
     input (then --records cannot be `-` too).
 
