@@ -443,6 +443,25 @@ fn only_one_input_can_be_standard_input() {
     );
 }
 
+/// `/dev/stdin` is standard input under another name: with `--queries -`
+/// one of the two would find it already read (and answer nothing).
+#[test]
+fn standard_input_under_another_name_is_still_one_input() {
+    for args in [
+        ["--records", "/dev/stdin", "--queries", "-"],
+        ["--records", "-", "--queries", "/dev/stdin"],
+    ] {
+        let out = run_with_stdin(&args, "[]");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("one stream") && err.contains("usage:"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn help_describes_every_flag_the_formats_and_the_exit_codes() {
     for flag in ["--help", "-h"] {

@@ -67,7 +67,7 @@ QUERY_STRING
     page or the error body, with the records read once; a blank line is
     the default query, as an empty QUERY_STRING is. Takes neither a
     QUERY_STRING nor --format. FILE `-` reads the queries from standard
-    input (then --records cannot be `-` too).
+    input (then --records cannot read it too, as `-` or `/dev/stdin`).
 
 -h, --help
     Prints this help and exits.
@@ -126,6 +126,31 @@ impl Source {
             Source::File(path) => std::fs::read(path)
                 .map_err(|e| format!("cannot read {what} file {}: {e}", path.to_string_lossy())),
         }
+    }
+
+    /// Which stream a non-seekable input is (device and inode), so that two
+    /// flags naming one stream (`-` and `/dev/stdin`, say) can be told
+    /// apart from two inputs: one of them would find it already read.
+    /// `None` for a regular file (it can be read twice) or what cannot be
+    /// looked up (opening it names the problem).
+    #[cfg(unix)]
+    fn stream(&self) -> Option<(u64, u64)> {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let metadata = match self {
+            Source::Stdin => io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .and_then(|fd| std::fs::File::from(fd).metadata()),
+            Source::File(path) => std::fs::metadata(path),
+        }
+        .ok()?;
+        (!metadata.is_file()).then(|| (metadata.dev(), metadata.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn stream(&self) -> Option<(u64, u64)> {
+        None
     }
 
     /// How a message names the input: "file PATH" or "standard input".
@@ -198,6 +223,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let (Some(records), Some(queries)) = (&args.records, &args.queries) {
+        if records.stream().is_some() && records.stream() == queries.stream() {
+            complain(&format!(
+                "--records ({}) and --queries ({}) are one stream: only one of them can read it\n{USAGE}",
+                records.describe(),
+                queries.describe()
+            ));
+            return ExitCode::from(2);
+        }
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = if args.help {
