@@ -23,14 +23,16 @@
 //! prints one JSON line per query: the query, the median and minimum
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
 //! and the page. Then a line times the "floor": a loop that only reads, from
-//! every record, the fields a query needs; and a last line times the catalog:
+//! every record, the fields a query needs; a line the "touch floor": only
+//! each record's workspace id, on every core (no scan reads less); and a
+//! last line times the catalog:
 //! `from_records` (median of three builds, and the first), the median
 //! `upsert` and `remove`, the bytes per version of the catalog and of the
 //! `Vec<ImageVersion>` it was built from, and the first 100 catalog queries
 //! (the queries in turn) right after the build and after 10,000 upserts:
 //! their p50 and p99, and each query's median among them. With
 //! `--interleave`, it waits for a line on stdin before each query (and
-//! before the floor), so that a driver can time other engines on the same
+//! before each floor), so that a driver can time other engines on the same
 //! query in between, while this process is idle (`benches/compare`).
 //!
 //! `load` does what the HTTP server does with a data file (read, parse,
@@ -267,6 +269,14 @@ fn run(args: &[String]) {
         out,
         "{}",
         serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})
+    )
+    .unwrap();
+    go();
+    let (median, min) = time(repeat, || synthetic::touch_floor(&records));
+    writeln!(
+        out,
+        "{}",
+        serde_json::json!({"query": "<touch floor>", "median_ms": median, "min_ms": min})
     )
     .unwrap();
     // Catalog updates: replace versions with edited copies (moving some to

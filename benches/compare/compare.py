@@ -24,7 +24,10 @@ and then, for each shape in turn:
   (in-process): `group_images` (one thread), `group_images_parallel` (both
   cores) and `Catalog::query` (the records indexed once, not timed; steady
   state, and the first 100 queries right after the build and after 10,000
-  upserts), the "floor" loop that only reads the fields a query needs, and the
+  upserts), the "floor" loop that only reads the fields a query needs, the
+  "touch floor" that reads only each record's workspace id on every core (a
+  lower bound for any scan of these records: every query filters by
+  workspace), and the
   catalog's `from_records`, `upsert`, `remove` and its memory;
 * DuckDB: the records in an in-memory table, each query one SQL statement;
 * Polars: the records in a DataFrame, each query one lazy plan;
@@ -35,7 +38,8 @@ scan (the faster of its one- and two-thread figures) and catalog, the ratio of
 the faster of DuckDB and Polars to each, the scan as a multiple of the floor,
 and whether all three returned the same page. Then a summary: each query's
 worst ratio over the shapes, and issue 14's targets that fail, with the
-figures that show it.
+figures that show it (a scan miss where even the touch floor is under 2x the
+faster engine is marked out of reach).
 """
 
 import gc
@@ -247,6 +251,7 @@ def measure_shape(shape, about, records, groups, seed, repeat):
         p_ms, p_page = timed(repeat, lambda: pola(q))
         measured.append((label, kind, query, mine, d_ms, d_page, p_ms, p_page))
     floor = crate_next()["median_ms"]
+    touch = crate_next()["median_ms"]
     crate.stdin.close()
     catalog = json.loads(crate.stdout.readline())
     if crate.wait() != 0:
@@ -272,14 +277,15 @@ def measure_shape(shape, about, records, groups, seed, repeat):
             "scan_x": engine / scan, "catalog_x": engine / mine["catalog_median_ms"],
             "catalog_first_x": engine / mine["catalog_after_build_ms"],
             "catalog_upserted_x": engine / upserted,
-            "floor_x": scan / floor, "same": same,
+            "floor_x": scan / floor, "touch_x": engine / touch, "same": same,
         })
     duck_close()
     pola_close()
     gc.collect()
 
     print(f"\n### {shape}\n\n{about}. {records:,} records, {groups:,} groups, "
-          f"{size_mb:,.0f} MB of NDJSON; floor {floor:.2f} ms.\n")
+          f"{size_mb:,.0f} MB of NDJSON; floor {floor:.2f} ms; touch floor (the workspace field "
+          f"alone, on every core) {touch:.2f} ms.\n")
     print("| query | scan 1 thread ms | scan 2 threads ms | floor × | Catalog ms | Catalog first ms "
           "| DuckDB ms | Polars ms | ÷ scan | ÷ Catalog | ÷ Catalog first | ÷ Catalog upserted | same page |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -299,7 +305,7 @@ def measure_shape(shape, about, records, groups, seed, repeat):
           f"{catalog['vec_bytes_per_version']:.0f} for the Vec<ImageVersion> ({memory_x:.2f}x); "
           f"first 100 queries after the build p50 {ab['p50']:.3f} ms, p99 {ab['p99']:.3f} ms; "
           f"after 10,000 upserts p50 {au['p50']:.3f} ms, p99 {au['p99']:.3f} ms.")
-    return {"shape": shape, "rows": rows, "catalog": catalog, "memory_x": memory_x,
+    return {"shape": shape, "rows": rows, "catalog": catalog, "memory_x": memory_x, "touch_ms": touch,
             "records": records, "groups": groups}
 
 
@@ -337,7 +343,12 @@ def summary(results):
         shape, c = res["shape"], res["catalog"]
         for r in res["rows"]:
             if r["aggregate"] and r["scan_x"] < SCAN_TARGET:
-                misses.append(f"{shape} {r['label']}: scan {r['scan_x']:.2f}x (< {SCAN_TARGET}x)")
+                # Beyond any scan of a Vec<ImageVersion> when merely touching
+                # each record's workspace field is slower than the target allows.
+                out_of_reach = (f"; out of reach: the touch floor alone is {r['touch_x']:.2f}x"
+                                if r["touch_x"] < SCAN_TARGET else "")
+                misses.append(f"{shape} {r['label']}: scan {r['scan_x']:.2f}x (< {SCAN_TARGET}x)"
+                              f"{out_of_reach}")
             for key, what in (("catalog_x", "steady"), ("catalog_first_x", "first 100 after build"),
                               ("catalog_upserted_x", "first 100 after 10k upserts")):
                 if r[key] < CATALOG_TARGET:

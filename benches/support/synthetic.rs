@@ -207,6 +207,35 @@ pub fn floor(records: &[ImageVersion]) -> u64 {
     acc
 }
 
+/// The "touch floor": a lower bound on any scan of these records. Every
+/// query filters by workspace (`0` when it names none), so every scan reads
+/// at least each record's `workspace_id`; this reads only that (its length
+/// and first byte), on as many threads as `group_images_parallel` uses, and
+/// nothing else. A scan cannot beat it with the records laid out as a
+/// `Vec<ImageVersion>`; a columnar engine reads one packed column instead.
+pub fn touch_floor(records: &[ImageVersion]) -> u64 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let piece = records.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks(piece)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().fold(0u64, |acc, v| {
+                        let ws = v.workspace_id.as_bytes();
+                        acc.wrapping_add(ws.len() as u64)
+                            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a touch-floor thread panicked"))
+            .fold(0u64, u64::wrapping_add)
+    })
+}
+
 // ---------------------------------------------------------------------------
 // Shapes: named presets of the data's layout.
 // ---------------------------------------------------------------------------
