@@ -263,22 +263,17 @@ fn run(args: &[String]) {
         });
         writeln!(out, "{line_json}").unwrap();
     }
-    go();
-    let (median, min) = time(repeat, || synthetic::floor(&records));
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({"query": "<floor>", "median_ms": median, "min_ms": min})
-    )
-    .unwrap();
-    go();
-    let (median, min) = time(repeat, || synthetic::touch_floor(&records));
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({"query": "<touch floor>", "median_ms": median, "min_ms": min})
-    )
-    .unwrap();
+    type Floor = fn(&[image_groups::ImageVersion]) -> u64;
+    let floors: [(&str, Floor); 2] = [
+        ("<floor>", synthetic::floor),
+        ("<touch floor>", synthetic::touch_floor),
+    ];
+    for (label, floor) in floors {
+        go();
+        let (median, min) = time(repeat, || floor(&records));
+        let line_json = serde_json::json!({"query": label, "median_ms": median, "min_ms": min});
+        writeln!(out, "{line_json}").unwrap();
+    }
     // Catalog updates: replace versions with edited copies (moving some to
     // another group), then remove and re-insert them, one at a time.
     let mut upsert_us = Vec::new();
