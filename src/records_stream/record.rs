@@ -201,13 +201,13 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
     let (mut create_at, mut update_at) = (0, 0);
     for member in 0.. {
         let (field, after) = match layout.members.get(member) {
-            Some(last) if is_key(b, i, last.key) => (last.field, i + last.key.len() + 2),
+            Some(last) if starts_with(b, i, last.key) => (last.field, i + last.key.len()),
             _ => {
                 let (key, after) = plain_string(text, i)?;
                 let field = field_of(key);
                 layout.members.truncate(member);
                 layout.members.push(Member {
-                    key: key.as_bytes(),
+                    key: &b[i..after],
                     field,
                     value: b"",
                 });
@@ -277,7 +277,7 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
                 let last = &mut layout.members[member];
                 // The last record's value, whole: it ends where the value
                 // read would (the text after it is checked as after any).
-                if !last.value.is_empty() && b[i..].starts_with(last.value) {
+                if !last.value.is_empty() && starts_with(b, i, last.value) {
                     i + last.value.len()
                 } else {
                     let after = other_value::<NEWLINES>(text, i)?;
@@ -327,8 +327,8 @@ pub(super) struct Layout<'a> {
 
 /// A member of the last record read.
 struct Member<'a> {
-    /// The key, a string without escapes or control characters (without
-    /// its quotes).
+    /// The key, a string without escapes or control characters, quotes
+    /// and all (no other string starts with it).
     key: &'a [u8],
     /// The key's field bit, 0 for a member the query does not read.
     field: u16,
@@ -358,12 +358,32 @@ fn field_of(key: &str) -> u16 {
     }
 }
 
-/// Whether the string at `b[i..]` is `key` (a string without escapes or
-/// control characters, unquoted): its quotes around exactly those bytes.
-#[inline]
-fn is_key(b: &[u8], i: usize, key: &[u8]) -> bool {
-    let end = i + 1 + key.len();
-    b.get(i) == Some(&b'"') && b.get(i + 1..end) == Some(key) && b.get(end) == Some(&b'"')
+/// Whether `b[i..]` starts with `prefix`: compared a word at a time,
+/// inline (`<[u8]>::starts_with` calls `memcmp`, which costs more than
+/// comparing the short keys and values it is given here).
+#[inline(always)]
+fn starts_with(b: &[u8], i: usize, prefix: &[u8]) -> bool {
+    let Some(head) = b.get(i..i + prefix.len()) else {
+        return false;
+    };
+    let n = prefix.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        // Two loads that overlap cover the whole length.
+        0..4 => head.iter().zip(prefix).all(|(x, y)| x == y),
+        4..8 => half(head, 0) == half(prefix, 0) && half(head, n - 4) == half(prefix, n - 4),
+        _ => {
+            let mut at = 0;
+            while at + 8 < n {
+                if word(head, at) != word(prefix, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(head, n - 8) == word(prefix, n - 8)
+        }
+    }
 }
 
 /// The string at `text[i..]` if it has no escape and no control character,
@@ -675,7 +695,8 @@ mod tests {
 
     /// Values as raw JSON that the fast parser reads for a member with
     /// `key`: for members the query does not read, values that are
-    /// another's prefix (`1`, `12`) and flat arrays.
+    /// another's prefix (`1`, `12`) or differ in one byte, of each length
+    /// up to 23 bytes, and flat arrays.
     fn readable(key: &str) -> &'static [&'static str] {
         match key {
             "id" | "name" | "namespace" => &["\"i\"", "\"n\"", "\"\"", "\"名\"", "\"ab\""],
@@ -693,7 +714,15 @@ mod tests {
                 "false",
                 "null",
                 "\"a\"",
+                "\"b\"",
                 "\"ab\"",
+                "\"abc\"",
+                "\"abd\"",
+                "\"abcdefghij\"",
+                "\"abcdefghik\"",
+                "[1,2,3,4,5,6,7,8,9,0]",
+                "[1,2,3,4,5,6,7,8,9,1]",
+                "[1,2,3,4,9,6,7,8,9,0]",
                 "\"\"",
                 "[]",
                 "[1]",
@@ -742,17 +771,19 @@ mod tests {
     }
 
     /// A member as raw JSON, its key and its value (with white space):
-    /// keys that are another's prefix or differ in an escape.
+    /// keys that are another's prefix, differ in one byte (the last or one
+    /// in the middle) or in an escape.
     fn member() -> impl Strategy<Value = (String, String)> {
         let key = prop::sample::select(vec![
             "x",
             "xy",
             "nam",
             "names",
-            "x",
-            "xy",
-            "nam",
-            "names",
+            "abcdefghij",
+            "abcdefghik",
+            "abcdefghijklmnopqr",
+            "abcdefghijklmnopqs",
+            "abcdefghXjklmnopqr",
             "x\\u0079",
             "name",
             "tag",
@@ -842,6 +873,24 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// `starts_with` is `<[u8]>::starts_with`, for every length (a
+        /// prefix of the text changed in one byte, or not).
+        #[test]
+        fn starts_with_compares_every_byte(
+            text in prop::collection::vec(b'a'..b'c', 0..40),
+            i in any::<prop::sample::Index>(),
+            len in 0usize..40,
+            change in prop::option::of((any::<prop::sample::Index>(), b'a'..b'd')),
+        ) {
+            let i = i.index(text.len() + 1);
+            let mut prefix = text[i..(i + len).min(text.len())].to_vec();
+            if let Some((at, byte)) = change.filter(|_| !prefix.is_empty()) {
+                let at = at.index(prefix.len());
+                prefix[at] = byte;
+            }
+            prop_assert_eq!(starts_with(&text, i, &prefix), text[i..].starts_with(&prefix));
+        }
 
         /// Read one after another with one layout, records (of related
         /// shapes, some cut short) read as each alone does, and as serde
