@@ -22,7 +22,9 @@
 //!
 //! Most records are read by a small parser of the common record
 //! ([`record::fast_record`]) that accepts a subset of what serde accepts,
-//! with the same values, and hands any other record to serde in place.
+//! with the same values, and hands any other record to serde in place. It
+//! compares, rather than scans, the keys (and the values the query does not
+//! read) that repeat the record before it in the chunk.
 //!
 //! The same chunks parse records text into versions ([`parse_records_reader`],
 //! and `parse_records` for a long text): [`read_chunks`] cuts the text and
