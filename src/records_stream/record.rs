@@ -205,12 +205,14 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
             _ => {
                 let (key, after) = plain_string(text, i)?;
                 let field = field_of(key);
-                layout.members.truncate(member);
-                layout.members.push(Member {
-                    key: &b[i..after],
-                    field,
-                    value: b"",
-                });
+                if member < LAYOUT_MEMBERS {
+                    layout.members.truncate(member);
+                    layout.members.push(Member {
+                        key: &b[i..after],
+                        field,
+                        value: b"",
+                    });
+                }
                 (field, after)
             }
         };
@@ -273,13 +275,13 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
                 } = value;
                 after
             }
-            _ => {
-                let last = &mut layout.members[member];
+            _ => match layout.members.get_mut(member) {
                 // The last record's value, whole: it ends where the value
                 // read would (the text after it is checked as after any).
-                if !last.value.is_empty() && starts_with(b, i, last.value) {
+                Some(last) if !last.value.is_empty() && starts_with(b, i, last.value) => {
                     i + last.value.len()
-                } else {
+                }
+                Some(last) => {
                     let after = other_value::<NEWLINES>(text, i)?;
                     // Not a number, which the text may go on (`1` of `12`).
                     last.value = match b[after - 1] {
@@ -288,7 +290,9 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
                     };
                     after
                 }
-            }
+                // A member past those the layout keeps.
+                None => other_value::<NEWLINES>(text, i)?,
+            },
         };
         i = skip::<NEWLINES>(b, i);
         match b.get(i) {
@@ -321,9 +325,14 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
 /// What the last record [`fast_record`] read with it looked like.
 #[derive(Default)]
 pub(super) struct Layout<'a> {
-    /// Its members, in order, as far as it was read.
+    /// Its first members (at most [`LAYOUT_MEMBERS`]), in order, as far as
+    /// it was read.
     members: Vec<Member<'a>>,
 }
+
+/// The most members a [`Layout`] keeps: records have a few dozen, and a
+/// record of millions of members must not cost memory for each.
+const LAYOUT_MEMBERS: usize = 64;
 
 /// A member of the last record read.
 struct Member<'a> {
@@ -641,6 +650,24 @@ mod tests {
         }
         // A record without `create_at` is serde's to refuse.
         assert_eq!(fast(&format!("{{{BASE}}}")), None);
+    }
+
+    #[test]
+    fn a_layout_keeps_a_records_first_members_only() {
+        let many: String = (0..200)
+            .map(|k| format!(r#""x{k}":"v{}","#, k % 3))
+            .collect();
+        let texts =
+            ["a", "b", "a"].map(|tag| format!(r#"{{{many}{BASE},"create_at":1,"tag":"{tag}"}}"#));
+        let mut layout = Layout::default();
+        for t in &texts {
+            let shared = fast_record::<true>(t, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone =
+                fast_record::<true>(t, 0, &mut Layout::default()).map(|(r, end)| (values(&r), end));
+            assert!(alone.is_some());
+            assert_eq!(shared, alone);
+            assert_eq!(layout.members.len(), LAYOUT_MEMBERS);
+        }
     }
 
     #[test]
