@@ -22,7 +22,9 @@
 //!
 //! Most records are read by a small parser of the common record
 //! ([`record::fast_record`]) that accepts a subset of what serde accepts,
-//! with the same values, and hands any other record to serde in place.
+//! with the same values, and hands any other record to serde in place. It
+//! compares, rather than scans, the keys (and the values the query does not
+//! read) that repeat the record before it in the chunk.
 //!
 //! The same chunks parse records text into versions ([`parse_records_reader`],
 //! and `parse_records` for a long text): [`read_chunks`] cuts the text and
@@ -54,7 +56,7 @@ use crate::version::ImageVersion;
 
 mod record;
 
-use self::record::{fast_record, is_space, serde_record, skip_space, RecordView};
+use self::record::{fast_record, is_space, serde_record, skip_space, Layout, RecordView};
 
 /// Answers `query` over records text read from `reader`, as
 /// `group_images(&parse_records(text)?, query)` does, without holding the
@@ -1293,10 +1295,11 @@ fn ndjson_records<'de>(
     let b = text.as_bytes();
     let mut pos = 0;
     let mut lines = 0;
+    let mut layout = Layout::default();
     while pos < b.len() {
         // The common line, a record and its line end, read in one pass.
         if b[pos] == b'{' {
-            if let Some((record, end)) = fast_record::<false>(text, pos) {
+            if let Some((record, end)) = fast_record::<false>(text, pos, &mut layout) {
                 let rest = b[end..]
                     .iter()
                     .position(|c| !matches!(c, b' ' | b'\t' | b'\r'));
@@ -1329,7 +1332,7 @@ fn ndjson_records<'de>(
             continue;
         }
         let lb = line.as_bytes();
-        match fast_record::<false>(line, 0) {
+        match fast_record::<false>(line, 0, &mut layout) {
             Some((record, end)) if skip_space(lb, end) == lb.len() => each(record, lines),
             // Read as `parse_records` reads a line, to accept exactly
             // what it accepts.
@@ -1373,8 +1376,10 @@ fn array_records<'de>(
     if b.get(i) == Some(&b']') {
         return end(i + 1);
     }
+    let mut layout = Layout::default();
     loop {
-        let Some((record, end)) = fast_record::<true>(text, i).or_else(|| serde_record(text, i))
+        let Some((record, end)) =
+            fast_record::<true>(text, i, &mut layout).or_else(|| serde_record(text, i))
         else {
             return false;
         };

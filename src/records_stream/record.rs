@@ -175,10 +175,17 @@ const REQUIRED: u16 = ID | NAME | NAMESPACE | TYPE | CREATE_AT | UPDATE_AT;
 /// `null`, or arrays of those. It declines duplicate fields, missing fields, nested values
 /// and anything else. Without `NEWLINES`, the record must be on one line
 /// (NDJSON).
-pub(super) fn fast_record<const NEWLINES: bool>(
-    text: &str,
+///
+/// `layout` is what the records read before with it looked like: a key
+/// that is the one the last record had in its place is compared rather
+/// than scanned, as is a member's value the query does not read that is
+/// the last record's (records of one text mostly share their keys' order
+/// and many of their values). Records that differ update it.
+pub(super) fn fast_record<'a, const NEWLINES: bool>(
+    text: &'a str,
     at: usize,
-) -> Option<(RecordView<'_>, usize)> {
+    layout: &mut Layout<'a>,
+) -> Option<(RecordView<'a>, usize)> {
     let b = text.as_bytes();
     let mut i = skip::<NEWLINES>(b, at);
     if b.get(i) != Some(&b'{') {
@@ -192,26 +199,28 @@ pub(super) fn fast_record<const NEWLINES: bool>(
     let (mut workspace_id, mut swr_instance_id) = (None, None);
     let mut service_type = ServiceType::Unknown;
     let (mut create_at, mut update_at) = (0, 0);
-    loop {
-        let (key, after) = plain_string(text, i)?;
+    for member in 0.. {
+        let (field, after) = match layout.members.get(member) {
+            Some(last) if starts_with(b, i, last.key) => (last.field, i + last.key.len()),
+            _ => {
+                let (key, after) = plain_string(text, i)?;
+                let field = field_of(key);
+                if member < LAYOUT_MEMBERS {
+                    layout.members.truncate(member);
+                    layout.members.push(Member {
+                        key: &b[i..after],
+                        field,
+                        value: b"",
+                    });
+                }
+                (field, after)
+            }
+        };
         i = skip::<NEWLINES>(b, after);
         if b.get(i) != Some(&b':') {
             return None;
         }
         i = skip::<NEWLINES>(b, i + 1);
-        let field = match key {
-            "id" => ID,
-            "name" => NAME,
-            "namespace" => NAMESPACE,
-            "tag" => TAG,
-            "type" => TYPE,
-            "workspace_id" => WORKSPACE_ID,
-            "service_type" => SERVICE_TYPE,
-            "swr_instance_id" => SWR_INSTANCE_ID,
-            "create_at" => CREATE_AT,
-            "update_at" => UPDATE_AT,
-            _ => 0,
-        };
         if seen & field != 0 {
             return None;
         }
@@ -266,7 +275,24 @@ pub(super) fn fast_record<const NEWLINES: bool>(
                 } = value;
                 after
             }
-            _ => other_value::<NEWLINES>(text, i)?,
+            _ => match layout.members.get_mut(member) {
+                // The last record's value, whole: it ends where the value
+                // read would (the text after it is checked as after any).
+                Some(last) if !last.value.is_empty() && starts_with(b, i, last.value) => {
+                    i + last.value.len()
+                }
+                Some(last) => {
+                    let after = other_value::<NEWLINES>(text, i)?;
+                    // Not a number, which the text may go on (`1` of `12`).
+                    last.value = match b[after - 1] {
+                        b'0'..=b'9' => b"",
+                        _ => &b[i..after],
+                    };
+                    after
+                }
+                // A member past those the layout keeps.
+                None => other_value::<NEWLINES>(text, i)?,
+            },
         };
         i = skip::<NEWLINES>(b, i);
         match b.get(i) {
@@ -294,6 +320,79 @@ pub(super) fn fast_record<const NEWLINES: bool>(
         update_at,
     };
     Some((record, i + 1))
+}
+
+/// What the last record [`fast_record`] read with it looked like.
+#[derive(Default)]
+pub(super) struct Layout<'a> {
+    /// Its first members (at most [`LAYOUT_MEMBERS`]), in order, as far as
+    /// it was read.
+    members: Vec<Member<'a>>,
+}
+
+/// The most members a [`Layout`] keeps: records have a few dozen, and a
+/// record of millions of members must not cost memory for each.
+const LAYOUT_MEMBERS: usize = 64;
+
+/// A member of the last record read.
+struct Member<'a> {
+    /// The key, a string without escapes or control characters, quotes
+    /// and all (no other string starts with it).
+    key: &'a [u8],
+    /// The key's field bit, 0 for a member the query does not read.
+    field: u16,
+    /// For a member the query does not read, its value's text, once read:
+    /// a whole JSON value that no other value starts with (a string, an
+    /// array, `true`, `false` or `null`; not a number), read in the text's
+    /// white space rule (a record on one line or not); empty otherwise.
+    value: &'a [u8],
+}
+
+/// A record's field by its key: the bit, or 0 for a member the query does
+/// not read.
+#[inline]
+fn field_of(key: &str) -> u16 {
+    match key {
+        "id" => ID,
+        "name" => NAME,
+        "namespace" => NAMESPACE,
+        "tag" => TAG,
+        "type" => TYPE,
+        "workspace_id" => WORKSPACE_ID,
+        "service_type" => SERVICE_TYPE,
+        "swr_instance_id" => SWR_INSTANCE_ID,
+        "create_at" => CREATE_AT,
+        "update_at" => UPDATE_AT,
+        _ => 0,
+    }
+}
+
+/// Whether `b[i..]` starts with `prefix`: compared a word at a time,
+/// inline (`<[u8]>::starts_with` calls `memcmp`, which costs more than
+/// comparing the short keys and values it is given here).
+#[inline(always)]
+fn starts_with(b: &[u8], i: usize, prefix: &[u8]) -> bool {
+    let Some(head) = b.get(i..i + prefix.len()) else {
+        return false;
+    };
+    let n = prefix.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        // Two loads that overlap cover the whole length.
+        0..4 => head.iter().zip(prefix).all(|(x, y)| x == y),
+        4..8 => half(head, 0) == half(prefix, 0) && half(head, n - 4) == half(prefix, n - 4),
+        _ => {
+            let mut at = 0;
+            while at + 8 < n {
+                if word(head, at) != word(prefix, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(head, n - 8) == word(prefix, n - 8)
+        }
+    }
 }
 
 /// The string at `text[i..]` if it has no escape and no control character,
@@ -488,9 +587,11 @@ fn nesting(b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fast(text: &str) -> Option<(String, i64, usize)> {
-        fast_record::<true>(text, 0).map(|(r, end)| (r.name.0.into_owned(), r.create_at, end))
+        fast_record::<true>(text, 0, &mut Layout::default())
+            .map(|(r, end)| (r.name.0.into_owned(), r.create_at, end))
     }
 
     const BASE: &str = r#""id":"i","name":"n","namespace":"s","type":"DEDICATED","update_at":2"#;
@@ -552,10 +653,28 @@ mod tests {
     }
 
     #[test]
+    fn a_layout_keeps_a_records_first_members_only() {
+        let many: String = (0..200)
+            .map(|k| format!(r#""x{k}":"v{}","#, k % 3))
+            .collect();
+        let texts =
+            ["a", "b", "a"].map(|tag| format!(r#"{{{many}{BASE},"create_at":1,"tag":"{tag}"}}"#));
+        let mut layout = Layout::default();
+        for t in &texts {
+            let shared = fast_record::<true>(t, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone =
+                fast_record::<true>(t, 0, &mut Layout::default()).map(|(r, end)| (values(&r), end));
+            assert!(alone.is_some());
+            assert_eq!(shared, alone);
+            assert_eq!(layout.members.len(), LAYOUT_MEMBERS);
+        }
+    }
+
+    #[test]
     fn an_ndjson_record_is_on_one_line() {
         let t = format!("{{{BASE},\n\"create_at\":1}}");
-        assert!(fast_record::<true>(&t, 0).is_some());
-        assert!(fast_record::<false>(&t, 0).is_none());
+        assert!(fast_record::<true>(&t, 0, &mut Layout::default()).is_some());
+        assert!(fast_record::<false>(&t, 0, &mut Layout::default()).is_none());
     }
 
     #[test]
@@ -569,5 +688,259 @@ mod tests {
             "]".repeat(70)
         );
         assert!(serde_record(&deep, 0).is_none());
+    }
+
+    /// A record's values, to compare two reads of it.
+    type Values = (
+        String,
+        String,
+        String,
+        Option<String>,
+        ImageType,
+        Option<String>,
+        ServiceType,
+        Option<String>,
+        i64,
+        i64,
+    );
+
+    fn values(r: &RecordView<'_>) -> Values {
+        let text = |t: &Text<'_>| t.0.to_string();
+        (
+            text(&r.id),
+            text(&r.name),
+            text(&r.namespace),
+            r.tag.as_ref().map(text),
+            r.image_type,
+            r.workspace_id.as_ref().map(text),
+            r.service_type,
+            r.swr_instance_id.as_ref().map(text),
+            r.create_at,
+            r.update_at,
+        )
+    }
+
+    /// Values as raw JSON that the fast parser reads for a member with
+    /// `key`: for members the query does not read, values that are
+    /// another's prefix (`1`, `12`) or differ in one byte, of each length
+    /// up to 23 bytes, and flat arrays.
+    fn readable(key: &str) -> &'static [&'static str] {
+        match key {
+            "id" | "name" | "namespace" => &["\"i\"", "\"n\"", "\"\"", "\"名\"", "\"ab\""],
+            "tag" | "workspace_id" | "swr_instance_id" => &["\"0\"", "\"\"", "null", "\"a\""],
+            "type" => &["\"DEDICATED\"", "\"BUILD_IN\""],
+            "service_type" => &["\"TRAIN\"", "null", "\"DEV\""],
+            "create_at" | "update_at" => &["1", "12", "-3", "0"],
+            _ => &[
+                "1",
+                "12",
+                "1.5",
+                "1.5e3",
+                "-0",
+                "true",
+                "false",
+                "null",
+                "\"a\"",
+                "\"b\"",
+                "\"ab\"",
+                "\"abc\"",
+                "\"abd\"",
+                "\"abcdefghij\"",
+                "\"abcdefghik\"",
+                "[1,2,3,4,5,6,7,8,9,0]",
+                "[1,2,3,4,5,6,7,8,9,1]",
+                "[1,2,3,4,9,6,7,8,9,0]",
+                "\"\"",
+                "[]",
+                "[1]",
+                "[1,2]",
+                "[\"a\",null]",
+                "[\"a\", 1 ]",
+            ],
+        }
+    }
+
+    /// Values as raw JSON the fast parser declines or must not take for
+    /// another: a prefix of a value (`tru`), escapes (`\"`, `\\`,
+    /// `\u0041`), a control character, nested values.
+    fn hostile() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "tru",
+            "nul",
+            "01",
+            "1.",
+            "\"a\\\"b\"",
+            "\"a\\\\\"",
+            "\"\\u0041\"",
+            "\"\\\"\"",
+            "[[1]]",
+            "{}",
+            "{\"a\":[1]}",
+            "\"x\ty\"",
+            "[1,]",
+            "\"GOLDEN\"",
+            "\"1\"",
+        ])
+    }
+
+    /// A value for a member with `key`: mostly one the fast parser reads.
+    fn value(key: &str) -> impl Strategy<Value = String> {
+        let readable = readable(key);
+        (
+            any::<prop::sample::Index>(),
+            prop::option::weighted(0.1, hostile()),
+        )
+            .prop_map(move |(at, hostile)| {
+                hostile
+                    .unwrap_or_else(|| readable[at.index(readable.len())])
+                    .to_string()
+            })
+    }
+
+    /// A member as raw JSON, its key and its value (with white space):
+    /// keys that are another's prefix, differ in one byte (the last or one
+    /// in the middle) or in an escape.
+    fn member() -> impl Strategy<Value = (String, String)> {
+        let key = prop::sample::select(vec![
+            "x",
+            "xy",
+            "nam",
+            "names",
+            "abcdefghij",
+            "abcdefghik",
+            "abcdefghijklmnopqr",
+            "abcdefghijklmnopqs",
+            "abcdefghXjklmnopqr",
+            "x\\u0079",
+            "name",
+            "tag",
+            "workspace_id",
+            "service_type",
+            "swr_instance_id",
+        ]);
+        let space = prop::sample::select(vec!["", "", " ", "\n"]);
+        (key, space).prop_flat_map(|(k, space)| {
+            value(k).prop_map(move |v| {
+                (
+                    format!("{space}\"{k}\"{space}:{space}"),
+                    format!("{v}{space}"),
+                )
+            })
+        })
+    }
+
+    /// The members of a record that reads (some of them replaced).
+    fn record() -> impl Strategy<Value = Vec<(String, String)>> {
+        let base: Vec<(String, String)> = [
+            ("id", "\"i\""),
+            ("name", "\"n\""),
+            ("namespace", "\"s\""),
+            ("type", "\"DEDICATED\""),
+            ("create_at", "1"),
+            ("update_at", "2"),
+        ]
+        .map(|(k, v)| (format!("\"{k}\":"), v.to_string()))
+        .to_vec();
+        (
+            prop::collection::vec(member(), 0..6),
+            prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(move |(extra, at, replace)| {
+                let mut members = base.clone();
+                for (m, at) in extra.into_iter().zip(at) {
+                    let at = at.index(members.len() + 1);
+                    if replace && at < members.len() {
+                        members[at] = m;
+                    } else {
+                        members.insert(at, m);
+                    }
+                }
+                members
+            })
+    }
+
+    /// Records of one layout, mostly: a record, and each next one the one
+    /// before with some values changed (keys kept), now and then a member
+    /// added, and now and then cut short.
+    fn records() -> impl Strategy<Value = Vec<String>> {
+        let change = (
+            prop::collection::vec((any::<prop::sample::Index>(), value("x")), 0..3),
+            prop::option::weighted(0.2, (any::<prop::sample::Index>(), member())),
+            prop::option::weighted(0.1, any::<prop::sample::Index>()),
+        );
+        (record(), prop::collection::vec(change, 1..8)).prop_map(|(mut members, changes)| {
+            let mut texts = Vec::new();
+            for (values, added, cut) in changes {
+                for (at, value) in values {
+                    // Members the query reads keep their values.
+                    let at = at.index(members.len());
+                    let key = members[at].0.split('"').nth(1).expect("a quoted key");
+                    if field_of(key) == 0 {
+                        members[at].1 = value;
+                    }
+                }
+                if let Some((at, member)) = added {
+                    members.insert(at.index(members.len() + 1), member);
+                }
+                let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
+                let mut text = format!("{{{}}}", text.join(","));
+                if let Some(cut) = cut {
+                    let mut cut = cut.index(text.len() + 1);
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                }
+                texts.push(text);
+            }
+            texts
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// `starts_with` is `<[u8]>::starts_with`, for every length (a
+        /// prefix of the text changed in one byte, or not).
+        #[test]
+        fn starts_with_compares_every_byte(
+            text in prop::collection::vec(b'a'..b'c', 0..40),
+            i in any::<prop::sample::Index>(),
+            len in 0usize..40,
+            change in prop::option::of((any::<prop::sample::Index>(), b'a'..b'd')),
+        ) {
+            let i = i.index(text.len() + 1);
+            let mut prefix = text[i..(i + len).min(text.len())].to_vec();
+            if let Some((at, byte)) = change.filter(|_| !prefix.is_empty()) {
+                let at = at.index(prefix.len());
+                prefix[at] = byte;
+            }
+            prop_assert_eq!(starts_with(&text, i, &prefix), text[i..].starts_with(&prefix));
+        }
+
+        /// Read one after another with one layout, records (of related
+        /// shapes, some cut short) read as each alone does, and as serde
+        /// reads them wherever the fast parser takes them.
+        #[test]
+        fn the_last_records_layout_changes_no_read(texts in records()) {
+            fn check<const NEWLINES: bool>(texts: &[String]) -> Result<(), TestCaseError> {
+                let mut layout = Layout::default();
+                for text in texts {
+                    let shared = fast_record::<NEWLINES>(text, 0, &mut layout)
+                        .map(|(r, end)| (values(&r), end));
+                    let alone = fast_record::<NEWLINES>(text, 0, &mut Layout::default())
+                        .map(|(r, end)| (values(&r), end));
+                    prop_assert_eq!(&shared, &alone, "{:?}", text);
+                    if let Some(read) = alone {
+                        let serde = serde_record(text, 0).map(|(r, end)| (values(&r), end));
+                        prop_assert_eq!(Some(read), serde, "{:?}", text);
+                    }
+                }
+                Ok(())
+            }
+            check::<true>(&texts)?;
+            check::<false>(&texts)?;
+        }
     }
 }
