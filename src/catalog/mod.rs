@@ -19,10 +19,10 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
-use crate::group_state::{key_hash, GroupKey};
+use crate::group_state::GroupKey;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
-use crate::scan::read_ahead::prefetch_strings;
+use crate::scan::read_ahead::{prefetch_record, prefetch_strings};
 use crate::version::ImageVersion;
 
 pub use self::version_ref::VersionRef;
@@ -113,12 +113,20 @@ impl Catalog {
 
     /// A catalog of `records`; of several with one `id`, the last wins.
     ///
-    /// Loads in bulk: each record's group key is hashed in input order, and
-    /// the records are then stored a group at a time (in the order of the
-    /// keys' hashes), so that a group's indexes and cells are found once per
-    /// group rather than once per version, and the loads of one record do not
-    /// wait for those of the one before. The name index and the folded names
-    /// are built last, from all the groups' names at once.
+    /// Loads in bulk: each record's workspace and group key are hashed in
+    /// input order, and the records are then stored a group at a time (in
+    /// the order of the keys' hashes, within each workspace), so that a
+    /// group's cells are found once per group rather than once per version,
+    /// each workspace's groups and key index are allocated once at their
+    /// final size, and the loads of one record do not wait for those of the
+    /// one before. The name index and the folded names are built last, from
+    /// all the groups' names at once.
+    ///
+    /// With 16,384 records or more, and a second core, two steps run on a
+    /// second thread: the index of the ids (which also finds the records a
+    /// later one replaces) beside the hashing and sorting of the keys, and
+    /// the freeing of the input beside the build of the name index. The
+    /// catalog is the same either way.
     ///
     /// The catalog keeps none of the records' own allocations: it copies
     /// what it keeps (ids and tags too) and frees every string of the input
@@ -133,56 +141,109 @@ impl Catalog {
     /// within the build rather than in the first query (BENCHMARKS.md).
     pub fn from_records(records: impl IntoIterator<Item = ImageVersion>) -> Self {
         let records: Vec<ImageVersion> = records.into_iter().collect();
+        let two_threads = records.len() >= TWO_THREADS_FROM && cores() > 1;
+        Self::build(records, two_threads, 64)
+    }
+
+    /// [`from_records`](Self::from_records)'s work, on two threads or one.
+    /// `hash_bits` is how many bits of a key's hash order the records (64;
+    /// tests take fewer, for groups of different keys with one hash).
+    fn build(records: Vec<ImageVersion>, two_threads: bool, hash_bits: u32) -> Self {
         let mut catalog = Catalog::new();
-        let replaced = catalog
-            .versions
-            .index_input(records.len(), |i| records[i].id.as_str());
         let hasher = catalog.hasher.clone();
-        let mut order: Vec<(u64, usize)> = records
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| !replaced[i])
-            .map(|(i, v)| {
-                // A sort key that brings a group's versions together (the
-                // loop below checks the whole key, so it need not be exact).
-                let instance = v.swr_instance_id.as_deref().unwrap_or("");
-                let key = [&v.workspace_id, &v.name, &v.namespace, instance].map(str::as_bytes);
-                (key_hash(&hasher, key), i)
-            })
-            .collect();
-        order.sort_unstable();
+        // Two passes over the input in input order, at once: the ids
+        // indexed, and each record's workspace and key hash.
+        let versions = &mut catalog.versions;
+        let (replaced, (workspace_ids, mut order)) = both(
+            two_threads,
+            || versions.index_input(records.len(), |i| records[i].id.as_str()),
+            || sort_keys(&records, &hasher, hash_bits),
+        );
+        order.retain(|&entry| !replaced[input_position(entry)]);
+        // Each workspace's number of groups (a key's hash, which a group's
+        // versions share, once per group but for rare collisions).
+        let mut groups_in = vec![0usize; workspace_ids.len()];
+        let mut last_run = None;
+        for &entry in &order {
+            if last_run != Some(group_run(entry)) {
+                last_run = Some(group_run(entry));
+                groups_in[workspace_number(entry)] += 1;
+            }
+        }
         catalog.versions.reserve(order.len());
         let mut slot_of_input = vec![0u32; records.len()];
-        // The group of the previous record, and its key's hash.
-        let mut previous: Option<(u64, u32, u32)> = None;
-        for (k, &(hash, i)) in order.iter().enumerate() {
-            // Ask for the key bytes of a record a few steps ahead: its loads
-            // then overlap with this step's work instead of waiting their turn.
-            if let Some(&(_, ahead)) = order.get(k + LOOKAHEAD) {
-                prefetch_strings(&records[ahead]);
+        // The catalog's slot of each workspace, made when first met.
+        let mut workspace_slots: Vec<Option<u32>> = vec![None; workspace_ids.len()];
+        // The previous record's workspace and key hash, and its group.
+        let mut previous: Option<(u128, u32, u32)> = None;
+        for (k, &entry) in order.iter().enumerate() {
+            // Ask for a record's bytes a few steps ahead, and for its
+            // strings (whose addresses it holds) once it has arrived: their
+            // loads then overlap with this step's work.
+            if let Some(&ahead) = order.get(k + 2 * LOOKAHEAD) {
+                prefetch_record(&records[input_position(ahead)]);
             }
+            if let Some(&ahead) = order.get(k + LOOKAHEAD) {
+                prefetch_strings(&records[input_position(ahead)]);
+            }
+            let i = input_position(entry);
             let v = &records[i];
+            let run = group_run(entry);
+            let hash = match hash_bits {
+                64 => run as u64,
+                _ => GroupKey::of(v).hash(&catalog.hasher),
+            };
             let (w, g) = match previous {
-                Some((h, w, g)) if h == hash && catalog.holds_key(w, g, v) => (w, g),
+                // The previous record's group, or another of the same
+                // workspace and key hash (a collision, which the key index
+                // tells apart).
+                Some((r, w, g)) if r == run => {
+                    let workspace = &mut catalog.workspaces[w as usize];
+                    if workspace.key(g) == GroupKey::of(v) {
+                        (w, g)
+                    } else {
+                        (w, workspace.group_for(&catalog.hasher, v, hash, false))
+                    }
+                }
+                // A key hash not met before in the workspace: a new group.
                 _ => {
-                    let w = catalog.workspace_for(&v.workspace_id);
-                    let hasher = &catalog.hasher;
-                    let g = catalog.workspaces[w as usize].group_for(hasher, v, false);
-                    (w, g)
+                    let local = workspace_number(entry);
+                    let w = *workspace_slots[local].get_or_insert_with(|| {
+                        let w = catalog.workspace_for(workspace_ids[local]);
+                        catalog.workspaces[w as usize].reserve_groups(groups_in[local]);
+                        w
+                    });
+                    let workspace = &mut catalog.workspaces[w as usize];
+                    (w, workspace.new_group(&catalog.hasher, v, hash, false))
                 }
             };
-            previous = Some((hash, w, g));
+            previous = Some((run, w, g));
             let slot = catalog.versions.push_unindexed(stored(w, g, v));
             catalog.count_in(w, g, slot);
             slot_of_input[i] = slot;
         }
-        drop((records, order, replaced));
+        drop(workspace_ids);
+        // The input is freed beside the name indexes' build; the folded
+        // names are written once it is freed (the type's docs say why).
+        let Catalog {
+            versions,
+            workspaces,
+            ..
+        } = &mut catalog;
+        both(
+            two_threads,
+            move || drop((records, order, replaced)),
+            || {
+                for workspace in workspaces.iter_mut() {
+                    workspace.build_name_index();
+                    workspace.shrink_to_fit();
+                }
+                versions.finish_bulk(&slot_of_input);
+            },
+        );
         for workspace in &mut catalog.workspaces {
             workspace.rebuild_names();
-            workspace.build_name_index();
-            workspace.shrink_to_fit();
         }
-        catalog.versions.finish_bulk(&slot_of_input);
         catalog
     }
 
@@ -192,7 +253,8 @@ impl Catalog {
     pub fn upsert(&mut self, version: ImageVersion) -> Option<ImageVersion> {
         let old = self.remove(&version.id);
         let w = self.workspace_for(&version.workspace_id);
-        let g = self.workspaces[w as usize].group_for(&self.hasher, &version, true);
+        let hash = GroupKey::of(&version).hash(&self.hasher);
+        let g = self.workspaces[w as usize].group_for(&self.hasher, &version, hash, true);
         self.insert_at(w, g, &version);
         old
     }
@@ -272,12 +334,6 @@ impl Catalog {
         w
     }
 
-    /// Whether group `g` of workspace `w` is the group of `v`.
-    fn holds_key(&self, w: u32, g: u32, v: &ImageVersion) -> bool {
-        let workspace = &self.workspaces[w as usize];
-        *workspace.id == *v.workspace_id && workspace.key(g) == GroupKey::of(v)
-    }
-
     /// Stores `version`, whose id the catalog does not hold, as a member of
     /// group `g` of workspace `w`.
     fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
@@ -305,3 +361,196 @@ fn stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
 
 /// How many records ahead [`Catalog::from_records`] reads while storing one.
 const LOOKAHEAD: usize = 8;
+
+/// From this many records on, [`Catalog::from_records`] works on two
+/// threads: below it, starting a thread (tens of microseconds) is a large
+/// part of the build.
+const TWO_THREADS_FROM: usize = 1 << 14;
+
+/// Whether the machine has more than one core to build on.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs `a` and `b`, `a` on a thread of its own with `two_threads`, and
+/// returns both results; a panic in either is the caller's.
+fn both<A: Send, B>(
+    two_threads: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !two_threads {
+        let a = a();
+        return (a, b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        let a = a
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
+/// A record's place in the bulk load's order: its workspace's number (in
+/// the order the input first names them; bits 96 and up), its group key's
+/// hash (bits 32 to 95) and its input position (the low 32 bits). Sorted,
+/// these bring each workspace's groups together and each group's versions
+/// together.
+type OrderEntry = u128;
+
+/// The input position of an [`OrderEntry`].
+fn input_position(entry: OrderEntry) -> usize {
+    entry as u32 as usize
+}
+
+/// The workspace number of an [`OrderEntry`].
+fn workspace_number(entry: OrderEntry) -> usize {
+    (entry >> 96) as usize
+}
+
+/// What an [`OrderEntry`] shares with the entries of its group's other
+/// versions (and, but for rare hash collisions, with no other group's): its
+/// workspace and key hash.
+fn group_run(entry: OrderEntry) -> u128 {
+    entry >> 32
+}
+
+/// The workspace ids of `records`, in the order they first appear, and the
+/// records' [`OrderEntry`]s, sorted. The key hash is the one the workspace's
+/// key index uses, so a new group's is not computed again.
+fn sort_keys<'r>(
+    records: &'r [ImageVersion],
+    hasher: &RandomState,
+    hash_bits: u32,
+) -> (Vec<&'r str>, Vec<OrderEntry>) {
+    assert!(
+        records.len() < u32::MAX as usize,
+        "a Catalog holds at most u32::MAX - 1 versions"
+    );
+    let mut workspace_ids: Vec<&str> = Vec::new();
+    let mut numbers: HashMap<&str, u32, RandomState> = HashMap::default();
+    // Records of one workspace often come in runs: the last one's number.
+    let mut last: Option<(&str, u32)> = None;
+    let mut order = Vec::with_capacity(records.len());
+    for (i, v) in records.iter().enumerate() {
+        let id = v.workspace_id.as_str();
+        let w = match last {
+            Some((last_id, w)) if last_id == id => w,
+            _ => *numbers.entry(id).or_insert_with(|| {
+                workspace_ids.push(id);
+                (workspace_ids.len() - 1) as u32
+            }),
+        };
+        last = Some((id, w));
+        let hash = GroupKey::of(v)
+            .hash(hasher)
+            .checked_shr(64 - hash_bits)
+            .unwrap_or(0);
+        order.push((u128::from(w) << 96) | (u128::from(hash) << 32) | i as u128);
+    }
+    order.sort_unstable();
+    (workspace_ids, order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{ImageType, ServiceType};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    /// Records over a few ids (later ones replace earlier ones), names that
+    /// differ in case only, workspaces, SWR instances, and few distinct
+    /// times, so that extremes tie.
+    fn records() -> impl Strategy<Value = Vec<ImageVersion>> {
+        let record = (
+            0u8..40,
+            select(vec!["torch", "Torch", "tf", "t", "", "a\0b", "Ä-torch"]),
+            select(vec!["ns", "team", ""]),
+            select(vec!["0", "ws1", ""]),
+            select(vec![None, Some("inst-1"), Some("inst-2")]),
+            (select(ImageType::ALL), select(ServiceType::ALL)),
+            (-3i64..3, -3i64..3),
+            prop::option::of(select(vec!["", "v1"])),
+        )
+            .prop_map(|(id, name, ns, ws, instance, (t, s), (c, u), tag)| {
+                let mut v = ImageVersion::new(format!("id-{id}"), name, ns, t, c, u)
+                    .with_workspace_id(ws)
+                    .with_service_type(s);
+                v.swr_instance_id = instance.map(String::from);
+                v.tag = tag.map(String::from);
+                v
+            });
+        prop::collection::vec(record, 0..120)
+    }
+
+    const QUERIES: [&str; 14] = [
+        "",
+        "workspace_id=ws1",
+        "workspace_id=ws1&name=t&sort_key=name",
+        "name=torch&name_fuzzy_match=false",
+        "name=to",
+        "name=b",
+        "namespace=team&sort_key=name&sort_dir=asc",
+        "swr_instance_id=inst-1",
+        "workspace_id=ws1&swr_instance_id=inst-2&sort_key=version_count",
+        "type=DEDICATED&sort_key=create_at&sort_dir=asc",
+        "service_type=TRAIN&sort_key=update_at",
+        "sort_key=name&offset=2&limit=3",
+        "sort_key=version_count&sort_dir=asc&limit=1",
+        "name=t&type=BUILD_IN&limit=50",
+    ];
+
+    /// The catalog's answers to [`QUERIES`] and its versions, by id.
+    fn observe(catalog: &Catalog) -> (Vec<ImageGroupPage>, Vec<ImageVersion>) {
+        let pages = QUERIES
+            .iter()
+            .map(|q| catalog.query(&GroupQuery::from_query_string(q).expect("a valid query")))
+            .collect();
+        let mut versions: Vec<ImageVersion> = catalog.versions().map(|v| v.to_version()).collect();
+        versions.sort_by(|a, b| a.id.cmp(&b.id));
+        for v in &versions {
+            assert_eq!(
+                catalog.get(&v.id).map(|lent| lent.to_version()).as_ref(),
+                Some(v)
+            );
+        }
+        (pages, versions)
+    }
+
+    /// A bulk load on two threads, on one, and with key hashes cut to two
+    /// bits (so that groups of different keys share a hash and the load must
+    /// tell them apart by key) is the catalog that upserting the records one
+    /// by one makes (the upsert path is checked against `group_images` in
+    /// tests/catalog.rs), before and after removals and upserts.
+    #[test]
+    fn bulk_loads_equal_upserts_on_two_threads_one_and_with_colliding_hashes() {
+        let config = ProptestConfig::with_cases(128);
+        proptest!(config, |(
+            records in records(),
+            removals in prop::collection::vec(0u8..40, 0..20),
+            upserts in records(),
+        )| {
+            let mut want = Catalog::new();
+            for v in records.clone() {
+                want.upsert(v);
+            }
+            for (two_threads, hash_bits) in [(true, 64), (false, 64), (true, 2), (false, 0)] {
+                let mut built = Catalog::build(records.clone(), two_threads, hash_bits);
+                let mut want = want.clone();
+                prop_assert_eq!(built.len(), want.len());
+                prop_assert_eq!(observe(&built), observe(&want), "{} {}", two_threads, hash_bits);
+                for id in &removals {
+                    let id = format!("id-{id}");
+                    prop_assert_eq!(built.remove(&id), want.remove(&id));
+                }
+                for v in upserts.iter().take(30) {
+                    prop_assert_eq!(built.upsert(v.clone()), want.upsert(v.clone()));
+                }
+                prop_assert_eq!(observe(&built), observe(&want), "{} {} after updates", two_threads, hash_bits);
+            }
+        });
+    }
+}

@@ -246,7 +246,8 @@ impl Workspace {
         (k != SHARED_SWR).then(|| self.by_instance.key(k))
     }
 
-    /// The slot of `version`'s group, made if there is none. A new group's
+    /// The slot of `version`'s group, made if there is none; `hash` is the
+    /// group key's hash under `hasher`. A new group's
     /// name goes into the name index and the folded names only with
     /// `index_name`; a bulk load builds both at the end, from all the names
     /// at once ([`rebuild_names`](Self::rebuild_names) and
@@ -255,13 +256,28 @@ impl Workspace {
         &mut self,
         hasher: &RandomState,
         version: &ImageVersion,
+        hash: u64,
         index_name: bool,
     ) -> u32 {
         let key = GroupKey::of(version);
-        let hash = key.hash(hasher);
         if let Some(&g) = self.by_key.find(hash, |&g| self.key(g) == key) {
             return g;
         }
+        self.new_group(hasher, version, hash, index_name)
+    }
+
+    /// Makes a group for `version`, whose key no group of the workspace has
+    /// (what [`group_for`](Self::group_for) does when it finds none; a bulk
+    /// load, which meets the keys in the order of their hashes, knows it
+    /// without looking), and returns its slot.
+    pub(super) fn new_group(
+        &mut self,
+        hasher: &RandomState,
+        version: &ImageVersion,
+        hash: u64,
+        index_name: bool,
+    ) -> u32 {
+        debug_assert_eq!(hash, GroupKey::of(version).hash(hasher), "the key's hash");
         let name = version.name.as_str();
         let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
@@ -325,6 +341,20 @@ impl Workspace {
         g
     }
 
+    /// Makes room for `count` groups, exactly, in a workspace that has none
+    /// yet: a bulk load knows how many it will add.
+    pub(super) fn reserve_groups(&mut self, count: usize) {
+        assert!(
+            self.groups.is_empty(),
+            "groups are reserved for in an empty workspace"
+        );
+        self.groups.reserve_exact(count);
+        for states in &mut self.states {
+            states.reserve_exact(count);
+        }
+        self.by_key = HashTable::with_capacity(count);
+    }
+
     /// Writes the folded names of the live groups afresh; buffers that must
     /// grow grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
@@ -360,11 +390,15 @@ impl Workspace {
             let name = |g: u32| groups[g as usize].name.as_bytes();
             a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
         });
-        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::new();
-        for (_, g) in order {
+        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::with_capacity(order.len());
+        let mut last_prefix = None;
+        for (prefix, g) in order {
             let name = &groups[g as usize].name;
+            // Names whose first 32 bytes differ differ: most are told apart
+            // without reading them again.
+            let same_prefix = last_prefix.replace(prefix) == Some(prefix);
             match runs.last_mut() {
-                Some((run_name, run)) if run_name == name => run.push(g),
+                Some((run_name, run)) if same_prefix && run_name == name => run.push(g),
                 _ => runs.push((Arc::clone(name), Few::One(g))),
             }
         }

@@ -69,7 +69,7 @@ pub(crate) fn prefetch_strings(v: &ImageVersion) {
 /// every line's length and its last byte's, since a record need not start a
 /// line.
 #[inline(always)]
-fn prefetch_record(v: &ImageVersion) {
+pub(crate) fn prefetch_record(v: &ImageVersion) {
     let start = std::ptr::from_ref(v).cast::<u8>();
     let size = std::mem::size_of::<ImageVersion>();
     for at in (0..size).step_by(LINE).chain([size - 1]) {
