@@ -283,6 +283,7 @@ impl Catalog {
     fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
         let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
+        self.workspaces[w as usize].sync_name_types(g);
     }
 
     /// Counts the stored version in `slot` into group `g` of workspace `w`.
@@ -301,6 +302,13 @@ fn stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
     stored.create_at = version.create_at;
     stored.update_at = version.update_at;
     stored
+}
+
+/// The machine's cores, read once (the standard library reads them from
+/// the system each time it is asked).
+pub(super) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// How many records ahead [`Catalog::from_records`] reads while storing one.
