@@ -153,6 +153,11 @@ fn candidates(
     let cut_at = end.saturating_mul(4).max(KEPT_MAX);
     let mut worst: BinaryHeap<u128> = BinaryHeap::with_capacity(end);
     let mut kept = Vec::with_capacity(end);
+    // After a cut: the first and second keys of the `end`-th group so far.
+    // A group that ties with it on the first key and comes after it on the
+    // second cannot be on the page: its second key, a load of its own,
+    // settles it.
+    let mut bound: Option<(u128, u128)> = None;
     let range_end = range.end;
     for g in range {
         if g + STATE_AHEAD < range_end {
@@ -163,20 +168,26 @@ fn candidates(
             worst.push(key);
             kept.push((key, g));
         } else if let Some(mut root) = worst.peek_mut() {
-            if key <= *root {
-                kept.push((key, g));
-                if key < *root {
-                    *root = key;
+            if key > *root {
+                continue;
+            }
+            if bound.is_some_and(|(k0, k1)| key == k0 && key_at(1, g) > k1) {
+                continue;
+            }
+            kept.push((key, g));
+            if key < *root {
+                *root = key;
+            }
+            if kept.len() >= cut_at {
+                drop(root);
+                order_window(&mut kept, 0, end, 0, levels.len(), &key_at, &full);
+                kept.truncate(end);
+                // The ordering left later levels' keys in tied items.
+                for item in &mut kept {
+                    item.0 = level_key(table, first, item.1);
                 }
-                if kept.len() >= cut_at {
-                    drop(root);
-                    order_window(&mut kept, 0, end, 0, levels.len(), &key_at, &full);
-                    kept.truncate(end);
-                    // The ordering left later levels' keys in tied items.
-                    for item in &mut kept {
-                        item.0 = level_key(table, first, item.1);
-                    }
-                }
+                let last = kept[end - 1];
+                bound = Some((last.0, key_at(1, last.1)));
             }
         }
     }
