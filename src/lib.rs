@@ -33,7 +33,9 @@
 //!   machine's cores. Both give the same page.
 //! * [`Catalog`] keeps an index for a service that answers again and again
 //!   over versions that change a little at a time: updates one version at a
-//!   time, answers per group instead of per version.
+//!   time, answers per group instead of per version. A query over a large
+//!   workspace uses a second thread for part of its work when the machine
+//!   has two cores (see [`Catalog::query`]).
 //! * [`PartialGroups`]: for records spread over shards, each shard groups its
 //!   own, and one node merges the partials and pages.
 //! * [`parse_records`] reads records text (a JSON array, a saved

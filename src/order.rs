@@ -3,6 +3,7 @@
 //! partials all page through here.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use crate::group_state::GroupState;
 use crate::query::GroupQuery;
@@ -22,6 +23,12 @@ pub(crate) trait Groups {
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]>;
     /// The aggregates of group `g`.
     fn state(&self, g: usize) -> GroupState;
+    /// Asks for the aggregates of group `g` (if there is one) to be loaded
+    /// soon: a hint with no effect on results, for tables whose aggregates
+    /// lie scattered in memory, read in turn by index.
+    fn prefetch_state(&self, g: usize) {
+        let _ = g;
+    }
 }
 
 /// Orders the groups of `table` as `query` asks and returns its page.
@@ -48,20 +55,13 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let first = levels[0];
     let order: Vec<usize> = if start >= end {
         Vec::new()
-    } else if end <= total / 4 && end <= HEAP_MAX {
-        // A short prefix: keep the best `end` groups in a bounded heap, each
-        // with its first key, read as the groups go by. Most groups lose to
-        // the heap's worst on that key alone, so few comparisons reach the
-        // records, and no vector as long as the groups is written.
-        let cmp =
-            |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(&a.1, &b.1));
-        let mut best = first_in_order(
-            (0..total).map(|g| (level_key(table, first, g), g)),
-            end,
-            &cmp,
-        );
-        best.sort_unstable_by(cmp);
-        best.into_iter().map(|(_, g)| g).collect()
+    } else if heap_fits(end, total) {
+        // A short prefix: only the groups that may be on it (see
+        // [`candidates`]) are put in order.
+        let mut order = candidates(table, query, 0..total, end);
+        order_window(&mut order, start, end, 0, levels.len(), &key_at, &full);
+        order.truncate(end);
+        order.into_iter().map(|(_, g)| g).collect()
     } else {
         // Each group's first key beside its index: a comparison reads the
         // two items it compares, not the groups' records.
@@ -75,6 +75,138 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
 
     build_page(table, order.get(start..).unwrap_or_default(), total, query)
 }
+
+/// [`page`], with the candidates for a short page over many groups
+/// ([`candidates`]) found on two threads, each over half the groups, when
+/// `two_threads` says the machine has two cores to give: the same page.
+pub(crate) fn page_on_threads(
+    table: &(impl Groups + Sync),
+    query: &GroupQuery,
+    two_threads: bool,
+) -> ImageGroupPage {
+    let total = table.len();
+    let offset = query.offset() as usize;
+    let end = offset.saturating_add(query.limit() as usize).min(total);
+    if !two_threads || total < TWO_THREADS_MIN_GROUPS || offset >= end || !heap_fits(end, total) {
+        return page(table, query);
+    }
+    let half = total / 2;
+    let mut order = std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .spawn_scoped(scope, || candidates(table, query, half..total, end));
+        let mut order = candidates(table, query, 0..half, end);
+        order.extend(match other {
+            Ok(other) => other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (a process limit): this one does both.
+            Err(_) => candidates(table, query, half..total, end),
+        });
+        order
+    });
+    // The first `end` of each half are among its candidates, so the first
+    // `end` of all are among the two halves' together.
+    let levels = key_levels(query);
+    let key_at = |depth: usize, g: usize| level_key(table, levels[depth], g);
+    let full = comparator(table, query);
+    order_window(&mut order, offset, end, 0, levels.len(), &key_at, &full);
+    let on_page: Vec<usize> = order[offset..end].iter().map(|&(_, g)| g).collect();
+    build_page(table, &on_page, total, query)
+}
+
+/// Whether the first `end` of `total` groups are found with a bounded heap:
+/// a short prefix of many groups.
+fn heap_fits(end: usize, total: usize) -> bool {
+    end <= total / 4 && end <= HEAP_MAX
+}
+
+/// Groups this many and more are put in order on two threads by
+/// [`page_on_threads`]: below it, starting a thread costs about as much as
+/// the work it takes over. (The crate's own tests use two threads on small
+/// tables too, so that both ways are checked alike.)
+const TWO_THREADS_MIN_GROUPS: usize = if cfg!(test) { 8 } else { 1 << 15 };
+
+/// The groups in `range` that may be among the first `end` of them in the
+/// page's order, each with its first key ([`key_levels`]): a bounded heap
+/// of first keys finds the `end`-th smallest while the groups go by; the
+/// groups whose key was at most the heap's worst when they came are kept,
+/// and those above its final worst are dropped at the end. Every group of
+/// the first `end` is kept.
+///
+/// Why: only the first key of each group is read. Most groups lose to the
+/// heap's worst key alone; those that tie with it (a count of 1 among many)
+/// are kept without comparing each through its record against the heap, a
+/// load that would wait on the one before; [`order_window`] reads their
+/// next level's key later, loads that do not wait on one another. When
+/// ties pile up past [`KEPT_MAX`] (and `end`), the kept groups are cut to
+/// their first `end` in that way, so the list stays short.
+fn candidates(
+    table: &impl Groups,
+    query: &GroupQuery,
+    range: std::ops::Range<usize>,
+    end: usize,
+) -> Vec<(u128, usize)> {
+    let levels = key_levels(query);
+    let first = levels[0];
+    let key_at = |depth: usize, g: usize| level_key(table, levels[depth], g);
+    let full = comparator(table, query);
+    let cut_at = end.saturating_mul(4).max(KEPT_MAX);
+    let mut worst: BinaryHeap<u128> = BinaryHeap::with_capacity(end);
+    let mut kept = Vec::with_capacity(end);
+    // After a cut: the first and second keys of the `end`-th group so far.
+    // A group that ties with it on the first key and comes after it on the
+    // second cannot be on the page: its second key, a load of its own,
+    // settles it.
+    let mut bound: Option<(u128, u128)> = None;
+    let range_end = range.end;
+    for g in range {
+        if g + STATE_AHEAD < range_end {
+            table.prefetch_state(g + STATE_AHEAD);
+        }
+        let key = level_key(table, first, g);
+        if worst.len() < end {
+            worst.push(key);
+            kept.push((key, g));
+        } else if let Some(mut root) = worst.peek_mut() {
+            if key > *root {
+                continue;
+            }
+            if bound.is_some_and(|(k0, k1)| key == k0 && key_at(1, g) > k1) {
+                continue;
+            }
+            kept.push((key, g));
+            if key < *root {
+                *root = key;
+            }
+            if kept.len() >= cut_at {
+                drop(root);
+                order_window(&mut kept, 0, end, 0, levels.len(), &key_at, &full);
+                kept.truncate(end);
+                // The ordering left later levels' keys in tied items.
+                for item in &mut kept {
+                    item.0 = level_key(table, first, item.1);
+                }
+                let last = kept[end - 1];
+                bound = Some((last.0, key_at(1, last.1)));
+            }
+        }
+    }
+    if worst.len() == end {
+        if let Some(&last) = worst.peek() {
+            kept.retain(|&(key, _)| key <= last);
+        }
+    }
+    kept
+}
+
+/// How many groups ahead [`candidates`] asks for a group's aggregates
+/// ([`Groups::prefetch_state`]), so that the loads of scattered aggregates
+/// overlap.
+const STATE_AHEAD: usize = 16;
+
+/// How many groups [`candidates`] keeps at least before cutting them to the
+/// page's end. (Few in the crate's own tests, so that the cut is checked.)
+const KEPT_MAX: usize = if cfg!(test) { 16 } else { 1 << 14 };
 
 /// The page of `query` when `window` holds the groups at positions
 /// `first..first + window.len()` of the whole order (among themselves in any
@@ -127,49 +259,6 @@ fn build_page(
         pages: total.div_ceil(limit),
         total,
     }
-}
-
-/// The `k` first of `items` in the order `cmp` (unordered), found with a
-/// binary max-heap of `k` whose root is the worst kept so far.
-fn first_in_order<T: Copy>(
-    items: impl Iterator<Item = T>,
-    k: usize,
-    cmp: &impl Fn(&T, &T) -> Ordering,
-) -> Vec<T> {
-    let mut heap: Vec<T> = Vec::with_capacity(k);
-    for g in items {
-        if heap.len() < k {
-            heap.push(g);
-            let mut i = heap.len() - 1;
-            while i > 0 {
-                let parent = (i - 1) / 2;
-                if cmp(&heap[i], &heap[parent]) != Ordering::Greater {
-                    break;
-                }
-                heap.swap(i, parent);
-                i = parent;
-            }
-        } else if k > 0 && cmp(&g, &heap[0]) == Ordering::Less {
-            heap[0] = g;
-            let mut i = 0;
-            loop {
-                let (l, r) = (2 * i + 1, 2 * i + 2);
-                let mut largest = i;
-                if l < k && cmp(&heap[l], &heap[largest]) == Ordering::Greater {
-                    largest = l;
-                }
-                if r < k && cmp(&heap[r], &heap[largest]) == Ordering::Greater {
-                    largest = r;
-                }
-                if largest == i {
-                    break;
-                }
-                heap.swap(i, largest);
-                i = largest;
-            }
-        }
-    }
-    heap
 }
 
 /// The longest page end a bounded heap finds; past it, a selection over
@@ -408,21 +497,49 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// The heap keeps exactly the first `k` in order, with many ties on
-        /// the first key (broken by a second one, as the page order breaks them).
+        /// The candidates for the first `k` hold the first `k` in the
+        /// page's order and only groups whose first key is at most the
+        /// `k`-th smallest, with many ties (and cuts of the kept list), in
+        /// any stretch of the groups.
         #[test]
-        fn first_in_order_is_the_sorted_prefix(
-            keys in prop::collection::vec(0u8..6, 0..300),
+        fn candidates_hold_the_first_k_and_no_group_past_the_kth_key(
+            counts in prop::collection::vec(0u64..6, 0..300),
             k in 0usize..40,
+            from in 0usize..20,
         ) {
-            let cmp = |a: &usize, b: &usize| keys[*b].cmp(&keys[*a]).then(a.cmp(b));
-            let k = k.min(keys.len());
-            let mut got = first_in_order(0..keys.len(), k, &cmp);
-            got.sort_unstable_by(cmp);
-            let mut want: Vec<usize> = (0..keys.len()).collect();
-            want.sort_unstable_by(cmp);
-            want.truncate(k);
-            prop_assert_eq!(got, want);
+            // Names in the order of the groups: ties on the count go by index.
+            let table = Names(
+                counts
+                    .iter()
+                    .enumerate()
+                    .map(|(g, &version_count)| {
+                        let state = GroupState { version_count, ..GroupState::EMPTY };
+                        (format!("{g:04}").into_bytes(), state)
+                    })
+                    .collect(),
+            );
+            let query: GroupQuery = "sort_key=version_count&sort_dir=asc".parse().unwrap();
+            let range = from.min(counts.len())..counts.len();
+            let got: Vec<usize> = candidates(&table, &query, range.clone(), k)
+                .into_iter()
+                .map(|(key, g)| {
+                    assert_eq!(key, u128::from(counts[g]), "a candidate's key is its count");
+                    g
+                })
+                .collect();
+            let mut order: Vec<usize> = range.collect();
+            order.sort_by_key(|&g| (counts[g], g));
+            for g in order.iter().take(k) {
+                prop_assert!(got.contains(g), "group {} of the first {} is kept", g, k);
+            }
+            if let Some(&kth) = order.get(k.wrapping_sub(1)) {
+                for &g in &got {
+                    prop_assert!(counts[g] <= counts[kth], "group {} is past the k-th key", g);
+                }
+            }
+            if k == 0 {
+                prop_assert!(got.is_empty());
+            }
         }
     }
 
@@ -586,6 +703,41 @@ mod tests {
             prop_assert_eq!(page.total, table.len() as u64);
             let got: Vec<(String, String)> = page.data.into_iter().map(|g| (g.name, g.namespace)).collect();
             prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        /// A short page over many groups that tie on their first keys is
+        /// the same when each of two threads finds the candidates among
+        /// half the groups.
+        #[test]
+        fn two_threads_give_the_same_short_pages(
+            groups in prop::collection::hash_map(
+                (tied_string(), prop::sample::select(vec!["", "ns", "nt"])),
+                (0u64..3, -2i64..2, -2i64..2),
+                0..300,
+            ),
+            sort_key in prop::sample::select(vec!["", "name", "version_count", "create_at,name"]),
+            desc in any::<bool>(),
+            offset in 0u32..30,
+            limit in 1u32..40,
+        ) {
+            let table = Keyed(
+                groups
+                    .into_iter()
+                    .map(|((name, namespace), (version_count, create_at, update_at))| {
+                        let state = GroupState { version_count, create_at, update_at };
+                        (name, namespace.as_bytes().to_vec(), state)
+                    })
+                    .collect(),
+            );
+            let dir = if desc { "desc" } else { "asc" };
+            let mut query = format!("sort_dir={dir}&offset={offset}&limit={limit}");
+            if !sort_key.is_empty() {
+                query += &format!("&sort_key={sort_key}");
+            }
+            let query: GroupQuery = query.parse().unwrap();
+            prop_assert_eq!(page_on_threads(&table, &query, true), page(&table, &query));
         }
     }
 }

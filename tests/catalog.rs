@@ -178,6 +178,98 @@ fn fuzzy_names_with_nul_bytes_over_many_groups() {
     }
 }
 
+/// A catalog large enough that a fuzzy name is searched on two threads (the
+/// folded names past a few MB) and a short page over many groups is put in
+/// order on two (tens of thousands of matching groups): after removals
+/// that leave dead entries, upserts that give groups versions of the other
+/// type or take a type's last version away, and with non-ASCII names, every
+/// page is the scan's.
+#[test]
+fn large_fuzzy_and_unfiltered_pages_on_two_threads() {
+    let name = |g: u32| match g % 3 {
+        0 => format!("PyTorch-infer_{g}"),
+        1 => format!("Ä-tf-serving_{g}"),
+        _ => format!("torchvision-ä{g}"),
+    };
+    let version = |id: u32, g: u32, image_type: ImageType| {
+        let t = i64::from(id % 1000);
+        ImageVersion::new(format!("id-{id}"), name(g), "ns", image_type, t, t)
+    };
+    let groups = 150_000u32;
+    let mut model: HashMap<String, ImageVersion> = (0..groups + 20_000)
+        .map(|i| version(i, i % groups, ImageType::ALL[(i % 5 % 2) as usize]))
+        .map(|v| (v.id.clone(), v))
+        .collect();
+    let mut catalog = Catalog::from_records(model.values().cloned());
+    let queries: Vec<GroupQuery> = [
+        "name=torch&type=DEDICATED",
+        "name=torch&type=BUILD_IN&offset=300&limit=100",
+        "name=torch",
+        "name=serving_1&sort_key=version_count",
+        "sort_key=version_count",
+        "sort_key=version_count&sort_dir=asc&offset=40&limit=60",
+        "type=BUILD_IN&sort_key=create_at",
+    ]
+    .iter()
+    .map(|q| q.parse().unwrap())
+    .collect();
+    for round in 0..2u32 {
+        for q in &queries {
+            assert_eq!(
+                catalog.query(q),
+                model_page(&model, q),
+                "round {round}: {q}"
+            );
+        }
+        // Dead entries (too few for the buffer to be rebuilt) and versions
+        // moved to the other type.
+        for i in (round..groups).step_by(11) {
+            let id = format!("id-{i}");
+            assert_eq!(catalog.remove(&id), model.remove(&id));
+        }
+        for i in (groups..groups + 20_000).step_by(3) {
+            let v = version(
+                i,
+                i % groups,
+                ImageType::ALL[((i + round + 1) % 2) as usize],
+            );
+            model.insert(v.id.clone(), v.clone());
+            catalog.upsert(v);
+        }
+    }
+}
+
+/// Removing a group's last version of one type, the group keeping versions
+/// of the other, takes it out of the fuzzy pages of that type (the type
+/// filter of a fuzzy name reads which types a group has from its folded
+/// name) and keeps it in the other's.
+#[test]
+fn removing_a_types_last_version_takes_the_group_out_of_fuzzy_pages_of_it() {
+    let version = |id: &str, image_type| ImageVersion::new(id, "PyTorch", "ns", image_type, 1, 2);
+    let mut catalog = Catalog::from_records([
+        version("a", ImageType::Dedicated),
+        version("b", ImageType::BuildIn),
+    ]);
+    catalog.upsert(version("c", ImageType::Dedicated));
+    let mut model: HashMap<String, ImageVersion> = catalog
+        .versions()
+        .map(|v| (v.id().to_owned(), v.to_version()))
+        .collect();
+    let queries: Vec<GroupQuery> = ["name=torch&type=DEDICATED", "name=torch&type=BUILD_IN"]
+        .iter()
+        .map(|q| q.parse().unwrap())
+        .collect();
+    for id in ["b", "a", "c"] {
+        assert_eq!(catalog.remove(id), model.remove(id));
+        for q in &queries {
+            assert_eq!(catalog.query(q), model_page(&model, q), "without {id}: {q}");
+        }
+    }
+    for q in &queries {
+        assert_eq!(catalog.query(q).total, 0, "{q}");
+    }
+}
+
 /// Many long names come and go, so the folded-name buffer of fuzzy queries
 /// is rebuilt several times; fuzzy and name-ordered pages stay right.
 #[test]

@@ -5,6 +5,7 @@ use super::workspace::{of_type, Workspace, ALL_TYPES};
 use crate::group_state::GroupState;
 use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
+use crate::prefetch::prefetch;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::sort::{SortDir, SortField};
@@ -14,14 +15,14 @@ use crate::sort::{SortDir, SortField};
 pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> ImageGroupPage {
     let Some(ws) = workspace else {
         let empty = Workspace::default();
-        return order::page(&MatchingGroups::new(&empty), query);
+        return page(&MatchingGroups::new(&empty), query);
     };
     let mut matching = MatchingGroups::new(ws);
     let instance = query.swr_instance_id();
     // The instance's number; `None` when no group is in it.
     let instance_key = instance.map(|id| ws.by_instance.find(id));
     if instance_key == Some(None) {
-        return order::page(&matching, query);
+        return page(&matching, query);
     }
     let mut push = |g: u32| {
         if instance_key.is_some_and(|k| k != Some(ws.groups[g as usize].instance)) {
@@ -65,27 +66,19 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
                 }
             }
         }
-        // A fuzzy name: one search over the folded names.
+        // A fuzzy name: one search over the folded names, which also drops
+        // the groups without versions of the query's type.
         (None, Some(needle), None, _) => {
             let matcher = NameMatcher::with_ranks(needle, ws.names.ranks());
+            let ids = ws.names.matching(&matcher, query.image_type());
             if instance.is_none() && query.service_type().is_none() {
                 // Without a service-type filter the aggregates are in a
                 // state vector: keep only the matching slots (a fuzzy name
                 // can match most groups), not a key and state apiece.
-                // The search gives live groups only, each with versions;
-                // with a type filter, those without versions of the type
-                // are dropped after the search, in a loop of its own,
-                // whose loads of the states can overlap (between two
-                // matches, each load would wait alone).
                 let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
-                let mut ids = Vec::new();
-                ws.names.for_each_match(&matcher, |g| ids.push(g));
-                if query.image_type().is_some() {
-                    ids.retain(|&g| states[g as usize].version_count > 0);
-                }
-                return order::page(&StateView { ws, states, ids }, query);
+                return page(&StateView { ws, states, ids }, query);
             }
-            ws.names.for_each_match(&matcher, &mut push);
+            ids.into_iter().for_each(&mut push);
         }
         // An SWR instance: its list.
         (None, None, None, Some(instance)) => {
@@ -108,7 +101,13 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
             }
         }
     }
-    order::page(&matching, query)
+    page(&matching, query)
+}
+
+/// The page of `groups`: [`order::page`], on two threads when the groups
+/// are many and the machine has two cores.
+fn page(groups: &(impl Groups + Sync), query: &GroupQuery) -> ImageGroupPage {
+    order::page_on_threads(groups, query, super::cores() >= 2)
 }
 
 /// An instance's list is searched name by name, rather than the whole
@@ -145,7 +144,7 @@ fn page_from_states(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     let ids = (0..states.len() as u32)
         .filter(|&g| states[g as usize].version_count > 0)
         .collect();
-    order::page(&StateView { ws, states, ids }, query)
+    page(&StateView { ws, states, ids }, query)
 }
 
 /// A workspace's groups with a count in `states`, by dense index.
@@ -170,6 +169,13 @@ impl Groups for StateView<'_> {
     }
     fn state(&self, g: usize) -> GroupState {
         self.states[self.ids[g] as usize]
+    }
+    fn prefetch_state(&self, g: usize) {
+        // The matching groups of a fuzzy name lie scattered in the state
+        // vector.
+        if let Some(state) = self.ids.get(g).and_then(|&id| self.states.get(id as usize)) {
+            prefetch(state);
+        }
     }
 }
 

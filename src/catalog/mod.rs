@@ -306,6 +306,15 @@ impl Catalog {
 
     /// Answers `query` over the current versions: the same page as
     /// [`group_images`](crate::group_images) over [`versions`](Self::versions).
+    ///
+    /// A large workspace's query runs on two threads, the calling one and
+    /// one started for it, when the machine has two cores or more: the
+    /// search of a fuzzy `name` once the workspace's names take 2 MiB
+    /// (some 80,000 names of 20 bytes), each thread over half of them; and
+    /// finding the groups of a short page (ending within the first 4,096
+    /// and the first quarter) among 32,768 matching groups or more, each
+    /// thread over half. Smaller queries stay on the calling thread. The
+    /// page is the same either way.
     pub fn query(&self, query: &GroupQuery) -> ImageGroupPage {
         let workspace = self
             .workspace_slots
@@ -339,6 +348,7 @@ impl Catalog {
     fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
         let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
+        self.workspaces[w as usize].sync_name_types(g);
     }
 
     /// Counts the stored version in `slot` into group `g` of workspace `w`.
@@ -359,6 +369,13 @@ fn stored(w: u32, g: u32, version: &ImageVersion) -> Stored {
     stored
 }
 
+/// The machine's cores, read once (the standard library reads them from
+/// the system each time it is asked).
+pub(super) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// How many records ahead [`Catalog::from_records`] reads while storing one.
 const LOOKAHEAD: usize = 8;
 
@@ -366,11 +383,6 @@ const LOOKAHEAD: usize = 8;
 /// threads: below it, starting a thread (tens of microseconds) is a large
 /// part of the build.
 const TWO_THREADS_FROM: usize = 1 << 14;
-
-/// Whether the machine has more than one core to build on.
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 /// Runs `a` and `b`, `a` on a thread of its own with `two_threads`, and
 /// returns both results; a panic in either is the caller's.

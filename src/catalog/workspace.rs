@@ -9,7 +9,7 @@ use hashbrown::HashTable;
 
 use super::cell::Cell;
 use super::few::Few;
-use super::names::NameArena;
+use super::names::{type_bit, NameArena};
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
 use crate::version::ImageVersion;
@@ -334,9 +334,9 @@ impl Workspace {
         by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
         if index_name {
             self.by_name.entry(shared_name).or_default().push(g);
-        }
-        if index_name {
-            self.groups[g as usize].name_entry = self.names.push(name, g);
+            // No versions yet: its type bits are set as they are counted in
+            // ([`sync_name_types`](Self::sync_name_types)).
+            self.groups[g as usize].name_entry = self.names.push(name, g, 0);
         }
         g
     }
@@ -355,6 +355,24 @@ impl Workspace {
         self.by_key = HashTable::with_capacity(count);
     }
 
+    /// The [`type_bit`]s of the image types group `g` has versions of.
+    fn type_bits(states: &[Vec<GroupState>; 3], g: u32) -> u8 {
+        ImageType::ALL
+            .iter()
+            .filter(|&&t| states[of_type(t)][g as usize].version_count > 0)
+            .fold(0, |bits, &t| bits | type_bit(t))
+    }
+
+    /// Writes group `g`'s type bits into its folded name, after versions
+    /// were counted into it or taken out of it one at a time (a bulk load
+    /// writes them with the names, in [`rebuild_names`](Self::rebuild_names)).
+    pub(super) fn sync_name_types(&mut self, g: u32) {
+        let group = &self.groups[g as usize];
+        let types = Self::type_bits(&self.states, g);
+        self.names
+            .set_types(group.name_entry, group.name.len(), types);
+    }
+
     /// Writes the folded names of the live groups afresh; buffers that must
     /// grow grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
@@ -364,7 +382,8 @@ impl Workspace {
         self.names.reserve_exact(count, bytes);
         for (g, group) in self.groups.iter_mut().enumerate() {
             if group.is_live() {
-                group.name_entry = self.names.push(&group.name, g as u32);
+                let types = Self::type_bits(&self.states, g as u32);
+                group.name_entry = self.names.push(&group.name, g as u32, types);
             }
         }
     }
@@ -466,7 +485,9 @@ impl Workspace {
         for (states, total) in self.states.iter_mut().zip(totals) {
             states[g as usize] = total;
         }
-        if !live {
+        if live {
+            self.sync_name_types(g);
+        } else {
             self.drop_group(hasher, g);
         }
     }
