@@ -34,8 +34,9 @@
 //! * [`Catalog`] keeps an index for a service that answers again and again
 //!   over versions that change a little at a time: updates one version at a
 //!   time, answers per group instead of per version. A query over a large
-//!   workspace uses a second thread for part of its work when the machine
-//!   has two cores (see [`Catalog::query`]).
+//!   workspace, and a build from 16,384 records or more, use a second
+//!   thread for part of their work when the machine has two cores (see
+//!   [`Catalog::query`] and [`Catalog::from_records`]).
 //! * [`PartialGroups`]: for records spread over shards, each shard groups its
 //!   own, and one node merges the partials and pages.
 //! * [`parse_records`] reads records text (a JSON array, a saved
