@@ -624,6 +624,35 @@ mod tests {
     /// A string of `prefix` shared bytes (so that keys tie over one or
     /// more 16-byte chunks, or end inside one) and a tail of a few letters,
     /// zero bytes and bytes above 0x7f.
+    /// A table of (name, namespace) → (version count, create_at, update_at).
+    fn keyed(groups: std::collections::HashMap<(Vec<u8>, &str), (u64, i64, i64)>) -> Keyed {
+        Keyed(
+            groups
+                .into_iter()
+                .map(
+                    |((name, namespace), (version_count, create_at, update_at))| {
+                        let state = GroupState {
+                            version_count,
+                            create_at,
+                            update_at,
+                        };
+                        (name, namespace.as_bytes().to_vec(), state)
+                    },
+                )
+                .collect(),
+        )
+    }
+
+    /// The query of a sort key (empty for the default), a direction and paging.
+    fn query_of(sort_key: &str, desc: bool, offset: u32, limit: u32) -> GroupQuery {
+        let dir = if desc { "desc" } else { "asc" };
+        let mut query = format!("sort_dir={dir}&offset={offset}&limit={limit}");
+        if !sort_key.is_empty() {
+            query += &format!("&sort_key={sort_key}");
+        }
+        query.parse().unwrap()
+    }
+
     fn tied_string() -> impl Strategy<Value = Vec<u8>> {
         (
             prop::sample::select(vec![0usize, 14, 16, 31, 40, 130]),
@@ -655,21 +684,8 @@ mod tests {
             offset in 0u32..420,
             limit in 1u32..420,
         ) {
-            let table = Keyed(
-                groups
-                    .into_iter()
-                    .map(|((name, namespace), (version_count, create_at, update_at))| {
-                        let state = GroupState { version_count, create_at, update_at };
-                        (name, namespace.as_bytes().to_vec(), state)
-                    })
-                    .collect(),
-            );
-            let dir = if desc { "desc" } else { "asc" };
-            let mut query = format!("sort_dir={dir}&offset={offset}&limit={limit}");
-            if !sort_key.is_empty() {
-                query += &format!("&sort_key={sort_key}");
-            }
-            let query: GroupQuery = query.parse().unwrap();
+            let table = keyed(groups);
+            let query = query_of(sort_key, desc, offset, limit);
             // The model: a stable sort on each rule, last rule first.
             let mut want: Vec<usize> = (0..table.len()).collect();
             // The sort fields as given, or the default's when none are.
@@ -722,21 +738,8 @@ mod tests {
             offset in 0u32..30,
             limit in 1u32..40,
         ) {
-            let table = Keyed(
-                groups
-                    .into_iter()
-                    .map(|((name, namespace), (version_count, create_at, update_at))| {
-                        let state = GroupState { version_count, create_at, update_at };
-                        (name, namespace.as_bytes().to_vec(), state)
-                    })
-                    .collect(),
-            );
-            let dir = if desc { "desc" } else { "asc" };
-            let mut query = format!("sort_dir={dir}&offset={offset}&limit={limit}");
-            if !sort_key.is_empty() {
-                query += &format!("&sort_key={sort_key}");
-            }
-            let query: GroupQuery = query.parse().unwrap();
+            let table = keyed(groups);
+            let query = query_of(sort_key, desc, offset, limit);
             prop_assert_eq!(page_on_threads(&table, &query, true), page(&table, &query));
         }
     }

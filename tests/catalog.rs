@@ -29,6 +29,19 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Every query's page from `catalog` equals the model's; `when` names the
+/// moment in a failure.
+fn assert_pages(
+    catalog: &Catalog,
+    model: &HashMap<String, ImageVersion>,
+    queries: &[GroupQuery],
+    when: &str,
+) {
+    for q in queries {
+        assert_eq!(catalog.query(q), model_page(model, q), "{when}: {q}");
+    }
+}
+
 fn model_page(
     model: &HashMap<String, ImageVersion>,
     q: &GroupQuery,
@@ -163,13 +176,7 @@ fn fuzzy_names_with_nul_bytes_over_many_groups() {
     .map(|q| q.parse().unwrap())
     .collect();
     for round in 0..2u32 {
-        for q in &queries {
-            assert_eq!(
-                catalog.query(q),
-                model_page(&model, q),
-                "round {round}: {q}"
-            );
-        }
+        assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         for i in (0..40_000u32).step_by(7) {
             let v = version(i, 20_000 + i + round);
             model.insert(v.id.clone(), v.clone());
@@ -214,13 +221,7 @@ fn large_fuzzy_and_unfiltered_pages_on_two_threads() {
     .map(|q| q.parse().unwrap())
     .collect();
     for round in 0..2u32 {
-        for q in &queries {
-            assert_eq!(
-                catalog.query(q),
-                model_page(&model, q),
-                "round {round}: {q}"
-            );
-        }
+        assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         // Dead entries (too few for the buffer to be rebuilt) and versions
         // moved to the other type.
         for i in (round..groups).step_by(11) {
@@ -261,9 +262,7 @@ fn removing_a_types_last_version_takes_the_group_out_of_fuzzy_pages_of_it() {
         .collect();
     for id in ["b", "a", "c"] {
         assert_eq!(catalog.remove(id), model.remove(id));
-        for q in &queries {
-            assert_eq!(catalog.query(q), model_page(&model, q), "without {id}: {q}");
-        }
+        assert_pages(&catalog, &model, &queries, &format!("without {id}"));
     }
     for q in &queries {
         assert_eq!(catalog.query(q).total, 0, "{q}");
@@ -303,13 +302,7 @@ fn fuzzy_names_survive_the_name_buffer_rebuilds() {
             let id = format!("id-{i}");
             assert_eq!(catalog.remove(&id), model.remove(&id));
         }
-        for q in &queries {
-            assert_eq!(
-                catalog.query(q),
-                model_page(&model, q),
-                "round {round}: {q}"
-            );
-        }
+        assert_pages(&catalog, &model, &queries, &format!("round {round}"));
     }
 }
 
@@ -442,13 +435,7 @@ fn bulk_loaded_name_index_orders_names_sharing_long_prefixes() {
     .map(|q| q.parse().unwrap())
     .collect();
     for round in 0..2 {
-        for q in &queries {
-            assert_eq!(
-                catalog.query(q),
-                model_page(&model, q),
-                "round {round}: {q}"
-            );
-        }
+        assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         for i in (0..2000).step_by(3) {
             let mut v = version(i + 1);
             v.id = format!("id-{i}");
