@@ -125,8 +125,9 @@ impl Catalog {
     /// With 16,384 records or more, and a second core, two steps run on a
     /// second thread: the index of the ids (which also finds the records a
     /// later one replaces) beside the hashing and sorting of the keys, and
-    /// the freeing of the input beside the build of the name index. The
-    /// catalog is the same either way.
+    /// the freeing of the input beside the build of the name index (both on
+    /// the calling thread when the system refuses a thread). The catalog is
+    /// the same either way.
     ///
     /// The catalog keeps none of the records' own allocations: it copies
     /// what it keeps (ids and tags too) and frees every string of the input
@@ -384,7 +385,14 @@ const LOOKAHEAD: usize = 8;
 /// part of the build.
 const TWO_THREADS_FROM: usize = 1 << 14;
 
-/// Runs `a` and `b`, `a` on a thread of its own with `two_threads`, and
+#[cfg(test)]
+thread_local! {
+    /// Makes [`both`] behave as if the system refused its thread.
+    static REFUSE_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `a` and `b`, `a` on a thread of its own with `two_threads` (or on
+/// this one, after `b`, when no thread can be had: a process limit), and
 /// returns both results; a panic in either is the caller's.
 fn both<A: Send, B>(
     two_threads: bool,
@@ -395,12 +403,31 @@ fn both<A: Send, B>(
         let a = a();
         return (a, b());
     }
+    // Where the thread that fails to start would have found `a`, so that
+    // this thread can still run it.
+    let a = std::sync::Mutex::new(Some(a));
+    let take_a = || {
+        a.lock()
+            .expect("nothing panics while holding the lock")
+            .take()
+            .expect("`a` runs once")
+    };
     std::thread::scope(|scope| {
-        let a = scope.spawn(a);
+        #[cfg(test)]
+        let refused = REFUSE_THREADS.get();
+        #[cfg(not(test))]
+        let refused = false;
+        let other = match refused {
+            true => Err(std::io::Error::other("a refused thread, for a test")),
+            false => std::thread::Builder::new().spawn_scoped(scope, || take_a()()),
+        };
         let b = b();
-        let a = a
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let a = match other {
+            Ok(other) => other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => take_a()(),
+        };
         (a, b)
     })
 }
@@ -537,6 +564,30 @@ mod tests {
     /// tell them apart by key) is the catalog that upserting the records one
     /// by one makes (the upsert path is checked against `group_images` in
     /// tests/catalog.rs), before and after removals and upserts.
+    /// When the system refuses the second thread, a bulk load does that
+    /// thread's work on the calling one: the same catalog, no panic.
+    #[test]
+    fn a_refused_thread_leaves_the_bulk_load_to_the_calling_thread() {
+        let records: Vec<ImageVersion> = (0..3000u32)
+            .map(|i| {
+                ImageVersion::new(
+                    format!("id-{i}"),
+                    format!("torch-{}", i % 700),
+                    "ns",
+                    ImageType::ALL[(i % 2) as usize],
+                    i64::from(i),
+                    i64::from(i % 97),
+                )
+            })
+            .collect();
+        let alone = Catalog::build(records.clone(), false, 64);
+        REFUSE_THREADS.set(true);
+        let refused = Catalog::build(records, true, 64);
+        REFUSE_THREADS.set(false);
+        assert_eq!(refused.len(), 3000);
+        assert_eq!(observe(&refused), observe(&alone));
+    }
+
     #[test]
     fn bulk_loads_equal_upserts_on_two_threads_one_and_with_colliding_hashes() {
         let config = ProptestConfig::with_cases(128);
