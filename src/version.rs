@@ -56,8 +56,11 @@ pub struct ImageVersion {
     #[serde(default, deserialize_with = "null_as_default")]
     pub service_type: ServiceType,
     /// The SWR enterprise instance holding the image's repository; `None`
-    /// for the shared SWR, and when the field is absent, `null` or empty.
-    /// With `namespace` and `name`, the group key.
+    /// for the shared SWR. Records text with the field absent, `null` or
+    /// empty, and [`with_swr_instance_id("")`](Self::with_swr_instance_id),
+    /// give `None`; a `Some(String::new())` set on the field directly is
+    /// taken as it is: an instance whose id is empty, grouped apart from the
+    /// shared SWR. With `namespace` and `name`, the group key.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -443,8 +443,9 @@ fn only_one_input_can_be_standard_input() {
     );
 }
 
-/// `/dev/stdin` is standard input under another name: with `--queries -`
-/// one of the two would find it already read (and answer nothing).
+/// `/dev/stdin` is standard input under another name: when it is a pipe,
+/// with `--queries -` one of the two would find it already read (and
+/// answer nothing).
 #[test]
 fn standard_input_under_another_name_is_still_one_input() {
     for args in [
@@ -456,10 +457,18 @@ fn standard_input_under_another_name_is_still_one_input() {
         assert!(out.stdout.is_empty(), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(
-            err.contains("one stream") && err.contains("usage:"),
+            err.contains("one pipe") && err.contains("usage:"),
             "{args:?}: {err}"
         );
     }
+    // What can be read twice is two inputs: each answers for itself.
+    let out = run(&["--records", "/dev/null", "--queries", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no records in file /dev/null"), "{err}");
+    // --help comes first.
+    let out = run_with_stdin(&["--records", "-", "--queries", "/dev/stdin", "--help"], "");
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]

@@ -67,7 +67,8 @@ QUERY_STRING
     page or the error body, with the records read once; a blank line is
     the default query, as an empty QUERY_STRING is. Takes neither a
     QUERY_STRING nor --format. FILE `-` reads the queries from standard
-    input (then --records cannot read it too, as `-` or `/dev/stdin`).
+    input (then --records cannot be `-`, nor name the same pipe, as
+    `/dev/stdin` would when standard input is one).
 
 -h, --help
     Prints this help and exits.
@@ -128,15 +129,15 @@ impl Source {
         }
     }
 
-    /// Which stream a non-seekable input is (device and inode), so that two
-    /// flags naming one stream (`-` and `/dev/stdin`, say) can be told
-    /// apart from two inputs: one of them would find it already read.
-    /// `None` for a regular file (it can be read twice) or what cannot be
-    /// looked up (opening it names the problem).
+    /// Which pipe or socket an input is (device and inode), so that two
+    /// flags naming one pipe (`-` and `/dev/stdin`, say) can be told apart
+    /// from two inputs: one of them would find it already read. `None` for
+    /// anything that can be read twice or again (a file, a terminal,
+    /// `/dev/null`), or named wrongly (opening it names the problem).
     #[cfg(unix)]
     fn stream(&self) -> Option<(u64, u64)> {
         use std::os::fd::AsFd;
-        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let metadata = match self {
             Source::Stdin => io::stdin()
                 .as_fd()
@@ -145,7 +146,8 @@ impl Source {
             Source::File(path) => std::fs::metadata(path),
         }
         .ok()?;
-        (!metadata.is_file()).then(|| (metadata.dev(), metadata.ino()))
+        let kind = metadata.file_type();
+        (kind.is_fifo() || kind.is_socket()).then(|| (metadata.dev(), metadata.ino()))
     }
 
     #[cfg(not(unix))]
@@ -223,10 +225,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let (Some(records), Some(queries)) = (&args.records, &args.queries) {
+    if let (false, Some(records), Some(queries)) = (args.help, &args.records, &args.queries) {
         if records.stream().is_some() && records.stream() == queries.stream() {
             complain(&format!(
-                "--records ({}) and --queries ({}) are one stream: only one of them can read it\n{USAGE}",
+                "--records ({}) and --queries ({}) are one pipe: only one of them can read it\n{USAGE}",
                 records.describe(),
                 queries.describe()
             ));
