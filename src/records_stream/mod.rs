@@ -726,15 +726,23 @@ fn read_chunks<R: Read, J: Job>(
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<Parsed<J::Out>>();
     let (jobs, records, ok) = std::thread::scope(|scope| -> io::Result<_> {
+        // A thread the system refuses (a process limit) is one fewer
+        // worker, and its job, which has read nothing, is left out.
         let handles: Vec<_> = jobs
             .into_iter()
-            .map(|job| {
+            .filter_map(|job| {
                 let done_tx = done_tx.clone();
                 let work_rx = &work_rx;
-                scope.spawn(move || work(job, shape, work_rx, done_tx))
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || work(job, shape, work_rx, done_tx))
+                    .ok()
             })
             .collect();
         drop(done_tx);
+        if handles.is_empty() {
+            // No worker at all: only the exact path can answer.
+            return Ok((Vec::new(), 0, false));
+        }
         let mut records = 0;
         let mut ok = true;
         let mut spare: Vec<Vec<u8>> = Vec::new();
@@ -1493,12 +1501,19 @@ impl IdHashes {
             let others: Vec<_> = (1..threads)
                 .map(|t| {
                     let check = &check;
-                    scope.spawn(move || check(t))
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || check(t))
+                        .map_err(|_| t)
                 })
                 .collect();
             let mut repeats = check(0);
-            for h in others {
-                repeats.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            for other in others {
+                repeats.extend(match other {
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    // A thread the system refused: its buckets are
+                    // checked here.
+                    Err(t) => check(t),
+                });
             }
             repeats
         })

@@ -152,10 +152,14 @@ fn group_on_threads(
         groups
     };
     let tables: Vec<GroupTable> = std::thread::scope(|scope| {
+        // A thread the system refuses (a process limit) is one fewer: the
+        // pieces go to the threads there are.
         let handles: Vec<_> = (1..threads)
-            .map(|_| {
+            .filter_map(|_| {
                 let groups = GroupTable::with_room_for(hasher.clone(), records.len() / threads);
-                scope.spawn(|| work(groups, false))
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || work(groups, false))
+                    .ok()
             })
             .collect();
         // The calling thread works too, rather than wait.
