@@ -119,24 +119,31 @@ def page_of(rows, total, q):
             "pages": -(-total // limit), "size": len(data), "total": total}
 
 
-def duckdb_engine(path):
-    """DuckDB over the records file: (run(query) -> page, close())."""
-    import duckdb
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    # The shared SWR (absent, null or empty) is '' here: it sorts first, as
-    # the crate orders it, and no query names it.
-    con.execute(f"""
+def records_table_sql(fmt):
+    """DuckDB's statement loading a records file (its path the one
+    parameter; `fmt` a `read_json` format) into the table `records`, with
+    the fields the queries read. The shared SWR (absent, null or empty) is
+    '' here: it sorts first, as the crate orders it, and no query names it.
+    end_to_end.py times the same statement."""
+    return f"""
         CREATE TABLE records AS SELECT
             name, namespace, type,
             coalesce(service_type, 'UNKNOWN') AS service_type,
             coalesce(workspace_id, '0') AS workspace_id,
             coalesce(swr_instance_id, '') AS swr_instance_id,
             create_at::BIGINT AS create_at, update_at::BIGINT AS update_at
-        FROM read_json('{path}', format = 'newline_delimited', columns = {{
+        FROM read_json(?, format = '{fmt}', columns = {{
             name: 'VARCHAR', namespace: 'VARCHAR', type: 'VARCHAR', service_type: 'VARCHAR',
             workspace_id: 'VARCHAR', swr_instance_id: 'VARCHAR',
-            create_at: 'BIGINT', update_at: 'BIGINT'}})""")
+            create_at: 'BIGINT', update_at: 'BIGINT'}})"""
+
+
+def duckdb_engine(path):
+    """DuckDB over the records file: (run(query) -> page, close())."""
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    con.execute(records_table_sql("newline_delimited"), [str(path)])
 
     from crosscheck import sql_filter  # tests/sql/crosscheck.py, on the path via parse_query
 

@@ -97,20 +97,10 @@ path, fmt, queries, here, sql_dir = sys.argv[1:6]
 sys.path[:0] = [here, sql_dir]
 import duckdb
 from crosscheck import validate, sql_filter
-from compare import page_of
+from compare import page_of, records_table_sql
 con = duckdb.connect()
 con.execute('set enable_progress_bar = false')
-con.execute(f'''
-    CREATE TABLE records AS SELECT
-        name, namespace, type,
-        coalesce(service_type, 'UNKNOWN') AS service_type,
-        coalesce(workspace_id, '0') AS workspace_id,
-        coalesce(swr_instance_id, '') AS swr_instance_id,
-        create_at::BIGINT AS create_at, update_at::BIGINT AS update_at
-    FROM read_json(?, format = '{fmt}', columns = {{
-        name: 'VARCHAR', namespace: 'VARCHAR', type: 'VARCHAR', service_type: 'VARCHAR',
-        workspace_id: 'VARCHAR', swr_instance_id: 'VARCHAR',
-        create_at: 'BIGINT', update_at: 'BIGINT'}})''', [path])
+con.execute(records_table_sql(fmt), [path])
 for line in open(queries).read().splitlines():
     q = validate(line)
     where, args, order = sql_filter(q, "contains(lower(name), ?)")
