@@ -6,10 +6,12 @@
 //! flags and prints what the library answers, so that its output is the
 //! library's answer and nothing of its own. One query over `--records`
 //! streams the records to the page (`group_records_reader`), and so do the
-//! queries of `--queries` over a records file, in one pass
-//! (`group_records_reader_many`); standard input, a pipe given as a path
-//! and the bundled sample are parsed once, on every core (`parse_records_bytes`), and each query
-//! asked of them with `group_images`.
+//! queries of `--queries`, in one pass (`group_records_reader_many`);
+//! standard input and a pipe given as a path are read whole first (they
+//! cannot be read twice) and streamed from the text
+//! (`group_records_text`, `group_records_text_many`). The bundled sample is
+//! parsed (`parse_records_bytes`) and each query asked of it with
+//! `group_images`.
 
 mod table;
 
@@ -19,8 +21,8 @@ use std::process::ExitCode;
 
 use image_groups::{
     group_images, group_records_reader, group_records_reader_many, group_records_text,
-    parse_records_bytes, parse_records_reader, GroupQuery, ImageGroupPage, ImageVersion,
-    QueryError, RecordsError,
+    group_records_text_many, parse_records_bytes, parse_records_reader, GroupQuery, ImageGroupPage,
+    ImageVersion, QueryError, RecordsError,
 };
 
 /// The API page's three example images, as a saved `GET /v1/{project_id}/images`
@@ -286,15 +288,11 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
             return print_page(&page, &query, args.table, out);
         }
     }
-    // Several queries over a records file: one streaming pass answers
-    // them all, holding groups rather than records. Standard input and
-    // pipes keep the path below: the library reads a text again from the
-    // start where only its exact path can answer, and a pipe cannot be
-    // read twice.
+    // Several queries over records input: one streaming pass answers them
+    // all, holding groups rather than records (standard input and pipes
+    // are read whole first, as for one query).
     if let (Some(queries), Some(source)) = (&args.queries, &args.records) {
-        if source.seekable() {
-            return stream_queries(source, queries, out);
-        }
+        return stream_queries(source, queries, out);
     }
     let records = load_records(args.records.as_ref()).map_err(Failure::Message)?;
     let answered = match &args.queries {
@@ -320,18 +318,37 @@ fn run(args: &Args, out: &mut impl Write) -> Result<ExitCode, Failure> {
 /// twice), or a
 /// message naming the input as [`load_records`] does.
 fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage, String> {
-    let cannot_read = |path: &OsStr, e: io::Error| {
-        format!("cannot read records file {}: {e}", path.to_string_lossy())
-    };
+    read_records(
+        source,
+        |file| group_records_reader(file, query),
+        |text| group_records_text(text, query),
+        |page| page.total == 0,
+    )
+}
+
+/// What the library makes of the records of `source`: `from_file` from a
+/// file, read as it goes, or `from_text` from standard input or a pipe,
+/// read whole first (it cannot be read twice); or a message naming the
+/// input, the record and the field. Empty input is far more often a failed
+/// download (`curl ... |`) than a project without images, which is `[]`:
+/// it is an error, looked for only where `holds_none` says the answer is
+/// empty (as it must be from an empty file).
+fn read_records<T>(
+    source: &Source,
+    from_file: impl FnOnce(std::fs::File) -> io::Result<Result<T, RecordsError>>,
+    from_text: impl FnOnce(&[u8]) -> Result<T, RecordsError>,
+    holds_none: impl Fn(&T) -> bool,
+) -> Result<T, String> {
     let answer = match source {
         Source::File(path) if source.seekable() => {
+            let cannot_read =
+                |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
             let answer = std::fs::File::open(path)
-                .and_then(|file| group_records_reader(file, query))
-                .map_err(|e| cannot_read(path, e))?;
-            // Only an empty page can come from an empty file; then look
-            // for the first byte that is not white space.
-            if answer.as_ref().is_ok_and(|page| page.total == 0)
-                && only_white_space(path).map_err(|e| cannot_read(path, e))?
+                .and_then(from_file)
+                .map_err(cannot_read)?;
+            // Look for the first byte that is not white space.
+            if answer.as_ref().is_ok_and(&holds_none)
+                && only_white_space(path).map_err(cannot_read)?
             {
                 return Err(empty_input(source));
             }
@@ -342,7 +359,7 @@ fn stream_records(source: &Source, query: &GroupQuery) -> Result<ImageGroupPage,
             if nothing_but_white_space(&bytes) {
                 return Err(empty_input(source));
             }
-            group_records_text(&bytes, query)
+            from_text(&bytes)
         }
     };
     answer.map_err(|e| invalid_records(source, &e))
@@ -401,33 +418,12 @@ fn load_records(source: Option<&Source>) -> Result<Vec<ImageVersion>, String> {
         return parse_records_bytes(SAMPLE_RECORDS.as_bytes())
             .map_err(|e| format!("bundled sample: {e}"));
     };
-    // Empty input is far more often a failed download (`curl ... |`) than
-    // a project without images, which is `[]`: say so rather than answer
-    // an empty page with success.
-    let records = match source {
-        Source::File(path) if source.seekable() => {
-            let cannot_read =
-                |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
-            let records = std::fs::File::open(path)
-                .and_then(parse_records_reader)
-                .map_err(cannot_read)?;
-            // Only empty text parses to no records without `[` or `{`.
-            if records.as_ref().is_ok_and(Vec::is_empty)
-                && only_white_space(path).map_err(cannot_read)?
-            {
-                return Err(empty_input(source));
-            }
-            records
-        }
-        _ => {
-            let bytes = source.read("records")?;
-            if nothing_but_white_space(&bytes) {
-                return Err(empty_input(source));
-            }
-            parse_records_bytes(&bytes)
-        }
-    };
-    records.map_err(|e| invalid_records(source, &e))
+    read_records(
+        source,
+        parse_records_reader,
+        parse_records_bytes,
+        Vec::is_empty,
+    )
 }
 
 /// The message for records input that holds nothing but white space.
@@ -539,9 +535,10 @@ fn run_queries(
     print_answers(&lines, pages, out)
 }
 
-/// `--queries` over a records file: the queries read first, then every
+/// `--queries` over records input: the queries read first, then every
 /// valid one answered in one pass over the records
-/// (`group_records_reader_many`), then each line's page or error body
+/// (`group_records_reader_many`, or `group_records_text_many` over
+/// standard input or a pipe), then each line's page or error body
 /// printed in order. Messages and exit codes are those of loading the
 /// records first: bad or empty records are named before a queries file
 /// that cannot be read.
@@ -550,9 +547,6 @@ fn stream_queries(
     queries: &Source,
     out: &mut impl Write,
 ) -> Result<ExitCode, Failure> {
-    let Source::File(path) = records else {
-        unreachable!("only a records file is streamed for --queries");
-    };
     let text = match read_queries(queries) {
         Ok(text) => text,
         Err(message) => {
@@ -567,24 +561,13 @@ fn stream_queries(
         .filter_map(|l| l.as_ref().ok())
         .cloned()
         .collect();
-    let cannot_read =
-        |e: io::Error| format!("cannot read records file {}: {e}", path.to_string_lossy());
-    let answer = std::fs::File::open(path)
-        .and_then(|file| group_records_reader_many(file, &valid))
-        .map_err(cannot_read)
-        .map_err(Failure::Message)?;
-    // Only empty pages can come from an empty file; then look for the
-    // first byte that is not white space.
-    if answer
-        .as_ref()
-        .is_ok_and(|pages| pages.iter().all(|page| page.total == 0))
-        && only_white_space(path)
-            .map_err(cannot_read)
-            .map_err(Failure::Message)?
-    {
-        return Err(Failure::Message(empty_input(records)));
-    }
-    let pages = answer.map_err(|e| Failure::Message(invalid_records(records, &e)))?;
+    let pages = read_records(
+        records,
+        |file| group_records_reader_many(file, &valid),
+        |text| group_records_text_many(text, &valid),
+        |pages| pages.iter().all(|page| page.total == 0),
+    )
+    .map_err(Failure::Message)?;
     print_answers(&lines, pages, out)
 }
 
