@@ -251,6 +251,7 @@ mod order;
 mod prefetch;
 mod response;
 mod scan;
+mod threads;
 // What the scan, the catalog and the partials share, and the two siblings.
 mod catalog;
 mod group_state;

@@ -91,19 +91,12 @@ pub(crate) fn page_on_threads(
         return page(table, query);
     }
     let half = total / 2;
-    let mut order = std::thread::scope(|scope| {
-        let other = std::thread::Builder::new()
-            .spawn_scoped(scope, || candidates(table, query, half..total, end));
-        let mut order = candidates(table, query, 0..half, end);
-        order.extend(match other {
-            Ok(other) => other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had (a process limit): this one does both.
-            Err(_) => candidates(table, query, half..total, end),
-        });
-        order
-    });
+    let (second, mut order) = crate::threads::both(
+        true,
+        || candidates(table, query, half..total, end),
+        || candidates(table, query, 0..half, end),
+    );
+    order.extend(second);
     // The first `end` of each half are among its candidates, so the first
     // `end` of all are among the two halves' together.
     let levels = key_levels(query);

@@ -15,6 +15,7 @@ mod version_ref;
 mod versions;
 mod workspace;
 
+use crate::threads;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
@@ -155,7 +156,7 @@ impl Catalog {
         // Two passes over the input in input order, at once: the ids
         // indexed, and each record's workspace and key hash.
         let versions = &mut catalog.versions;
-        let (replaced, (workspace_ids, mut order)) = both(
+        let (replaced, (workspace_ids, mut order)) = threads::both(
             two_threads,
             || versions.index_input(records.len(), |i| records[i].id.as_str()),
             || sort_keys(&records, &hasher, hash_bits),
@@ -231,7 +232,7 @@ impl Catalog {
             workspaces,
             ..
         } = &mut catalog;
-        both(
+        threads::both(
             two_threads,
             move || drop((records, order, replaced)),
             || {
@@ -385,53 +386,6 @@ const LOOKAHEAD: usize = 8;
 /// part of the build.
 const TWO_THREADS_FROM: usize = 1 << 14;
 
-#[cfg(test)]
-thread_local! {
-    /// Makes [`both`] behave as if the system refused its thread.
-    static REFUSE_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `a` and `b`, `a` on a thread of its own with `two_threads` (or on
-/// this one, after `b`, when no thread can be had: a process limit), and
-/// returns both results; a panic in either is the caller's.
-fn both<A: Send, B>(
-    two_threads: bool,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B,
-) -> (A, B) {
-    if !two_threads {
-        let a = a();
-        return (a, b());
-    }
-    // Where the thread that fails to start would have found `a`, so that
-    // this thread can still run it.
-    let a = std::sync::Mutex::new(Some(a));
-    let take_a = || {
-        a.lock()
-            .expect("nothing panics while holding the lock")
-            .take()
-            .expect("`a` runs once")
-    };
-    std::thread::scope(|scope| {
-        #[cfg(test)]
-        let refused = REFUSE_THREADS.get();
-        #[cfg(not(test))]
-        let refused = false;
-        let other = match refused {
-            true => Err(std::io::Error::other("a refused thread, for a test")),
-            false => std::thread::Builder::new().spawn_scoped(scope, || take_a()()),
-        };
-        let b = b();
-        let a = match other {
-            Ok(other) => other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => take_a()(),
-        };
-        (a, b)
-    })
-}
-
 /// A record's place in the bulk load's order: its workspace's number (in
 /// the order the input first names them; bits 96 and up), its group key's
 /// hash (bits 32 to 95) and its input position (the low 32 bits). Sorted,
@@ -581,9 +535,9 @@ mod tests {
             })
             .collect();
         let alone = Catalog::build(records.clone(), false, 64);
-        REFUSE_THREADS.set(true);
+        crate::threads::REFUSE_THREADS.set(true);
         let refused = Catalog::build(records, true, 64);
-        REFUSE_THREADS.set(false);
+        crate::threads::REFUSE_THREADS.set(false);
         assert_eq!(refused.len(), 3000);
         assert_eq!(observe(&refused), observe(&alone));
     }

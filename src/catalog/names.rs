@@ -162,23 +162,16 @@ impl NameArena {
         let (first, second) = self
             .bytes
             .split_at(entry_start_from(&self.bytes, self.bytes.len() / 2));
-        std::thread::scope(|scope| {
-            let other = std::thread::Builder::new().spawn_scoped(scope, || {
+        let (second_found, ()) = crate::threads::both(
+            true,
+            || {
                 let mut found = Vec::new();
                 collect_matches(second, matcher, wanted, &mut found);
                 found
-            });
-            collect_matches(first, matcher, wanted, &mut found);
-            match other {
-                Ok(other) => found.extend(
-                    other
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                ),
-                // No thread to be had (a process limit): this one does both.
-                Err(_) => collect_matches(second, matcher, wanted, &mut found),
-            }
-        });
+            },
+            || collect_matches(first, matcher, wanted, &mut found),
+        );
+        found.extend(second_found);
         found
     }
 }
