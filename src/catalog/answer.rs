@@ -1,6 +1,5 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use super::few::Few;
 use super::workspace::{of_type, Workspace, ALL_TYPES};
 use crate::group_state::GroupState;
 use crate::name_match::NameMatcher;
@@ -38,7 +37,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         // An exact name: its run in the name index.
         (Some(name), _, namespace, _) => {
             let namespace = namespace.map(|ns| ws.by_namespace.find(ns));
-            for &g in ws.by_name.get(name).map_or(&[][..], Few::as_slice) {
+            for g in ws.by_name.equal(name.as_bytes(), |g| ws.name(g)) {
                 if namespace.is_none_or(|ns| ns == Some(ws.groups[g as usize].namespace)) {
                     push(g);
                 }
@@ -180,47 +179,97 @@ impl Groups for StateView<'_> {
 }
 
 /// The page of a query without name or namespace filter whose first sort
-/// field is `name`: the name index is walked in order, a run of groups that
-/// share a name at a time (within a run, the other sort fields decide).
-/// Runs before the page are only counted, without visiting their groups
-/// when every group matches, and so is the rest once the page is full.
+/// field is `name`: the name index is walked in the query's order, and the
+/// window kept is the page's groups with the groups that share a name with
+/// its first or last (within a name, the other sort fields decide). When
+/// every group matches, the walk starts at the page (the groups before it
+/// are only counted, a block of the index at a time); otherwise each group
+/// is checked, and the rest counted once the page is full.
 fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     let offset = query.offset() as usize;
     let end = offset.saturating_add(query.limit() as usize);
     let every_group_matches = query.image_type().is_none() && query.service_type().is_none();
-    let runs: Box<dyn Iterator<Item = &Few<u32>>> = match query.sort_dir() {
-        SortDir::Asc => Box::new(ws.by_name.values()),
-        SortDir::Desc => Box::new(ws.by_name.values().rev()),
+    let total = ws.by_name.len();
+    let asc = query.sort_dir() == SortDir::Asc;
+    // The groups from position `i` of the query's order on, and those
+    // before it, nearest first.
+    let from = |i: usize| -> Box<dyn Iterator<Item = u32> + '_> {
+        match asc {
+            true => Box::new(ws.by_name.from(i)),
+            false => Box::new(ws.by_name.before(total - i.min(total))),
+        }
+    };
+    let before = |i: usize| -> Box<dyn Iterator<Item = u32> + '_> {
+        match asc {
+            true => Box::new(ws.by_name.before(i)),
+            false => Box::new(ws.by_name.from(total - i.min(total))),
+        }
     };
     let mut window = MatchingGroups::new(ws);
-    let mut window_first = None;
-    // Matching groups in the runs walked so far.
-    let mut position = 0usize;
-    for run in runs {
-        if every_group_matches {
-            if position.saturating_add(run.len()) <= offset {
-                position += run.len();
-                continue;
-            }
-            if position >= end {
-                position = ws.live();
+    if every_group_matches {
+        if offset >= total {
+            return order::page_of_window(&window, total, total, query);
+        }
+        let mut groups = from(offset);
+        let first = groups
+            .next()
+            .expect("a group at a position below the total");
+        let name = ws.name(first);
+        // The earlier groups of the first's name.
+        for g in before(offset).take_while(|&g| ws.name(g) == name) {
+            window.push(g, ws.states[ALL_TYPES][g as usize]);
+        }
+        let window_first = offset - window.groups.len();
+        window.push(first, ws.states[ALL_TYPES][first as usize]);
+        let mut last = name;
+        for (position, g) in (offset + 1..).zip(groups) {
+            if position >= end && ws.name(g) != last {
                 break;
             }
+            last = ws.name(g);
+            window.push(g, ws.states[ALL_TYPES][g as usize]);
         }
-        let run_start = window.groups.len();
-        for &g in run.as_slice() {
-            if let Some(state) = state_of(ws, g, query) {
+        return order::page_of_window(&window, window_first, total, query);
+    }
+    // Matching groups walked so far.
+    let mut position = 0usize;
+    let mut window_first = None;
+    let mut last: Option<&[u8]> = None;
+    for (i, g) in from(0).enumerate() {
+        let Some(state) = state_of(ws, g, query) else {
+            continue;
+        };
+        if position < offset {
+            position += 1;
+            continue;
+        }
+        if position >= end {
+            // Past the page: the groups of the last one's name still join
+            // the window, the rest are counted.
+            if last.is_some_and(|name| name == ws.name(g)) {
                 window.push(g, state);
+                position += 1;
+                continue;
             }
+            last = None;
+            position += 1;
+            continue;
         }
-        let matched = window.groups.len() - run_start;
-        if position.saturating_add(matched) <= offset || position >= end {
-            // Before or after the page: counted only.
-            window.groups.truncate(run_start);
-        } else {
-            window_first.get_or_insert(position);
+        if window_first.is_none() {
+            // The page's first group: the earlier matching groups of its
+            // name join the window.
+            let name = ws.name(g);
+            let earlier = before(i)
+                .take_while(|&other| ws.name(other) == name)
+                .filter_map(|other| Some((other, state_of(ws, other, query)?)));
+            for (other, other_state) in earlier {
+                window.push(other, other_state);
+            }
+            window_first = Some(offset - window.groups.len());
         }
-        position += matched;
+        window.push(g, state);
+        last = Some(ws.name(g));
+        position += 1;
     }
     order::page_of_window(&window, window_first.unwrap_or(position), position, query)
 }

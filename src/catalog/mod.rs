@@ -10,6 +10,7 @@
 mod answer;
 mod cell;
 mod few;
+mod name_order;
 mod names;
 mod version_ref;
 mod versions;

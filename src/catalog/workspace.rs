@@ -1,14 +1,13 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
-use std::collections::BTreeMap;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::cell::Cell;
 use super::few::Few;
+use super::name_order::NameOrder;
 use super::names::{type_bit, NameArena};
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
@@ -18,9 +17,7 @@ use crate::version::ImageVersion;
 /// in the indexes.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
-    /// Shared with its entry in the name index, which would otherwise
-    /// keep a second copy of every name.
-    pub(super) name: Arc<str>,
+    pub(super) name: Box<str>,
     /// Its namespace, by its key in [`Workspace::by_namespace`]: a
     /// namespace's bytes are kept once for all its groups.
     pub(super) namespace: u32,
@@ -86,9 +83,8 @@ pub(super) struct Workspace {
     free: Vec<u32>,
     /// Group slots by `(namespace, name)`, hashed from the group's own strings.
     by_key: HashTable<u32>,
-    /// Group slots by name, names in byte order: one entry per run of groups
-    /// that share a name.
-    pub(super) by_name: BTreeMap<Arc<str>, Few<u32>>,
+    /// Live group slots in the byte order of their names.
+    pub(super) by_name: NameOrder,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
     pub(super) by_namespace: GroupLists,
@@ -235,6 +231,11 @@ impl Workspace {
         }
     }
 
+    /// The name of group `g`, as bytes.
+    pub(super) fn name(&self, g: u32) -> &[u8] {
+        self.groups[g as usize].name.as_bytes()
+    }
+
     /// The namespace of group `g`.
     pub(super) fn namespace(&self, g: u32) -> &str {
         self.by_namespace.key(self.groups[g as usize].namespace)
@@ -279,9 +280,8 @@ impl Workspace {
     ) -> u32 {
         debug_assert_eq!(hash, GroupKey::of(version).hash(hasher), "the key's hash");
         let name = version.name.as_str();
-        let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
-            name: Arc::clone(&shared_name),
+            name: Box::from(name),
             namespace: 0,
             instance: SHARED_SWR,
             cells: Few::Empty,
@@ -333,7 +333,9 @@ impl Workspace {
         };
         by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
         if index_name {
-            self.by_name.entry(shared_name).or_default().push(g);
+            let groups = &self.groups;
+            self.by_name
+                .insert(g, |g| groups[g as usize].name.as_bytes());
             // No versions yet: its type bits are set as they are counted in
             // ([`sync_name_types`](Self::sync_name_types)).
             self.groups[g as usize].name_entry = self.names.push(name, g, 0);
@@ -391,14 +393,13 @@ impl Workspace {
     /// Builds the name index of an empty-indexed workspace from its live
     /// groups: the names are sorted once (most comparisons settled by their
     /// first 32 bytes, read once per group, rather than by reading two names
-    /// far apart in memory), and the map is built from the sorted runs, in
-    /// full nodes. Inserting the names one by one, in the order a bulk load
-    /// meets them, would walk the map from its root for each, comparing
-    /// whole names all the way down.
+    /// far apart in memory), and the order is cut from the sorted slots
+    /// without comparing them again. Inserting the names one by one would
+    /// search the order for each, comparing whole names.
     pub(super) fn build_name_index(&mut self) {
         assert!(
             self.by_name.is_empty(),
-            "the name index is built once, into an empty map"
+            "the name index is built once, into an empty order"
         );
         let groups = &self.groups;
         let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
@@ -409,19 +410,8 @@ impl Workspace {
             let name = |g: u32| groups[g as usize].name.as_bytes();
             a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
         });
-        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::with_capacity(order.len());
-        let mut last_prefix = None;
-        for (prefix, g) in order {
-            let name = &groups[g as usize].name;
-            // Names whose first 32 bytes differ differ: most are told apart
-            // without reading them again.
-            let same_prefix = last_prefix.replace(prefix) == Some(prefix);
-            match runs.last_mut() {
-                Some((run_name, run)) if same_prefix && run_name == name => run.push(g),
-                _ => runs.push((Arc::clone(name), Few::One(g))),
-            }
-        }
-        self.by_name = runs.into_iter().collect();
+        let sorted: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
+        self.by_name = NameOrder::from_sorted(&sorted);
     }
 
     /// Gives back the room that growing one element at a time left over:
@@ -433,6 +423,7 @@ impl Workspace {
         }
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
+        self.by_name.shrink_to_fit();
     }
 
     /// Counts `version` into group `g`.
@@ -495,6 +486,9 @@ impl Workspace {
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
         let hash = self.key(g).hash(hasher);
+        let groups = &self.groups;
+        self.by_name
+            .remove(g, |g| groups[g as usize].name.as_bytes());
         let group = &mut self.groups[g as usize];
         let name = std::mem::take(&mut group.name);
         let (namespace, instance) = (group.namespace, group.instance);
@@ -505,12 +499,6 @@ impl Workspace {
             .find_entry(hash, |&other| other == g)
             .expect(INDEXED)
             .remove();
-        let run = self.by_name.get_mut(&*name).expect(INDEXED);
-        let at = run.as_slice().iter().position(|&other| other == g);
-        run.swap_remove(at.expect(INDEXED));
-        if run.is_empty() {
-            self.by_name.remove(&*name);
-        }
         if let Some(moved) = self.by_namespace.remove(namespace, namespace_pos) {
             self.groups[moved as usize].namespace_pos = namespace_pos;
         }
