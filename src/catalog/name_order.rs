@@ -20,19 +20,47 @@
 pub(super) struct NameOrder {
     /// Each non-empty, in order.
     blocks: Vec<Vec<u32>>,
+    /// Per block, the first 16 bytes of its last name: the search for a
+    /// name's block reads these, side by side, and reads a block's last
+    /// name (through its group, far away in memory) only when they tie.
+    fences: Vec<Prefix>,
     len: usize,
+}
+
+/// The first 16 bytes of a name as two big-endian numbers, padded with
+/// zeros: ordered as the names are, except that a name and the same name
+/// followed by zero bytes tie (the names themselves then decide).
+type Prefix = (u64, u64);
+
+fn prefix(name: &[u8]) -> Prefix {
+    let mut first = [0u8; 16];
+    let n = name.len().min(16);
+    first[..n].copy_from_slice(&name[..n]);
+    let (high, low) = first.split_at(8);
+    (
+        u64::from_be_bytes(high.try_into().expect("8 bytes")),
+        u64::from_be_bytes(low.try_into().expect("8 bytes")),
+    )
+}
+
+/// The fence of `block`: its last name's prefix.
+fn fence<'n>(block: &[u32], name_of: &impl Fn(u32) -> &'n [u8]) -> Prefix {
+    prefix(name_of(*block.last().expect("blocks are not empty")))
 }
 
 /// A bulk load's blocks hold this many slots; an insertion splits a block
 /// past twice as many. (Few in the crate's own tests, so that splits and
 /// merges happen.)
-const BLOCK: usize = if cfg!(test) { 4 } else { 512 };
+const BLOCK: usize = if cfg!(test) { 4 } else { 128 };
 
 impl NameOrder {
     /// The order of `sorted`, slots already sorted by name.
-    pub(super) fn from_sorted(sorted: &[u32]) -> Self {
+    pub(super) fn from_sorted<'n>(sorted: &[u32], name_of: impl Fn(u32) -> &'n [u8]) -> Self {
+        let blocks: Vec<Vec<u32>> = sorted.chunks(BLOCK).map(<[u32]>::to_vec).collect();
+        let fences = blocks.iter().map(|block| fence(block, &name_of)).collect();
         NameOrder {
-            blocks: sorted.chunks(BLOCK).map(<[u32]>::to_vec).collect(),
+            blocks,
+            fences,
             len: sorted.len(),
         }
     }
@@ -49,10 +77,30 @@ impl NameOrder {
     /// The block where a slot with `name` goes: the first whose last name
     /// is not before it, else the last block.
     fn block_for<'n>(&self, name: &[u8], name_of: &impl Fn(u32) -> &'n [u8]) -> usize {
-        let b = self
-            .blocks
-            .partition_point(|block| name_of(*block.last().expect("blocks are not empty")) < name);
-        b.min(self.blocks.len().saturating_sub(1))
+        let wanted = prefix(name);
+        // A binary search like `partition_point`'s, over the fences, with
+        // the block's index at hand for a tie.
+        let (mut low, mut high) = (0, self.fences.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let before = match self.fences[mid].cmp(&wanted) {
+                std::cmp::Ordering::Equal => {
+                    name_of(*self.blocks[mid].last().expect("blocks are not empty")) < name
+                }
+                order => order.is_lt(),
+            };
+            if before {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low.min(self.blocks.len().saturating_sub(1))
+    }
+
+    /// Sets block `b`'s fence after a change to it.
+    fn refence<'n>(&mut self, b: usize, name_of: &impl Fn(u32) -> &'n [u8]) {
+        self.fences[b] = fence(&self.blocks[b], name_of);
     }
 
     /// Adds slot `g`, whose name is `name_of(g)`.
@@ -60,6 +108,7 @@ impl NameOrder {
         let name = name_of(g);
         if self.blocks.is_empty() {
             self.blocks.push(vec![g]);
+            self.fences.push(prefix(name));
             self.len = 1;
             return;
         }
@@ -71,7 +120,10 @@ impl NameOrder {
         if block.len() > 2 * BLOCK {
             let second = block.split_off(BLOCK);
             self.blocks.insert(b + 1, second);
+            self.fences.insert(b + 1, (0, 0));
+            self.refence(b + 1, &name_of);
         }
+        self.refence(b, &name_of);
     }
 
     /// Takes slot `g`, whose name is `name_of(g)`, out.
@@ -106,12 +158,18 @@ impl NameOrder {
         let small = self.blocks[b].len();
         if small == 0 {
             self.blocks.remove(b);
-        } else if small < BLOCK / 2 && b + 1 < self.blocks.len() {
-            if small + self.blocks[b + 1].len() <= BLOCK {
-                let next = self.blocks.remove(b + 1);
-                self.blocks[b].extend(next);
-            }
+            self.fences.remove(b);
+            return;
         }
+        if small < BLOCK / 2
+            && b + 1 < self.blocks.len()
+            && small + self.blocks[b + 1].len() <= BLOCK
+        {
+            let next = self.blocks.remove(b + 1);
+            self.fences.remove(b + 1);
+            self.blocks[b].extend(next);
+        }
+        self.refence(b, &name_of);
     }
 
     /// The slots named `name`.
@@ -120,21 +178,28 @@ impl NameOrder {
         name: &'s [u8],
         name_of: impl Fn(u32) -> &'n [u8] + 's,
     ) -> impl Iterator<Item = u32> + 's {
-        let start = match self.blocks.is_empty() {
-            true => self.len,
+        let (b, at) = match self.blocks.is_empty() {
+            true => (0, 0),
             false => {
                 let b = self.block_for(name, &name_of);
-                let before: usize = self.blocks[..b].iter().map(Vec::len).sum();
-                before + self.blocks[b].partition_point(|&other| name_of(other) < name)
+                (
+                    b,
+                    self.blocks[b].partition_point(|&other| name_of(other) < name),
+                )
             }
         };
-        self.from(start)
+        self.from_place(b, at)
             .take_while(move |&other| name_of(other) == name)
     }
 
     /// The slots from position `i` on (all positions in name order).
     pub(super) fn from(&self, i: usize) -> impl Iterator<Item = u32> + '_ {
         let (b, at) = self.locate(i);
+        self.from_place(b, at)
+    }
+
+    /// The slots from place `at` of block `b` on.
+    fn from_place(&self, b: usize, at: usize) -> impl Iterator<Item = u32> + '_ {
         let first = self.blocks.get(b).map_or(&[][..], |block| &block[at..]);
         first
             .iter()
@@ -176,6 +241,7 @@ impl NameOrder {
             block.shrink_to_fit();
         }
         self.blocks.shrink_to_fit();
+        self.fences.shrink_to_fit();
     }
 }
 
@@ -223,7 +289,7 @@ mod tests {
             let mut live: Vec<u32> = (0..bulk as u32).collect();
             let mut sorted = live.clone();
             sorted.sort_by_key(|&g| name_of(g));
-            let mut order = NameOrder::from_sorted(&sorted);
+            let mut order = NameOrder::from_sorted(&sorted, name_of);
             let mut dead: Vec<u32> = (bulk as u32..names.len() as u32).collect();
             for (insert, index) in ops {
                 if insert && !dead.is_empty() {
@@ -237,6 +303,8 @@ mod tests {
                 }
                 prop_assert_eq!(order.len(), live.len());
                 prop_assert!(order.blocks.iter().all(|block| !block.is_empty() && block.len() <= 2 * BLOCK));
+                let fences: Vec<Prefix> = order.blocks.iter().map(|block| fence(block, &name_of)).collect();
+                prop_assert_eq!(&order.fences, &fences);
             }
             let want = model(&names, &live);
             prop_assert_eq!(runs_of(&order, &names), want.clone());

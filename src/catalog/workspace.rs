@@ -411,7 +411,7 @@ impl Workspace {
             a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
         });
         let sorted: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
-        self.by_name = NameOrder::from_sorted(&sorted);
+        self.by_name = NameOrder::from_sorted(&sorted, |g| groups[g as usize].name.as_bytes());
     }
 
     /// Gives back the room that growing one element at a time left over:
