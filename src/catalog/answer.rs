@@ -1,10 +1,10 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use super::workspace::{of_type, Workspace, ALL_TYPES};
+use super::workspace::Workspace;
 use crate::group_state::GroupState;
+use crate::kinds::ImageType;
 use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
-use crate::prefetch::prefetch;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::sort::{SortDir, SortField};
@@ -74,8 +74,15 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
                 // Without a service-type filter the aggregates are in a
                 // state vector: keep only the matching slots (a fuzzy name
                 // can match most groups), not a key and state apiece.
-                let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
-                return page(&StateView { ws, states, ids }, query);
+                let image_type = query.image_type();
+                return page(
+                    &StateView {
+                        ws,
+                        image_type,
+                        ids,
+                    },
+                    query,
+                );
             }
             ids.into_iter().for_each(&mut push);
         }
@@ -119,8 +126,7 @@ const FEW: usize = 8;
 /// type, `None` if it has none.
 fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
     let state = match (query.image_type(), query.service_type()) {
-        (None, None) => ws.states[ALL_TYPES][g as usize],
-        (Some(image_type), None) => ws.states[of_type(image_type)][g as usize],
+        (image_type, None) => ws.states.get(g, image_type),
         (image_type, Some(service_type)) => {
             let mut state = GroupState::EMPTY;
             for (t, s, cell) in ws.groups[g as usize].cells.as_slice() {
@@ -139,17 +145,25 @@ fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
 /// the workspace's state vector, in order, and keys only where the order
 /// needs them (ties, and the page itself).
 fn page_from_states(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
-    let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
-    let ids = (0..states.len() as u32)
-        .filter(|&g| states[g as usize].version_count > 0)
+    let image_type = query.image_type();
+    let ids = (0..ws.states.len() as u32)
+        .filter(|&g| ws.states.has(g, image_type))
         .collect();
-    page(&StateView { ws, states, ids }, query)
+    page(
+        &StateView {
+            ws,
+            image_type,
+            ids,
+        },
+        query,
+    )
 }
 
-/// A workspace's groups with a count in `states`, by dense index.
+/// A workspace's groups with versions of `image_type` (of any with
+/// `None`), by dense index.
 struct StateView<'w> {
     ws: &'w Workspace,
-    states: &'w [GroupState],
+    image_type: Option<ImageType>,
     ids: Vec<u32>,
 }
 
@@ -166,14 +180,16 @@ impl Groups for StateView<'_> {
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
         self.ws.instance(self.ids[g]).map(str::as_bytes)
     }
+    // Called once per group by the order's selection: inlined there.
+    #[inline(always)]
     fn state(&self, g: usize) -> GroupState {
-        self.states[self.ids[g] as usize]
+        self.ws.states.get(self.ids[g], self.image_type)
     }
     fn prefetch_state(&self, g: usize) {
         // The matching groups of a fuzzy name lie scattered in the state
         // vector.
-        if let Some(state) = self.ids.get(g).and_then(|&id| self.states.get(id as usize)) {
-            prefetch(state);
+        if let Some(&id) = self.ids.get(g) {
+            self.ws.states.prefetch(id);
         }
     }
 }
@@ -217,17 +233,17 @@ fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
         let name = ws.name(first);
         // The earlier groups of the first's name.
         for g in before(offset).take_while(|&g| ws.name(g) == name) {
-            window.push(g, ws.states[ALL_TYPES][g as usize]);
+            window.push(g, ws.states.get(g, None));
         }
         let window_first = offset - window.groups.len();
-        window.push(first, ws.states[ALL_TYPES][first as usize]);
+        window.push(first, ws.states.get(first, None));
         let mut last = name;
         for (position, g) in (offset + 1..).zip(groups) {
             if position >= end && ws.name(g) != last {
                 break;
             }
             last = ws.name(g);
-            window.push(g, ws.states[ALL_TYPES][g as usize]);
+            window.push(g, ws.states.get(g, None));
         }
         return order::page_of_window(&window, window_first, total, query);
     }

@@ -12,6 +12,7 @@ mod cell;
 mod few;
 mod name_order;
 mod names;
+mod type_states;
 mod version_ref;
 mod versions;
 mod workspace;

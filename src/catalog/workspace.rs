@@ -8,7 +8,8 @@ use hashbrown::HashTable;
 use super::cell::Cell;
 use super::few::Few;
 use super::name_order::NameOrder;
-use super::names::{type_bit, NameArena};
+use super::names::NameArena;
+use super::type_states::TypeStates;
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
 use crate::version::ImageVersion;
@@ -53,13 +54,12 @@ impl Group {
             .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
     }
 
-    /// Its aggregates over all its versions and per image type, from the
-    /// cells (see [`Workspace::states`]).
-    fn totals(&self) -> [GroupState; 3] {
-        let mut states = [GroupState::EMPTY; 3];
+    /// Its aggregates over its versions of each image type (by `ImageType
+    /// as usize`), from the cells (see [`Workspace::states`]).
+    fn per_type(&self) -> [GroupState; 2] {
+        let mut states = [GroupState::EMPTY; 2];
         for (image_type, _, cell) in self.cells.as_slice() {
-            states[ALL_TYPES].merge(&cell.state);
-            states[of_type(*image_type)].merge(&cell.state);
+            states[*image_type as usize].merge(&cell.state);
         }
         states
     }
@@ -73,12 +73,12 @@ impl Group {
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
     pub(super) groups: Vec<Group>,
-    /// Each group's aggregates over all its versions ([`ALL_TYPES`]) and
-    /// over those of each image type ([`of_type`]), by group slot, in plain
-    /// vectors apart from the groups: a query without a service-type filter
-    /// reads 24 bytes a group, in order, and nothing else but the page's
-    /// keys. A free slot has a count of 0.
-    pub(super) states: [Vec<GroupState>; 3],
+    /// Each group's aggregates over all its versions and over those of
+    /// each image type, by group slot, apart from the groups: a query
+    /// without a service-type filter reads 24 bytes a group, in order, and
+    /// nothing else but the page's keys (and a group with both types'
+    /// per-type aggregates, with a type filter). A free slot has a count of 0.
+    pub(super) states: TypeStates,
     /// Free group slots.
     free: Vec<u32>,
     /// Group slots by `(namespace, name)`, hashed from the group's own strings.
@@ -199,15 +199,6 @@ pub(super) struct Member {
     pub(super) update_at: i64,
 }
 
-/// The index in [`Workspace::states`] of the aggregates over all versions.
-pub(super) const ALL_TYPES: usize = 0;
-
-/// The index in [`Workspace::states`] of the aggregates over versions of
-/// `image_type`.
-pub(super) fn of_type(image_type: ImageType) -> usize {
-    1 + image_type as usize
-}
-
 impl Workspace {
     pub(super) fn new(id: &str) -> Self {
         Workspace {
@@ -300,9 +291,7 @@ impl Workspace {
                     "a Catalog workspace holds at most u32::MAX groups"
                 );
                 self.groups.push(group);
-                for states in &mut self.states {
-                    states.push(GroupState::EMPTY);
-                }
+                self.states.push_empty();
                 (self.groups.len() - 1) as u32
             }
         };
@@ -351,18 +340,8 @@ impl Workspace {
             "groups are reserved for in an empty workspace"
         );
         self.groups.reserve_exact(count);
-        for states in &mut self.states {
-            states.reserve_exact(count);
-        }
+        self.states.reserve_exact(count);
         self.by_key = HashTable::with_capacity(count);
-    }
-
-    /// The [`type_bit`]s of the image types group `g` has versions of.
-    fn type_bits(states: &[Vec<GroupState>; 3], g: u32) -> u8 {
-        ImageType::ALL
-            .iter()
-            .filter(|&&t| states[of_type(t)][g as usize].version_count > 0)
-            .fold(0, |bits, &t| bits | type_bit(t))
     }
 
     /// Writes group `g`'s type bits into its folded name, after versions
@@ -370,7 +349,7 @@ impl Workspace {
     /// writes them with the names, in [`rebuild_names`](Self::rebuild_names)).
     pub(super) fn sync_name_types(&mut self, g: u32) {
         let group = &self.groups[g as usize];
-        let types = Self::type_bits(&self.states, g);
+        let types = self.states.type_bits(g);
         self.names
             .set_types(group.name_entry, group.name.len(), types);
     }
@@ -384,7 +363,7 @@ impl Workspace {
         self.names.reserve_exact(count, bytes);
         for (g, group) in self.groups.iter_mut().enumerate() {
             if group.is_live() {
-                let types = Self::type_bits(&self.states, g as u32);
+                let types = self.states.type_bits(g as u32);
                 group.name_entry = self.names.push(&group.name, g as u32, types);
             }
         }
@@ -418,9 +397,7 @@ impl Workspace {
     /// what a bulk load calls once it has added every version.
     pub(super) fn shrink_to_fit(&mut self) {
         self.groups.shrink_to_fit();
-        for states in &mut self.states {
-            states.shrink_to_fit();
-        }
+        self.states.shrink_to_fit();
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
         self.by_name.shrink_to_fit();
@@ -438,8 +415,7 @@ impl Workspace {
             create_at: version.create_at,
             update_at: version.update_at,
         };
-        self.states[ALL_TYPES][g as usize].merge(&one);
-        self.states[of_type(version.image_type)][g as usize].merge(&one);
+        self.states.add(g, version.image_type, &one);
         let group = &mut self.groups[g as usize];
         let i = match group.cell_of(&version) {
             Some(i) => i,
@@ -471,11 +447,9 @@ impl Workspace {
         if cell.is_empty() {
             group.cells.swap_remove(i);
         }
-        let totals = group.totals();
+        let per_type = group.per_type();
         let live = group.is_live();
-        for (states, total) in self.states.iter_mut().zip(totals) {
-            states[g as usize] = total;
-        }
+        self.states.set(g, per_type);
         if live {
             self.sync_name_types(g);
         } else {
