@@ -128,13 +128,9 @@ fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
     let state = match (query.image_type(), query.service_type()) {
         (image_type, None) => ws.states.get(g, image_type),
         (image_type, Some(service_type)) => {
-            let mut state = GroupState::EMPTY;
-            for (t, s, cell) in ws.groups[g as usize].cells.as_slice() {
-                if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
-                    state.merge(&cell.state);
-                }
-            }
-            state
+            ws.groups[g as usize]
+                .cells
+                .state_of(ws.states.get(g, None), image_type, service_type)
         }
     };
     (state.version_count > 0).then_some(state)

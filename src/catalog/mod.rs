@@ -9,7 +9,6 @@
 
 mod answer;
 mod cell;
-mod few;
 mod name_order;
 mod names;
 mod type_states;

@@ -5,8 +5,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use super::cell::Cell;
-use super::few::Few;
+use super::cell::Cells;
 use super::name_order::NameOrder;
 use super::names::NameArena;
 use super::type_states::TypeStates;
@@ -27,7 +26,7 @@ pub(super) struct Group {
     pub(super) instance: u32,
     /// Per `(type, service_type)` it has versions of.
     /// (Most groups have one: it is kept inline.)
-    pub(super) cells: Few<(ImageType, ServiceType, Cell)>,
+    pub(super) cells: Cells,
     /// Its position in its namespace's list.
     namespace_pos: u32,
     /// Its position in its SWR instance's list (0 for the shared SWR, which
@@ -44,24 +43,6 @@ impl Group {
     /// Whether the slot holds a group (a freed slot has no cells).
     pub(super) fn is_live(&self) -> bool {
         !self.cells.is_empty()
-    }
-
-    /// The position of `version`'s cell, if the group has one.
-    fn cell_of(&self, version: &Member) -> Option<usize> {
-        self.cells
-            .as_slice()
-            .iter()
-            .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
-    }
-
-    /// Its aggregates over its versions of each image type (by `ImageType
-    /// as usize`), from the cells (see [`Workspace::states`]).
-    fn per_type(&self) -> [GroupState; 2] {
-        let mut states = [GroupState::EMPTY; 2];
-        for (image_type, _, cell) in self.cells.as_slice() {
-            states[*image_type as usize].merge(&cell.state);
-        }
-        states
     }
 }
 
@@ -275,7 +256,7 @@ impl Workspace {
             name: Box::from(name),
             namespace: 0,
             instance: SHARED_SWR,
-            cells: Few::Empty,
+            cells: Cells::Empty,
             namespace_pos: 0,
             instance_pos: 0,
             name_entry: 0,
@@ -415,18 +396,17 @@ impl Workspace {
             create_at: version.create_at,
             update_at: version.update_at,
         };
+        let total = self.states.get(g, None);
         self.states.add(g, version.image_type, &one);
-        let group = &mut self.groups[g as usize];
-        let i = match group.cell_of(&version) {
-            Some(i) => i,
-            None => {
-                let cell = (version.image_type, version.service_type, Cell::new());
-                group.cells.push(cell);
-                group.cells.len() - 1
-            }
-        };
-        let cell = &mut group.cells.as_mut_slice()[i].2;
-        cell.add(version.slot, version.create_at, version.update_at, times);
+        self.groups[g as usize].cells.add(
+            version.image_type,
+            version.service_type,
+            total,
+            version.slot,
+            version.create_at,
+            version.update_at,
+            times,
+        );
     }
 
     /// Takes `version`, a member of group `g`, out of it, dropping the cell
@@ -438,16 +418,17 @@ impl Workspace {
         version: Member,
         times: impl Fn(u32) -> (i64, i64),
     ) {
+        let total = self.states.get(g, None);
         let group = &mut self.groups[g as usize];
-        let i = group
-            .cell_of(&version)
-            .expect("a member's group has the cell of its type and service type");
-        let cell = &mut group.cells.as_mut_slice()[i].2;
-        cell.remove(version.slot, version.create_at, version.update_at, times);
-        if cell.is_empty() {
-            group.cells.swap_remove(i);
-        }
-        let per_type = group.per_type();
+        let per_type = group.cells.remove(
+            version.image_type,
+            version.service_type,
+            total,
+            version.slot,
+            version.create_at,
+            version.update_at,
+            times,
+        );
         let live = group.is_live();
         self.states.set(g, per_type);
         if live {
@@ -501,4 +482,16 @@ fn prefix32(bytes: &[u8]) -> [u128; 2] {
         u128::from_be_bytes(high.try_into().expect("16 bytes")),
         u128::from_be_bytes(low.try_into().expect("16 bytes")),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a group costs besides its name (the Catalog docs): a group of
+    /// one cell keeps no aggregates of its own.
+    #[test]
+    fn a_group_takes_72_bytes() {
+        assert_eq!(std::mem::size_of::<Group>(), 72);
+    }
 }
