@@ -47,7 +47,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         (None, fuzzy, Some(namespace), _) => {
             let mut matcher = fuzzy.map(NameMatcher::new);
             for &g in ws.by_namespace.get(namespace) {
-                let name = ws.groups[g as usize].name.as_bytes();
+                let name = ws.name(g);
                 if matcher.as_mut().is_none_or(|m| m.matches(name)) {
                     push(g);
                 }
@@ -60,7 +60,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         {
             let mut matcher = NameMatcher::new(needle);
             for &g in ws.by_instance.get(instance) {
-                if matcher.matches(ws.groups[g as usize].name.as_bytes()) {
+                if matcher.matches(ws.name(g)) {
                     push(g);
                 }
             }
@@ -168,7 +168,7 @@ impl Groups for StateView<'_> {
         self.ids.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.ids[g] as usize].name.as_bytes()
+        self.ws.name(self.ids[g])
     }
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.namespace(self.ids[g]).as_bytes()
@@ -310,7 +310,7 @@ impl Groups for MatchingGroups<'_> {
         self.groups.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.groups[g].0 as usize].name.as_bytes()
+        self.ws.name(self.groups[g].0)
     }
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.namespace(self.groups[g].0).as_bytes()

@@ -9,6 +9,7 @@
 
 mod answer;
 mod cell;
+mod group_names;
 mod name_order;
 mod names;
 mod type_states;

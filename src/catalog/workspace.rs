@@ -6,6 +6,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::cell::Cells;
+use super::group_names::{GroupNames, Span};
 use super::name_order::NameOrder;
 use super::names::NameArena;
 use super::type_states::TypeStates;
@@ -17,7 +18,8 @@ use crate::version::ImageVersion;
 /// in the indexes.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
-    pub(super) name: Box<str>,
+    /// Its name, in [`Workspace::group_names`].
+    pub(super) name: Span,
     /// Its namespace, by its key in [`Workspace::by_namespace`]: a
     /// namespace's bytes are kept once for all its groups.
     pub(super) namespace: u32,
@@ -54,6 +56,8 @@ impl Group {
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
     pub(super) groups: Vec<Group>,
+    /// The groups' names.
+    pub(super) group_names: GroupNames,
     /// Each group's aggregates over all its versions and over those of
     /// each image type, by group slot, apart from the groups: a query
     /// without a service-type filter reads 24 bytes a group, in order, and
@@ -197,7 +201,7 @@ impl Workspace {
     pub(super) fn key(&self, g: u32) -> GroupKey<'_> {
         let group = &self.groups[g as usize];
         GroupKey {
-            name: group.name.as_bytes(),
+            name: self.group_names.get(group.name),
             namespace: self.namespace(g).as_bytes(),
             swr_instance_id: self.instance(g).map(str::as_bytes),
         }
@@ -205,7 +209,7 @@ impl Workspace {
 
     /// The name of group `g`, as bytes.
     pub(super) fn name(&self, g: u32) -> &[u8] {
-        self.groups[g as usize].name.as_bytes()
+        self.group_names.get(self.groups[g as usize].name)
     }
 
     /// The namespace of group `g`.
@@ -253,7 +257,7 @@ impl Workspace {
         debug_assert_eq!(hash, GroupKey::of(version).hash(hasher), "the key's hash");
         let name = version.name.as_str();
         let group = Group {
-            name: Box::from(name),
+            name: self.group_names.push(name),
             namespace: 0,
             instance: SHARED_SWR,
             cells: Cells::Empty,
@@ -287,6 +291,7 @@ impl Workspace {
         }
         let Workspace {
             groups,
+            group_names,
             by_namespace,
             by_instance,
             by_key,
@@ -295,7 +300,7 @@ impl Workspace {
         let key_of = |g: u32| {
             let group = &groups[g as usize];
             GroupKey {
-                name: group.name.as_bytes(),
+                name: group_names.get(group.name),
                 namespace: by_namespace.key(group.namespace).as_bytes(),
                 swr_instance_id: (group.instance != SHARED_SWR)
                     .then(|| by_instance.key(group.instance).as_bytes()),
@@ -303,9 +308,9 @@ impl Workspace {
         };
         by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
         if index_name {
-            let groups = &self.groups;
+            let (groups, names) = (&self.groups, &self.group_names);
             self.by_name
-                .insert(g, |g| groups[g as usize].name.as_bytes());
+                .insert(g, |g| names.get(groups[g as usize].name));
             // No versions yet: its type bits are set as they are counted in
             // ([`sync_name_types`](Self::sync_name_types)).
             self.groups[g as usize].name_entry = self.names.push(name, g, 0);
@@ -345,7 +350,9 @@ impl Workspace {
         for (g, group) in self.groups.iter_mut().enumerate() {
             if group.is_live() {
                 let types = self.states.type_bits(g as u32);
-                group.name_entry = self.names.push(&group.name, g as u32, types);
+                group.name_entry =
+                    self.names
+                        .push(self.group_names.get_str(group.name), g as u32, types);
             }
         }
     }
@@ -361,23 +368,22 @@ impl Workspace {
             self.by_name.is_empty(),
             "the name index is built once, into an empty order"
         );
-        let groups = &self.groups;
+        let (groups, names) = (&self.groups, &self.group_names);
+        let name = |g: u32| names.get(groups[g as usize].name);
         let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
             .filter(|&g| groups[g as usize].is_live())
-            .map(|g| (prefix32(groups[g as usize].name.as_bytes()), g))
+            .map(|g| (prefix32(name(g)), g))
             .collect();
-        order.sort_unstable_by(|a, b| {
-            let name = |g: u32| groups[g as usize].name.as_bytes();
-            a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
-        });
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1))));
         let sorted: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
-        self.by_name = NameOrder::from_sorted(&sorted, |g| groups[g as usize].name.as_bytes());
+        self.by_name = NameOrder::from_sorted(&sorted, name);
     }
 
     /// Gives back the room that growing one element at a time left over:
     /// what a bulk load calls once it has added every version.
     pub(super) fn shrink_to_fit(&mut self) {
         self.groups.shrink_to_fit();
+        self.group_names.shrink_to_fit();
         self.states.shrink_to_fit();
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
@@ -441,11 +447,12 @@ impl Workspace {
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
         let hash = self.key(g).hash(hasher);
-        let groups = &self.groups;
+        let (groups, names) = (&self.groups, &self.group_names);
         self.by_name
-            .remove(g, |g| groups[g as usize].name.as_bytes());
+            .remove(g, |g| names.get(groups[g as usize].name));
         let group = &mut self.groups[g as usize];
         let name = std::mem::take(&mut group.name);
+        self.group_names.kill(name);
         let (namespace, instance) = (group.namespace, group.instance);
         let (namespace_pos, instance_pos) = (group.namespace_pos, group.instance_pos);
         let name_entry = group.name_entry;
@@ -466,6 +473,10 @@ impl Workspace {
         self.free.push(g);
         if self.names.wants_compaction() {
             self.rebuild_names();
+        }
+        if self.group_names.wants_compaction() {
+            let live = self.groups.iter_mut().filter(|group| group.is_live());
+            self.group_names.compact(live.map(|group| &mut group.name));
         }
     }
 }
@@ -491,7 +502,7 @@ mod tests {
     /// What a group costs besides its name (the Catalog docs): a group of
     /// one cell keeps no aggregates of its own.
     #[test]
-    fn a_group_takes_72_bytes() {
-        assert_eq!(std::mem::size_of::<Group>(), 72);
+    fn a_group_takes_64_bytes() {
+        assert_eq!(std::mem::size_of::<Group>(), 64);
     }
 }
