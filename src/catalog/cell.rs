@@ -23,12 +23,16 @@ pub(super) struct Cell {
 /// A cell's members, in the form that fits their number.
 #[derive(Clone, Debug)]
 pub(super) enum Members {
+    /// None: a new cell, or one whose last version left.
+    Empty,
     /// The slot of a cell's first version while it is its only one (the
     /// cell of a group of one version): no allocation.
     One(u32),
     /// The version slots (most cells hold a handful of versions): 4 bytes a
-    /// version, and a removal rescans at most [`SMALL`] of them.
-    Small(Vec<u32>),
+    /// version, and a removal rescans at most [`SMALL`] of them. (Boxed, so
+    /// that the members of a cell take 16 bytes, not a vector's 24, in
+    /// every group: most groups' single cell has one version.)
+    Small(Box<Vec<u32>>),
     /// Times with their multiplicities: a removal finds the next extreme in
     /// O(log n), however large the cell.
     Large(Box<Multisets>),
@@ -64,7 +68,7 @@ impl Multisets {
 
 impl Default for Members {
     fn default() -> Self {
-        Members::Small(Vec::new())
+        Members::Empty
     }
 }
 
@@ -72,7 +76,7 @@ impl Cell {
     pub(super) fn new() -> Self {
         Cell {
             state: GroupState::EMPTY,
-            members: Members::Small(Vec::new()),
+            members: Members::Empty,
         }
     }
 
@@ -91,8 +95,9 @@ impl Cell {
             update_at,
         });
         match &mut self.members {
+            Members::Empty => self.members = Members::One(slot),
             Members::Small(slots) if slots.is_empty() => self.members = Members::One(slot),
-            &mut Members::One(first) => self.members = Members::Small(vec![first, slot]),
+            &mut Members::One(first) => self.members = Members::Small(Box::new(vec![first, slot])),
             Members::Small(slots) if slots.len() < SMALL => slots.push(slot),
             Members::Small(slots) => {
                 let mut sets = Box::<Multisets>::default();
@@ -118,9 +123,10 @@ impl Cell {
     ) {
         self.state.version_count = self.state.version_count.saturating_sub(1);
         match &mut self.members {
+            Members::Empty => panic!("a removed version is a member of its cell"),
             &mut Members::One(only) => {
                 assert_eq!(only, slot, "a removed version is a member of its cell");
-                self.members = Members::Small(Vec::new());
+                self.members = Members::Empty;
                 self.state = GroupState::EMPTY;
             }
             Members::Small(slots) => {
@@ -165,7 +171,8 @@ pub(super) enum Cells {
     #[default]
     Empty,
     One(ImageType, ServiceType, Members),
-    Many(Vec<(ImageType, ServiceType, Cell)>),
+    /// (Boxed, so that a group's cells take 24 bytes, not 32.)
+    Many(Box<Vec<(ImageType, ServiceType, Cell)>>),
 }
 
 impl Cells {
@@ -209,7 +216,10 @@ impl Cells {
                 };
                 let mut second = Cell::new();
                 second.add(slot, create_at, update_at, times);
-                *self = Cells::Many(vec![(*t, *s, first), (image_type, service_type, second)]);
+                *self = Cells::Many(Box::new(vec![
+                    (*t, *s, first),
+                    (image_type, service_type, second),
+                ]));
             }
             Cells::Many(cells) => {
                 let i = match cells
@@ -303,7 +313,7 @@ impl Cells {
             Cells::One(..) => GroupState::EMPTY,
             Cells::Many(cells) => {
                 let mut state = GroupState::EMPTY;
-                for (t, s, cell) in cells {
+                for (t, s, cell) in cells.iter() {
                     if wanted(*t, *s) {
                         state.merge(&cell.state);
                     }
