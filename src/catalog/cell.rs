@@ -21,9 +21,12 @@ pub(super) struct Cell {
 }
 
 /// A cell's members, in the form that fits their number.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
+// A boxed vector: 8 bytes in every group instead of 24 (see `Small`).
+#[allow(clippy::box_collection)]
 pub(super) enum Members {
     /// None: a new cell, or one whose last version left.
+    #[default]
     Empty,
     /// The slot of a cell's first version while it is its only one (the
     /// cell of a group of one version): no allocation.
@@ -63,12 +66,6 @@ impl Multisets {
                 }
             }
         }
-    }
-}
-
-impl Default for Members {
-    fn default() -> Self {
-        Members::Empty
     }
 }
 
@@ -167,6 +164,8 @@ impl Cell {
 /// workspace keeps anyway (`TypeStates`), and every operation here that
 /// needs them is given that total.
 #[derive(Clone, Debug, Default)]
+// A boxed vector: 8 bytes in every group instead of 24 (see `Many`).
+#[allow(clippy::box_collection)]
 pub(super) enum Cells {
     #[default]
     Empty,

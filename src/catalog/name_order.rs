@@ -188,18 +188,18 @@ impl NameOrder {
                 )
             }
         };
-        self.from_place(b, at)
+        self.starting_at(b, at)
             .take_while(move |&other| name_of(other) == name)
     }
 
     /// The slots from position `i` on (all positions in name order).
     pub(super) fn from(&self, i: usize) -> impl Iterator<Item = u32> + '_ {
         let (b, at) = self.locate(i);
-        self.from_place(b, at)
+        self.starting_at(b, at)
     }
 
     /// The slots from place `at` of block `b` on.
-    fn from_place(&self, b: usize, at: usize) -> impl Iterator<Item = u32> + '_ {
+    fn starting_at(&self, b: usize, at: usize) -> impl Iterator<Item = u32> + '_ {
         let first = self.blocks.get(b).map_or(&[][..], |block| &block[at..]);
         first
             .iter()
