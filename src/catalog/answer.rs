@@ -1,11 +1,10 @@
 //! Answering a query from one workspace's groups and indexes.
 
-use super::few::Few;
-use super::workspace::{of_type, Workspace, ALL_TYPES};
+use super::workspace::Workspace;
 use crate::group_state::GroupState;
+use crate::kinds::ImageType;
 use crate::name_match::NameMatcher;
 use crate::order::{self, Groups};
-use crate::prefetch::prefetch;
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::sort::{SortDir, SortField};
@@ -38,7 +37,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         // An exact name: its run in the name index.
         (Some(name), _, namespace, _) => {
             let namespace = namespace.map(|ns| ws.by_namespace.find(ns));
-            for &g in ws.by_name.get(name).map_or(&[][..], Few::as_slice) {
+            for g in ws.by_name.equal(name.as_bytes(), |g| ws.name(g)) {
                 if namespace.is_none_or(|ns| ns == Some(ws.groups[g as usize].namespace)) {
                     push(g);
                 }
@@ -48,7 +47,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         (None, fuzzy, Some(namespace), _) => {
             let mut matcher = fuzzy.map(NameMatcher::new);
             for &g in ws.by_namespace.get(namespace) {
-                let name = ws.groups[g as usize].name.as_bytes();
+                let name = ws.name(g);
                 if matcher.as_mut().is_none_or(|m| m.matches(name)) {
                     push(g);
                 }
@@ -61,7 +60,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         {
             let mut matcher = NameMatcher::new(needle);
             for &g in ws.by_instance.get(instance) {
-                if matcher.matches(ws.groups[g as usize].name.as_bytes()) {
+                if matcher.matches(ws.name(g)) {
                     push(g);
                 }
             }
@@ -75,8 +74,15 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
                 // Without a service-type filter the aggregates are in a
                 // state vector: keep only the matching slots (a fuzzy name
                 // can match most groups), not a key and state apiece.
-                let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
-                return page(&StateView { ws, states, ids }, query);
+                let image_type = query.image_type();
+                return page(
+                    &StateView {
+                        ws,
+                        image_type,
+                        ids,
+                    },
+                    query,
+                );
             }
             ids.into_iter().for_each(&mut push);
         }
@@ -120,16 +126,11 @@ const FEW: usize = 8;
 /// type, `None` if it has none.
 fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
     let state = match (query.image_type(), query.service_type()) {
-        (None, None) => ws.states[ALL_TYPES][g as usize],
-        (Some(image_type), None) => ws.states[of_type(image_type)][g as usize],
+        (image_type, None) => ws.states.get(g, image_type),
         (image_type, Some(service_type)) => {
-            let mut state = GroupState::EMPTY;
-            for (t, s, cell) in ws.groups[g as usize].cells.as_slice() {
-                if *s == service_type && image_type.is_none_or(|wanted| wanted == *t) {
-                    state.merge(&cell.state);
-                }
-            }
-            state
+            ws.groups[g as usize]
+                .cells
+                .state_of(ws.states.get(g, None), image_type, service_type)
         }
     };
     (state.version_count > 0).then_some(state)
@@ -140,17 +141,25 @@ fn state_of(ws: &Workspace, g: u32, query: &GroupQuery) -> Option<GroupState> {
 /// the workspace's state vector, in order, and keys only where the order
 /// needs them (ties, and the page itself).
 fn page_from_states(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
-    let states = &ws.states[query.image_type().map_or(ALL_TYPES, of_type)];
-    let ids = (0..states.len() as u32)
-        .filter(|&g| states[g as usize].version_count > 0)
+    let image_type = query.image_type();
+    let ids = (0..ws.states.len() as u32)
+        .filter(|&g| ws.states.has(g, image_type))
         .collect();
-    page(&StateView { ws, states, ids }, query)
+    page(
+        &StateView {
+            ws,
+            image_type,
+            ids,
+        },
+        query,
+    )
 }
 
-/// A workspace's groups with a count in `states`, by dense index.
+/// A workspace's groups with versions of `image_type` (of any with
+/// `None`), by dense index.
 struct StateView<'w> {
     ws: &'w Workspace,
-    states: &'w [GroupState],
+    image_type: Option<ImageType>,
     ids: Vec<u32>,
 }
 
@@ -159,7 +168,7 @@ impl Groups for StateView<'_> {
         self.ids.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.ids[g] as usize].name.as_bytes()
+        self.ws.name(self.ids[g])
     }
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.namespace(self.ids[g]).as_bytes()
@@ -167,60 +176,112 @@ impl Groups for StateView<'_> {
     fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
         self.ws.instance(self.ids[g]).map(str::as_bytes)
     }
+    // Called once per group by the order's selection: inlined there.
+    #[inline(always)]
     fn state(&self, g: usize) -> GroupState {
-        self.states[self.ids[g] as usize]
+        self.ws.states.get(self.ids[g], self.image_type)
     }
     fn prefetch_state(&self, g: usize) {
         // The matching groups of a fuzzy name lie scattered in the state
         // vector.
-        if let Some(state) = self.ids.get(g).and_then(|&id| self.states.get(id as usize)) {
-            prefetch(state);
+        if let Some(&id) = self.ids.get(g) {
+            self.ws.states.prefetch(id);
         }
     }
 }
 
 /// The page of a query without name or namespace filter whose first sort
-/// field is `name`: the name index is walked in order, a run of groups that
-/// share a name at a time (within a run, the other sort fields decide).
-/// Runs before the page are only counted, without visiting their groups
-/// when every group matches, and so is the rest once the page is full.
+/// field is `name`: the name index is walked in the query's order, and the
+/// window kept is the page's groups with the groups that share a name with
+/// its first or last (within a name, the other sort fields decide). When
+/// every group matches, the walk starts at the page (the groups before it
+/// are only counted, a block of the index at a time); otherwise each group
+/// is checked, and the rest counted once the page is full.
 fn page_in_name_order(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
     let offset = query.offset() as usize;
     let end = offset.saturating_add(query.limit() as usize);
     let every_group_matches = query.image_type().is_none() && query.service_type().is_none();
-    let runs: Box<dyn Iterator<Item = &Few<u32>>> = match query.sort_dir() {
-        SortDir::Asc => Box::new(ws.by_name.values()),
-        SortDir::Desc => Box::new(ws.by_name.values().rev()),
+    let total = ws.by_name.len();
+    let asc = query.sort_dir() == SortDir::Asc;
+    // The groups from position `i` of the query's order on, and those
+    // before it, nearest first.
+    let from = |i: usize| -> Box<dyn Iterator<Item = u32> + '_> {
+        match asc {
+            true => Box::new(ws.by_name.from(i)),
+            false => Box::new(ws.by_name.before(total - i.min(total))),
+        }
+    };
+    let before = |i: usize| -> Box<dyn Iterator<Item = u32> + '_> {
+        match asc {
+            true => Box::new(ws.by_name.before(i)),
+            false => Box::new(ws.by_name.from(total - i.min(total))),
+        }
     };
     let mut window = MatchingGroups::new(ws);
-    let mut window_first = None;
-    // Matching groups in the runs walked so far.
-    let mut position = 0usize;
-    for run in runs {
-        if every_group_matches {
-            if position.saturating_add(run.len()) <= offset {
-                position += run.len();
-                continue;
-            }
-            if position >= end {
-                position = ws.live();
+    if every_group_matches {
+        if offset >= total {
+            return order::page_of_window(&window, total, total, query);
+        }
+        let mut groups = from(offset);
+        let first = groups
+            .next()
+            .expect("a group at a position below the total");
+        let name = ws.name(first);
+        // The earlier groups of the first's name.
+        for g in before(offset).take_while(|&g| ws.name(g) == name) {
+            window.push(g, ws.states.get(g, None));
+        }
+        let window_first = offset - window.groups.len();
+        window.push(first, ws.states.get(first, None));
+        let mut last = name;
+        for (position, g) in (offset + 1..).zip(groups) {
+            if position >= end && ws.name(g) != last {
                 break;
             }
+            last = ws.name(g);
+            window.push(g, ws.states.get(g, None));
         }
-        let run_start = window.groups.len();
-        for &g in run.as_slice() {
-            if let Some(state) = state_of(ws, g, query) {
+        return order::page_of_window(&window, window_first, total, query);
+    }
+    // Matching groups walked so far.
+    let mut position = 0usize;
+    let mut window_first = None;
+    let mut last: Option<&[u8]> = None;
+    for (i, g) in from(0).enumerate() {
+        let Some(state) = state_of(ws, g, query) else {
+            continue;
+        };
+        if position < offset {
+            position += 1;
+            continue;
+        }
+        if position >= end {
+            // Past the page: the groups of the last one's name still join
+            // the window, the rest are counted.
+            if last.is_some_and(|name| name == ws.name(g)) {
                 window.push(g, state);
+                position += 1;
+                continue;
             }
+            last = None;
+            position += 1;
+            continue;
         }
-        let matched = window.groups.len() - run_start;
-        if position.saturating_add(matched) <= offset || position >= end {
-            // Before or after the page: counted only.
-            window.groups.truncate(run_start);
-        } else {
-            window_first.get_or_insert(position);
+        if window_first.is_none() {
+            // The page's first group: the earlier matching groups of its
+            // name join the window.
+            let name = ws.name(g);
+            let earlier = before(i)
+                .take_while(|&other| ws.name(other) == name)
+                .filter_map(|other| Some((other, state_of(ws, other, query)?)));
+            for (other, other_state) in earlier {
+                window.push(other, other_state);
+            }
+            window_first = Some(offset - window.groups.len());
         }
-        position += matched;
+        window.push(g, state);
+        last = Some(ws.name(g));
+        position += 1;
     }
     order::page_of_window(&window, window_first.unwrap_or(position), position, query)
 }
@@ -249,7 +310,7 @@ impl Groups for MatchingGroups<'_> {
         self.groups.len()
     }
     fn name(&self, g: usize) -> &[u8] {
-        self.ws.groups[self.groups[g].0 as usize].name.as_bytes()
+        self.ws.name(self.groups[g].0)
     }
     fn namespace(&self, g: usize) -> &[u8] {
         self.ws.namespace(self.groups[g].0).as_bytes()

@@ -39,7 +39,10 @@ impl<'c> VersionRef<'c> {
 
     /// Its image name.
     pub fn name(&self) -> &'c str {
-        &self.workspace.groups[self.stored.group as usize].name
+        let workspace = self.workspace;
+        workspace
+            .group_names
+            .get_str(workspace.groups[self.stored.group as usize].name)
     }
 
     /// Its SWR organization.

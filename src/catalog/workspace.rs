@@ -1,15 +1,15 @@
 //! The groups of one workspace and the indexes a query narrows them with.
 
-use std::collections::BTreeMap;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use super::cell::Cell;
-use super::few::Few;
-use super::names::{type_bit, NameArena};
+use super::cell::Cells;
+use super::group_names::{GroupNames, Span};
+use super::name_order::NameOrder;
+use super::names::NameArena;
+use super::type_states::TypeStates;
 use crate::group_state::{GroupKey, GroupState};
 use crate::kinds::{ImageType, ServiceType};
 use crate::version::ImageVersion;
@@ -18,9 +18,8 @@ use crate::version::ImageVersion;
 /// in the indexes.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
-    /// Shared with its entry in the name index, which would otherwise
-    /// keep a second copy of every name.
-    pub(super) name: Arc<str>,
+    /// Its name, in [`Workspace::group_names`].
+    pub(super) name: Span,
     /// Its namespace, by its key in [`Workspace::by_namespace`]: a
     /// namespace's bytes are kept once for all its groups.
     pub(super) namespace: u32,
@@ -29,7 +28,7 @@ pub(super) struct Group {
     pub(super) instance: u32,
     /// Per `(type, service_type)` it has versions of.
     /// (Most groups have one: it is kept inline.)
-    pub(super) cells: Few<(ImageType, ServiceType, Cell)>,
+    pub(super) cells: Cells,
     /// Its position in its namespace's list.
     namespace_pos: u32,
     /// Its position in its SWR instance's list (0 for the shared SWR, which
@@ -47,25 +46,6 @@ impl Group {
     pub(super) fn is_live(&self) -> bool {
         !self.cells.is_empty()
     }
-
-    /// The position of `version`'s cell, if the group has one.
-    fn cell_of(&self, version: &Member) -> Option<usize> {
-        self.cells
-            .as_slice()
-            .iter()
-            .position(|(t, s, _)| *t == version.image_type && *s == version.service_type)
-    }
-
-    /// Its aggregates over all its versions and per image type, from the
-    /// cells (see [`Workspace::states`]).
-    fn totals(&self) -> [GroupState; 3] {
-        let mut states = [GroupState::EMPTY; 3];
-        for (image_type, _, cell) in self.cells.as_slice() {
-            states[ALL_TYPES].merge(&cell.state);
-            states[of_type(*image_type)].merge(&cell.state);
-        }
-        states
-    }
 }
 
 /// The groups of one workspace, in a slab that a query walks in order, with
@@ -76,19 +56,20 @@ impl Group {
 pub(super) struct Workspace {
     pub(super) id: Box<str>,
     pub(super) groups: Vec<Group>,
-    /// Each group's aggregates over all its versions ([`ALL_TYPES`]) and
-    /// over those of each image type ([`of_type`]), by group slot, in plain
-    /// vectors apart from the groups: a query without a service-type filter
-    /// reads 24 bytes a group, in order, and nothing else but the page's
-    /// keys. A free slot has a count of 0.
-    pub(super) states: [Vec<GroupState>; 3],
+    /// The groups' names.
+    pub(super) group_names: GroupNames,
+    /// Each group's aggregates over all its versions and over those of
+    /// each image type, by group slot, apart from the groups: a query
+    /// without a service-type filter reads 24 bytes a group, in order, and
+    /// nothing else but the page's keys (and a group with both types'
+    /// per-type aggregates, with a type filter). A free slot has a count of 0.
+    pub(super) states: TypeStates,
     /// Free group slots.
     free: Vec<u32>,
     /// Group slots by `(namespace, name)`, hashed from the group's own strings.
     by_key: HashTable<u32>,
-    /// Group slots by name, names in byte order: one entry per run of groups
-    /// that share a name.
-    pub(super) by_name: BTreeMap<Arc<str>, Few<u32>>,
+    /// Live group slots in the byte order of their names.
+    pub(super) by_name: NameOrder,
     /// Group slots by namespace (foldhash's default state is seeded per
     /// instance, like every other index here).
     pub(super) by_namespace: GroupLists,
@@ -203,15 +184,6 @@ pub(super) struct Member {
     pub(super) update_at: i64,
 }
 
-/// The index in [`Workspace::states`] of the aggregates over all versions.
-pub(super) const ALL_TYPES: usize = 0;
-
-/// The index in [`Workspace::states`] of the aggregates over versions of
-/// `image_type`.
-pub(super) fn of_type(image_type: ImageType) -> usize {
-    1 + image_type as usize
-}
-
 impl Workspace {
     pub(super) fn new(id: &str) -> Self {
         Workspace {
@@ -229,10 +201,15 @@ impl Workspace {
     pub(super) fn key(&self, g: u32) -> GroupKey<'_> {
         let group = &self.groups[g as usize];
         GroupKey {
-            name: group.name.as_bytes(),
+            name: self.group_names.get(group.name),
             namespace: self.namespace(g).as_bytes(),
             swr_instance_id: self.instance(g).map(str::as_bytes),
         }
+    }
+
+    /// The name of group `g`, as bytes.
+    pub(super) fn name(&self, g: u32) -> &[u8] {
+        self.group_names.get(self.groups[g as usize].name)
     }
 
     /// The namespace of group `g`.
@@ -279,12 +256,11 @@ impl Workspace {
     ) -> u32 {
         debug_assert_eq!(hash, GroupKey::of(version).hash(hasher), "the key's hash");
         let name = version.name.as_str();
-        let shared_name: Arc<str> = Arc::from(name);
         let group = Group {
-            name: Arc::clone(&shared_name),
+            name: self.group_names.push(name),
             namespace: 0,
             instance: SHARED_SWR,
-            cells: Few::Empty,
+            cells: Cells::Empty,
             namespace_pos: 0,
             instance_pos: 0,
             name_entry: 0,
@@ -300,9 +276,7 @@ impl Workspace {
                     "a Catalog workspace holds at most u32::MAX groups"
                 );
                 self.groups.push(group);
-                for states in &mut self.states {
-                    states.push(GroupState::EMPTY);
-                }
+                self.states.push_empty();
                 (self.groups.len() - 1) as u32
             }
         };
@@ -317,6 +291,7 @@ impl Workspace {
         }
         let Workspace {
             groups,
+            group_names,
             by_namespace,
             by_instance,
             by_key,
@@ -325,7 +300,7 @@ impl Workspace {
         let key_of = |g: u32| {
             let group = &groups[g as usize];
             GroupKey {
-                name: group.name.as_bytes(),
+                name: group_names.get(group.name),
                 namespace: by_namespace.key(group.namespace).as_bytes(),
                 swr_instance_id: (group.instance != SHARED_SWR)
                     .then(|| by_instance.key(group.instance).as_bytes()),
@@ -333,7 +308,9 @@ impl Workspace {
         };
         by_key.insert_unique(hash, g, |&g| key_of(g).hash(hasher));
         if index_name {
-            self.by_name.entry(shared_name).or_default().push(g);
+            let (groups, names) = (&self.groups, &self.group_names);
+            self.by_name
+                .insert(g, |g| names.get(groups[g as usize].name));
             // No versions yet: its type bits are set as they are counted in
             // ([`sync_name_types`](Self::sync_name_types)).
             self.groups[g as usize].name_entry = self.names.push(name, g, 0);
@@ -349,18 +326,8 @@ impl Workspace {
             "groups are reserved for in an empty workspace"
         );
         self.groups.reserve_exact(count);
-        for states in &mut self.states {
-            states.reserve_exact(count);
-        }
+        self.states.reserve_exact(count);
         self.by_key = HashTable::with_capacity(count);
-    }
-
-    /// The [`type_bit`]s of the image types group `g` has versions of.
-    fn type_bits(states: &[Vec<GroupState>; 3], g: u32) -> u8 {
-        ImageType::ALL
-            .iter()
-            .filter(|&&t| states[of_type(t)][g as usize].version_count > 0)
-            .fold(0, |bits, &t| bits | type_bit(t))
     }
 
     /// Writes group `g`'s type bits into its folded name, after versions
@@ -368,7 +335,7 @@ impl Workspace {
     /// writes them with the names, in [`rebuild_names`](Self::rebuild_names)).
     pub(super) fn sync_name_types(&mut self, g: u32) {
         let group = &self.groups[g as usize];
-        let types = Self::type_bits(&self.states, g);
+        let types = self.states.type_bits(g);
         self.names
             .set_types(group.name_entry, group.name.len(), types);
     }
@@ -382,8 +349,10 @@ impl Workspace {
         self.names.reserve_exact(count, bytes);
         for (g, group) in self.groups.iter_mut().enumerate() {
             if group.is_live() {
-                let types = Self::type_bits(&self.states, g as u32);
-                group.name_entry = self.names.push(&group.name, g as u32, types);
+                let types = self.states.type_bits(g as u32);
+                group.name_entry =
+                    self.names
+                        .push(self.group_names.get_str(group.name), g as u32, types);
             }
         }
     }
@@ -391,48 +360,34 @@ impl Workspace {
     /// Builds the name index of an empty-indexed workspace from its live
     /// groups: the names are sorted once (most comparisons settled by their
     /// first 32 bytes, read once per group, rather than by reading two names
-    /// far apart in memory), and the map is built from the sorted runs, in
-    /// full nodes. Inserting the names one by one, in the order a bulk load
-    /// meets them, would walk the map from its root for each, comparing
-    /// whole names all the way down.
+    /// far apart in memory), and the order is cut from the sorted slots
+    /// without comparing them again. Inserting the names one by one would
+    /// search the order for each, comparing whole names.
     pub(super) fn build_name_index(&mut self) {
         assert!(
             self.by_name.is_empty(),
-            "the name index is built once, into an empty map"
+            "the name index is built once, into an empty order"
         );
-        let groups = &self.groups;
+        let (groups, names) = (&self.groups, &self.group_names);
+        let name = |g: u32| names.get(groups[g as usize].name);
         let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
             .filter(|&g| groups[g as usize].is_live())
-            .map(|g| (prefix32(groups[g as usize].name.as_bytes()), g))
+            .map(|g| (prefix32(name(g)), g))
             .collect();
-        order.sort_unstable_by(|a, b| {
-            let name = |g: u32| groups[g as usize].name.as_bytes();
-            a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1)))
-        });
-        let mut runs: Vec<(Arc<str>, Few<u32>)> = Vec::with_capacity(order.len());
-        let mut last_prefix = None;
-        for (prefix, g) in order {
-            let name = &groups[g as usize].name;
-            // Names whose first 32 bytes differ differ: most are told apart
-            // without reading them again.
-            let same_prefix = last_prefix.replace(prefix) == Some(prefix);
-            match runs.last_mut() {
-                Some((run_name, run)) if same_prefix && run_name == name => run.push(g),
-                _ => runs.push((Arc::clone(name), Few::One(g))),
-            }
-        }
-        self.by_name = runs.into_iter().collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1))));
+        let sorted: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
+        self.by_name = NameOrder::from_sorted(&sorted, name);
     }
 
     /// Gives back the room that growing one element at a time left over:
     /// what a bulk load calls once it has added every version.
     pub(super) fn shrink_to_fit(&mut self) {
         self.groups.shrink_to_fit();
-        for states in &mut self.states {
-            states.shrink_to_fit();
-        }
+        self.group_names.shrink_to_fit();
+        self.states.shrink_to_fit();
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
+        self.by_name.shrink_to_fit();
     }
 
     /// Counts `version` into group `g`.
@@ -447,19 +402,17 @@ impl Workspace {
             create_at: version.create_at,
             update_at: version.update_at,
         };
-        self.states[ALL_TYPES][g as usize].merge(&one);
-        self.states[of_type(version.image_type)][g as usize].merge(&one);
-        let group = &mut self.groups[g as usize];
-        let i = match group.cell_of(&version) {
-            Some(i) => i,
-            None => {
-                let cell = (version.image_type, version.service_type, Cell::new());
-                group.cells.push(cell);
-                group.cells.len() - 1
-            }
-        };
-        let cell = &mut group.cells.as_mut_slice()[i].2;
-        cell.add(version.slot, version.create_at, version.update_at, times);
+        let total = self.states.get(g, None);
+        self.states.add(g, version.image_type, &one);
+        self.groups[g as usize].cells.add(
+            version.image_type,
+            version.service_type,
+            total,
+            version.slot,
+            version.create_at,
+            version.update_at,
+            times,
+        );
     }
 
     /// Takes `version`, a member of group `g`, out of it, dropping the cell
@@ -471,20 +424,19 @@ impl Workspace {
         version: Member,
         times: impl Fn(u32) -> (i64, i64),
     ) {
+        let total = self.states.get(g, None);
         let group = &mut self.groups[g as usize];
-        let i = group
-            .cell_of(&version)
-            .expect("a member's group has the cell of its type and service type");
-        let cell = &mut group.cells.as_mut_slice()[i].2;
-        cell.remove(version.slot, version.create_at, version.update_at, times);
-        if cell.is_empty() {
-            group.cells.swap_remove(i);
-        }
-        let totals = group.totals();
+        let per_type = group.cells.remove(
+            version.image_type,
+            version.service_type,
+            total,
+            version.slot,
+            version.create_at,
+            version.update_at,
+            times,
+        );
         let live = group.is_live();
-        for (states, total) in self.states.iter_mut().zip(totals) {
-            states[g as usize] = total;
-        }
+        self.states.set(g, per_type);
         if live {
             self.sync_name_types(g);
         } else {
@@ -495,8 +447,12 @@ impl Workspace {
     /// Takes the empty group `g` out of every index and frees its slot.
     fn drop_group(&mut self, hasher: &RandomState, g: u32) {
         let hash = self.key(g).hash(hasher);
+        let (groups, names) = (&self.groups, &self.group_names);
+        self.by_name
+            .remove(g, |g| names.get(groups[g as usize].name));
         let group = &mut self.groups[g as usize];
         let name = std::mem::take(&mut group.name);
+        self.group_names.kill(name);
         let (namespace, instance) = (group.namespace, group.instance);
         let (namespace_pos, instance_pos) = (group.namespace_pos, group.instance_pos);
         let name_entry = group.name_entry;
@@ -505,12 +461,6 @@ impl Workspace {
             .find_entry(hash, |&other| other == g)
             .expect(INDEXED)
             .remove();
-        let run = self.by_name.get_mut(&*name).expect(INDEXED);
-        let at = run.as_slice().iter().position(|&other| other == g);
-        run.swap_remove(at.expect(INDEXED));
-        if run.is_empty() {
-            self.by_name.remove(&*name);
-        }
         if let Some(moved) = self.by_namespace.remove(namespace, namespace_pos) {
             self.groups[moved as usize].namespace_pos = namespace_pos;
         }
@@ -523,6 +473,10 @@ impl Workspace {
         self.free.push(g);
         if self.names.wants_compaction() {
             self.rebuild_names();
+        }
+        if self.group_names.wants_compaction() {
+            let live = self.groups.iter_mut().filter(|group| group.is_live());
+            self.group_names.compact(live.map(|group| &mut group.name));
         }
     }
 }
@@ -539,4 +493,16 @@ fn prefix32(bytes: &[u8]) -> [u128; 2] {
         u128::from_be_bytes(high.try_into().expect("16 bytes")),
         u128::from_be_bytes(low.try_into().expect("16 bytes")),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a group costs besides its name (the Catalog docs): a group of
+    /// one cell keeps no aggregates of its own.
+    #[test]
+    fn a_group_takes_56_bytes() {
+        assert_eq!(std::mem::size_of::<Group>(), 56);
+    }
 }
