@@ -45,6 +45,18 @@ const MIN_SLOTS: usize = 64;
 const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
 
+/// Pushes `value` onto `list`; when that moved the list into a larger
+/// block, advises huge pages for the block's part not yet written.
+#[inline(always)]
+fn push_advised(list: &mut Vec<u64>, value: u64) {
+    let capacity = list.capacity();
+    list.push(value);
+    if list.capacity() != capacity {
+        let spare = list.spare_capacity_mut();
+        crate::huge_pages::advise(spare.as_ptr().cast(), size_of_val(spare));
+    }
+}
+
 /// The groups of one query's matching versions, by [`GroupKey`].
 ///
 /// Two arrays the scan touches: an index of 8-byte slots (open addressing,
@@ -208,8 +220,8 @@ impl GroupTable {
         let record = group_record::push(&mut self.arena, key, state);
         let record_ref = Self::record_ref(record);
         self.slots[i] = Self::tag(hash) | record_ref;
-        self.groups.push(record_ref);
-        self.hashes.push(hash);
+        push_advised(&mut self.groups, record_ref);
+        push_advised(&mut self.hashes, hash);
         if self.groups.len() * 2 > self.slots.len() {
             self.grow();
         }
@@ -221,6 +233,9 @@ impl GroupTable {
     fn grow(&mut self) {
         let len = self.slots.len() * 2;
         let mut slots = vec![0; len];
+        // A large new index is usually fresh memory, not yet touched (the
+        // allocator zeroes it lazily): huge pages before it is written.
+        crate::huge_pages::advise(slots.as_ptr().cast(), len * size_of::<u64>());
         self.shift -= 1;
         let mask = len - 1;
         for (g, (&record_ref, &hash)) in self.groups.iter().zip(&self.hashes).enumerate() {
