@@ -37,7 +37,10 @@ pub(crate) fn advise(start: *const u8, len: usize) {
     // memory as it was, so it is ignored.
     unsafe {
         libc::madvise(
-            start.wrapping_add(pages.start - start as usize).cast_mut().cast(),
+            start
+                .wrapping_add(pages.start - start as usize)
+                .cast_mut()
+                .cast(),
             pages.len(),
             libc::MADV_HUGEPAGE,
         );
@@ -67,11 +70,23 @@ mod tests {
     fn only_whole_huge_pages_inside_the_block_are_advised() {
         let m = HUGE_PAGE;
         assert_eq!(whole_huge_pages(10 * m, MIN_BYTES - 1), None);
-        assert_eq!(whole_huge_pages(10 * m, MIN_BYTES), Some(10 * m..10 * m + MIN_BYTES));
+        assert_eq!(
+            whole_huge_pages(10 * m, MIN_BYTES),
+            Some(10 * m..10 * m + MIN_BYTES)
+        );
         assert_eq!(whole_huge_pages(10 * m + 16, 3 * m), Some(11 * m..13 * m));
-        assert_eq!(whole_huge_pages(10 * m + 16, 3 * m - 16), Some(11 * m..13 * m));
-        assert_eq!(whole_huge_pages(10 * m + 16, 3 * m - 17), Some(11 * m..12 * m));
-        assert_eq!(whole_huge_pages(10 * m + 1, MIN_BYTES), Some(11 * m..12 * m));
+        assert_eq!(
+            whole_huge_pages(10 * m + 16, 3 * m - 16),
+            Some(11 * m..13 * m)
+        );
+        assert_eq!(
+            whole_huge_pages(10 * m + 16, 3 * m - 17),
+            Some(11 * m..12 * m)
+        );
+        assert_eq!(
+            whole_huge_pages(10 * m + 1, MIN_BYTES),
+            Some(11 * m..12 * m)
+        );
         assert_eq!(whole_huge_pages(usize::MAX - m, MIN_BYTES), None);
     }
 

@@ -249,10 +249,10 @@ mod version;
 // Filter, scan, order and page, response.
 mod bytes;
 mod filter;
+mod huge_pages;
 mod name_match;
 mod order;
 mod prefetch;
-mod huge_pages;
 mod response;
 mod scan;
 mod threads;
