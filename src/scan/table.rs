@@ -271,6 +271,22 @@ impl GroupTable {
             }
             return;
         }
+        self.merge_where(other, |_| true);
+    }
+
+    /// As [`merge`](Self::merge), only the groups of `other` whose key hash
+    /// `keep` takes; `other` must share this table's hasher.
+    ///
+    /// # Panics
+    /// If `other` was built with another hasher: its hashes would say
+    /// nothing about this table's.
+    pub(crate) fn merge_where(&mut self, other: &GroupTable, keep: impl Fn(u64) -> bool) {
+        let probe = GroupKey::from_stored(b"", b"");
+        assert_eq!(
+            self.hash_key(&probe),
+            other.hash_key(&probe),
+            "tables merged by hash share their hasher"
+        );
         let hash_of = |g: usize| other.hashes[g];
         for g in 0..other.len() {
             if g + MERGE_AHEAD < other.len() {
@@ -279,7 +295,9 @@ impl GroupTable {
             if g + MERGE_AHEAD / 2 < other.len() {
                 self.prefetch_record_of(hash_of(g + MERGE_AHEAD / 2));
             }
-            self.count(hash_of(g), &other.key(g), other.state(g));
+            if keep(hash_of(g)) {
+                self.count(hash_of(g), &other.key(g), other.state(g));
+            }
         }
     }
 
