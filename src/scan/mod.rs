@@ -289,11 +289,14 @@ impl crate::order::Groups for SplitGroups {
 /// It spawns no thread unless each thread would get at least 65,536 records,
 /// below which the threads cost more than they save. When most of the
 /// versions in the calling thread's first piece (a sixteenth of its share)
-/// are groups of their own, the other threads stop after their current
-/// piece and the calling thread counts the rest: the threads' partial groups
-/// would mostly differ, and merging them would cost about what they saved. Use it where a call may
-/// take the machine's cores for a moment (a batch job, a dedicated service);
-/// [`group_images`] never spawns threads.
+/// are groups of their own, the threads' partial groups would mostly
+/// differ, and merging them would cost about what they saved: the threads
+/// stop after their current piece, and two threads count the rest with the
+/// groups split between them by key hash (each reads all of the rest and
+/// counts half the groups, so nothing is merged but the first pieces). Use
+/// it where a call may take the machine's cores for a moment (a batch job,
+/// a dedicated service): on a machine whose cores are busy, two threads
+/// can take longer than one. [`group_images`] never spawns threads.
 ///
 /// ```
 /// use image_groups::{group_images, group_images_parallel, GroupQuery};

@@ -14,7 +14,9 @@
 //! are one record ([`group_record`](super::group_record)) in an arena, so
 //! counting reads one slot of a small index and one record; the scan's
 //! [`Pipeline`](super::pipeline::Pipeline) asks for both well before it
-//! counts.
+//! counts. A table of many groups is tens of MiB of memory fresh to the
+//! process on each query: its large blocks are advised into huge pages
+//! ([`huge_pages`](crate::huge_pages)) before they are written.
 
 use foldhash::fast::RandomState;
 
