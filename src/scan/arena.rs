@@ -96,6 +96,9 @@ impl LineArena {
             len = len.max(self.room);
         }
         let mut bytes = Vec::with_capacity(len + LINE);
+        // Before anything is written, so that the first write of each huge
+        // page faults it in whole.
+        crate::huge_pages::advise(bytes.as_ptr(), bytes.capacity());
         // Pointer to integer: only its remainder is used, to skip the bytes
         // before the allocation's first line boundary.
         let start = (bytes.as_ptr() as usize).wrapping_neg() % LINE;

@@ -70,23 +70,36 @@ pub(crate) fn aggregate_into<'a>(
     records: impl IntoIterator<Item = &'a ImageVersion>,
     query: &GroupQuery,
 ) {
+    aggregate_part_into(groups, records, query, |_| true);
+}
+
+/// [`aggregate_into`], counting only the matching versions whose key hash
+/// `in_part` takes: one thread's share of the groups where the threads
+/// split them by hash ([`group_on_threads`]).
+fn aggregate_part_into<'a>(
+    groups: &mut GroupTable,
+    records: impl IntoIterator<Item = &'a ImageVersion>,
+    query: &GroupQuery,
+    in_part: impl Fn(u64) -> bool,
+) {
     // Most records are read through unless a namespace or an exact name
     // rejects most of them on a length stored in the record: then reading
     // their strings ahead would cost more than it saves.
     let reads_strings =
         query.namespace().is_none() && (query.name().is_none() || query.name_fuzzy_match());
     if reads_strings {
-        count_matching(groups, Lookahead::new(records.into_iter()), query);
+        count_matching(groups, Lookahead::new(records.into_iter()), query, in_part);
     } else {
-        count_matching(groups, records, query);
+        count_matching(groups, records, query, in_part);
     }
 }
 
-/// The loop of [`aggregate_into`].
+/// The loop of [`aggregate_part_into`].
 fn count_matching<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
     query: &GroupQuery,
+    in_part: impl Fn(u64) -> bool,
 ) {
     let mut filter = VersionFilter::new(query);
     let mut pipeline: Pipeline<PendingKey<'_>> = Pipeline::new();
@@ -94,18 +107,24 @@ fn count_matching<'a>(
         if !filter.matches(version) {
             continue;
         }
-        let key = PendingKey {
-            hash: groups.hash_key(&GroupKey::of(version)),
-            version,
-        };
-        pipeline.push(groups, key);
+        let hash = groups.hash_key(&GroupKey::of(version));
+        if !in_part(hash) {
+            continue;
+        }
+        pipeline.push(groups, PendingKey { hash, version });
     }
     pipeline.finish(groups);
 }
 
+/// The bit of a key's hash that splits the groups between two threads
+/// ([`group_on_threads`]): one the group table uses neither for a key's
+/// first slot (the top bits) nor for a slot's tag (the low bits), so that
+/// each thread's table spreads its keys as well as one table would.
+const PART_BIT: u64 = 1 << 32;
+
 /// The share of new groups among the first piece's records, as
-/// `(numerator, denominator)`, above which [`group_on_threads`] counts on
-/// one thread.
+/// `(numerator, denominator)`, above which [`group_on_threads`] splits the
+/// groups between two threads instead of the records.
 const MANY_GROUPS: (usize, usize) = (3, 4);
 
 /// Answers `query` over `records` on `threads` threads, then merges their
@@ -114,11 +133,23 @@ const MANY_GROUPS: (usize, usize) = (3, 4);
 /// Each thread groups pieces of `piece_len` records into its own table,
 /// taking the next piece not yet taken, so that a thread slowed down by the
 /// rest of the machine takes fewer pieces instead of holding up the answer.
+///
+/// When most versions of the calling thread's first piece start a group of
+/// their own (more than `many_groups`, a share as `(numerator,
+/// denominator)`), the threads' tables would hold mostly different groups,
+/// and merging them would cost about what the threads saved. Then every
+/// thread stops after its current piece, and the rest of the records is
+/// counted by two threads that split the groups instead of the records
+/// ([`count_split`]): each reads all of the rest and counts only the
+/// versions whose key hash has its value of [`PART_BIT`], into a table of
+/// its own, so that no group is in both tables and nothing is merged but
+/// the few pieces counted before.
 fn group_on_threads(
     records: &[ImageVersion],
     query: &GroupQuery,
     threads: usize,
     piece_len: usize,
+    many_groups: (usize, usize),
 ) -> ImageGroupPage {
     if threads <= 1 || records.len() < 2 {
         return group_images(records, query);
@@ -127,14 +158,11 @@ fn group_on_threads(
     let piece_len = piece_len.max(1);
     let next_piece = AtomicUsize::new(0);
     // Set by the calling thread when most versions of its first piece
-    // started a group of their own: the threads' tables would then hold
-    // mostly different groups, and merging them would cost about what the
-    // other threads save; so they stop after their current piece, and the
-    // calling thread counts the rest.
-    let one_thread = AtomicBool::new(false);
+    // started a group of their own.
+    let split = AtomicBool::new(false);
     let work = |mut groups: GroupTable, decides: bool| {
         let mut first = decides;
-        while decides || !one_thread.load(Relaxed) {
+        while !split.load(Relaxed) {
             let Some(piece) = records
                 .chunks(piece_len)
                 .nth(next_piece.fetch_add(1, Relaxed))
@@ -144,8 +172,8 @@ fn group_on_threads(
             aggregate_into(&mut groups, piece, query);
             if first {
                 first = false;
-                if groups.len() * MANY_GROUPS.1 > piece.len() * MANY_GROUPS.0 {
-                    one_thread.store(true, Relaxed);
+                if groups.len() * many_groups.1 > piece.len() * many_groups.0 {
+                    split.store(true, Relaxed);
                 }
             }
         }
@@ -173,12 +201,85 @@ fn group_on_threads(
         }));
         tables
     });
+    if split.load(Relaxed) {
+        // Every piece taken was counted: the threads stop only before
+        // taking one.
+        let counted = next_piece.load(Relaxed).saturating_mul(piece_len);
+        let rest = records.get(counted..).unwrap_or_default();
+        let parts = count_split(rest, query, &hasher, &tables);
+        return crate::order::page_on_threads(&parts, query, true);
+    }
     let mut tables = tables.into_iter();
     let mut groups = tables.next().expect("the calling thread's table");
     for other in tables {
         groups.merge(&other);
     }
     crate::order::page(&groups, query)
+}
+
+/// The groups of `rest` and of the tables `counted` (built with `hasher`
+/// from the records before `rest`), split by their key hash's
+/// [`PART_BIT`] into two tables, counted on two threads (or one, if the
+/// system refuses the thread).
+fn count_split(
+    rest: &[ImageVersion],
+    query: &GroupQuery,
+    hasher: &foldhash::fast::RandomState,
+    counted: &[GroupTable],
+) -> SplitGroups {
+    let part = |bit: u64| {
+        let mut groups = GroupTable::with_room_for(hasher.clone(), rest.len() / 2);
+        aggregate_part_into(&mut groups, rest, query, |hash| hash & PART_BIT == bit);
+        for table in counted {
+            groups.merge_where(table, |hash| hash & PART_BIT == bit);
+        }
+        groups
+    };
+    let (with_bit, without_bit) = crate::threads::both(true, || part(PART_BIT), || part(0));
+    SplitGroups {
+        parts: [without_bit, with_bit],
+    }
+}
+
+/// Two tables that share no group, seen as one for the ordering: the
+/// first table's groups, then the second's.
+struct SplitGroups {
+    parts: [GroupTable; 2],
+}
+
+impl SplitGroups {
+    /// The table and the index in it of group `g`.
+    #[inline(always)]
+    fn locate(&self, g: usize) -> (&GroupTable, usize) {
+        let first = self.parts[0].len();
+        if g < first {
+            (&self.parts[0], g)
+        } else {
+            (&self.parts[1], g - first)
+        }
+    }
+}
+
+impl crate::order::Groups for SplitGroups {
+    fn len(&self) -> usize {
+        self.parts[0].len() + self.parts[1].len()
+    }
+    fn name(&self, g: usize) -> &[u8] {
+        let (table, g) = self.locate(g);
+        table.name(g)
+    }
+    fn namespace(&self, g: usize) -> &[u8] {
+        let (table, g) = self.locate(g);
+        table.key(g).namespace
+    }
+    fn swr_instance_id(&self, g: usize) -> Option<&[u8]> {
+        let (table, g) = self.locate(g);
+        table.key(g).swr_instance_id
+    }
+    fn state(&self, g: usize) -> crate::group_state::GroupState {
+        let (table, g) = self.locate(g);
+        table.state(g)
+    }
 }
 
 /// Answers `query` over `records` like [`group_images`], splitting the scan
@@ -188,11 +289,14 @@ fn group_on_threads(
 /// It spawns no thread unless each thread would get at least 65,536 records,
 /// below which the threads cost more than they save. When most of the
 /// versions in the calling thread's first piece (a sixteenth of its share)
-/// are groups of their own, the other threads stop after their current
-/// piece and the calling thread counts the rest: the threads' partial groups
-/// would mostly differ, and merging them would cost about what they saved. Use it where a call may
-/// take the machine's cores for a moment (a batch job, a dedicated service);
-/// [`group_images`] never spawns threads.
+/// are groups of their own, the threads' partial groups would mostly
+/// differ, and merging them would cost about what they saved: the threads
+/// stop after their current piece, and two threads count the rest with the
+/// groups split between them by key hash (each reads all of the rest and
+/// counts half the groups, so nothing is merged but the first pieces). Use
+/// it where a call may take the machine's cores for a moment (a batch job,
+/// a dedicated service): on a machine whose cores are busy, two threads
+/// can take longer than one. [`group_images`] never spawns threads.
 ///
 /// ```
 /// use image_groups::{group_images, group_images_parallel, GroupQuery};
@@ -211,6 +315,7 @@ pub fn group_images_parallel(records: &[ImageVersion], query: &GroupQuery) -> Im
         query,
         threads,
         records.len().div_ceil(threads.max(1) * 16),
+        MANY_GROUPS,
     )
 }
 
@@ -246,7 +351,7 @@ mod tests {
         ) {
             let query: GroupQuery = query.parse().unwrap();
             prop_assert_eq!(
-                group_on_threads(&records, &query, threads, piece_len),
+                group_on_threads(&records, &query, threads, piece_len, MANY_GROUPS),
                 group_images(&records, &query)
             );
         }
@@ -262,9 +367,33 @@ mod tests {
         ) {
             let query: GroupQuery = query.parse().unwrap();
             prop_assert_eq!(
-                group_on_threads(&records, &query, threads, piece_len),
+                group_on_threads(&records, &query, threads, piece_len, MANY_GROUPS),
                 group_images(&records, &query)
             );
+        }
+
+        /// With the groups split between two threads by key hash after the
+        /// first pieces (forced here whatever the share of new groups, and
+        /// with the thread refused too), or never split, the page is the
+        /// one-thread page: no group lost or counted in both tables, the
+        /// pieces counted before the split merged into the right table.
+        #[test]
+        fn groups_split_between_threads_by_hash_give_the_same_page(
+            records in prop::collection::vec((0u8..60, 0u8..3, any::<bool>(), -50i64..50), 0..400)
+                .prop_map(|rs| rs.into_iter().map(|(n, s, w, t)| record(n, s, w, t)).collect::<Vec<_>>()),
+            threads in 2usize..5,
+            piece_len in 1usize..60,
+            split in any::<bool>(),
+            refused in any::<bool>(),
+            query in prop::sample::select(vec!["", "name=n1", "sort_key=name&limit=7&offset=3", "sort_key=create_at,version_count&sort_dir=asc", "sort_key=version_count&limit=2"]),
+        ) {
+            let query: GroupQuery = query.parse().unwrap();
+            // (0, 1): any first piece with a group splits; (1, 0): none does.
+            let many_groups = if split { (0, 1) } else { (1, 0) };
+            crate::threads::REFUSE_THREADS.set(refused);
+            let page = group_on_threads(&records, &query, threads, piece_len, many_groups);
+            crate::threads::REFUSE_THREADS.set(false);
+            prop_assert_eq!(page, group_images(&records, &query));
         }
     }
 }

@@ -14,7 +14,9 @@
 //! are one record ([`group_record`](super::group_record)) in an arena, so
 //! counting reads one slot of a small index and one record; the scan's
 //! [`Pipeline`](super::pipeline::Pipeline) asks for both well before it
-//! counts.
+//! counts. A table of many groups is tens of MiB of memory fresh to the
+//! process on each query: its large blocks are advised into huge pages
+//! ([`huge_pages`](crate::huge_pages)) before they are written.
 
 use foldhash::fast::RandomState;
 
@@ -44,6 +46,18 @@ const MIN_SLOTS: usize = 64;
 /// address.
 const OFFSET_BITS: u32 = 50;
 const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+
+/// Pushes `value` onto `list`; when that moved the list into a larger
+/// block, advises huge pages for the block's part not yet written.
+#[inline(always)]
+fn push_advised(list: &mut Vec<u64>, value: u64) {
+    let capacity = list.capacity();
+    list.push(value);
+    if list.capacity() != capacity {
+        let spare = list.spare_capacity_mut();
+        crate::huge_pages::advise(spare.as_ptr().cast(), size_of_val(spare));
+    }
+}
 
 /// The groups of one query's matching versions, by [`GroupKey`].
 ///
@@ -208,8 +222,8 @@ impl GroupTable {
         let record = group_record::push(&mut self.arena, key, state);
         let record_ref = Self::record_ref(record);
         self.slots[i] = Self::tag(hash) | record_ref;
-        self.groups.push(record_ref);
-        self.hashes.push(hash);
+        push_advised(&mut self.groups, record_ref);
+        push_advised(&mut self.hashes, hash);
         if self.groups.len() * 2 > self.slots.len() {
             self.grow();
         }
@@ -221,6 +235,9 @@ impl GroupTable {
     fn grow(&mut self) {
         let len = self.slots.len() * 2;
         let mut slots = vec![0; len];
+        // A large new index is usually fresh memory, not yet touched (the
+        // allocator zeroes it lazily): huge pages before it is written.
+        crate::huge_pages::advise(slots.as_ptr().cast(), len * size_of::<u64>());
         self.shift -= 1;
         let mask = len - 1;
         for (g, (&record_ref, &hash)) in self.groups.iter().zip(&self.hashes).enumerate() {
@@ -256,6 +273,22 @@ impl GroupTable {
             }
             return;
         }
+        self.merge_where(other, |_| true);
+    }
+
+    /// As [`merge`](Self::merge), only the groups of `other` whose key hash
+    /// `keep` takes; `other` must share this table's hasher.
+    ///
+    /// # Panics
+    /// If `other` was built with another hasher: its hashes would say
+    /// nothing about this table's.
+    pub(crate) fn merge_where(&mut self, other: &GroupTable, keep: impl Fn(u64) -> bool) {
+        let probe = GroupKey::from_stored(b"", b"");
+        assert_eq!(
+            self.hash_key(&probe),
+            other.hash_key(&probe),
+            "tables merged by hash share their hasher"
+        );
         let hash_of = |g: usize| other.hashes[g];
         for g in 0..other.len() {
             if g + MERGE_AHEAD < other.len() {
@@ -264,7 +297,9 @@ impl GroupTable {
             if g + MERGE_AHEAD / 2 < other.len() {
                 self.prefetch_record_of(hash_of(g + MERGE_AHEAD / 2));
             }
-            self.count(hash_of(g), &other.key(g), other.state(g));
+            if keep(hash_of(g)) {
+                self.count(hash_of(g), &other.key(g), other.state(g));
+            }
         }
     }
 
