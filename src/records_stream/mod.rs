@@ -27,10 +27,12 @@
 //! read) that repeat the record before it in the chunk.
 //!
 //! The same chunks parse records text into versions ([`parse_records_reader`],
-//! and `parse_records` for a long text): [`read_chunks`] cuts the text and
-//! hands the chunks to worker threads, each running a [`Job`], the counting
-//! one ([`Counting`]) or the one that keeps each chunk's versions
-//! ([`Versions`]), which the reading thread puts back in the text's order.
+//! and `parse_records` for a long text): [`read_chunks`] has worker threads
+//! each take the next chunk of the text in turn, reading it into the
+//! worker's own buffer (so that the bytes it parses are in its core's
+//! cache), and read it with a [`Job`], the counting one ([`Counting`]) or the
+//! one that keeps each chunk's versions ([`Versions`]), which the calling
+//! thread puts back in the text's order.
 //! There too, any doubt (a record serde might read differently, an `id`
 //! hash seen twice) sends the whole text down the exact path.
 
@@ -78,7 +80,8 @@ use self::record::{fast_record, is_space, serde_record, skip_space, Layout, Reco
 /// is the same. `reader` is read from its current position, and is sought
 /// back there to read it again in those cases, and to find where a
 /// repeated `id` is (a second pass that keeps only the ids whose hashes
-/// the first saw twice).
+/// the first saw twice). The worker threads read it in turn, each its
+/// next chunk (hence `Send`).
 ///
 /// # Errors
 /// The outer `io::Error` when reading or seeking `reader` fails; the inner
@@ -643,7 +646,7 @@ struct Parsed<O> {
 /// What a worker thread does with the records of the chunks it is given
 /// (each worker has its own).
 trait Job: Send {
-    /// What one chunk gives back to the reading thread.
+    /// What one chunk gives back to the calling thread.
     type Out: Send;
 
     /// Reads the records of one chunk, `text`: a JSON array
@@ -661,7 +664,8 @@ trait Job: Send {
 }
 
 /// Cuts the text read from `reader` into chunks of about `chunk_len`
-/// bytes at record boundaries and has `jobs` read them, one thread each;
+/// bytes at record boundaries and has `jobs` read them, one thread each
+/// (each thread reads its next chunk from `reader` itself, in turn);
 /// `take` is given each chunk's output and place on this thread, as they
 /// come (in any order). Returns the shape and the jobs when every record
 /// was read, or `None` where only the exact path can answer: the text is a
@@ -1163,7 +1167,7 @@ impl<R: Read> Source<'_, R> {
 }
 
 /// A worker: takes the next chunk of the text and reads it with its job,
-/// until there are no more or the reading thread stops listening. `page`:
+/// until there are no more or the calling thread stops listening. `page`:
 /// the text is a page, whose last chunk ends its array.
 fn work<R: Read + Send, J: Job>(
     mut job: J,
@@ -1175,7 +1179,7 @@ fn work<R: Read + Send, J: Job>(
 ) -> J {
     let mut buf = Vec::new();
     loop {
-        // A poisoned lock: another worker panicked, which the reading
+        // A poisoned lock: another worker panicked, which the calling
         // thread passes on.
         let Ok(mut text) = source.lock() else {
             return job;
@@ -2236,6 +2240,79 @@ mod tests {
 
     /// A repeated id, however the text is cut, is the exact path's error
     /// naming both records.
+    /// A reader of `text` that gives at most `step` bytes a call, is
+    /// interrupted every other call, and fails once `fail_at` bytes are
+    /// read.
+    struct Awkward<'t> {
+        text: io::Cursor<&'t [u8]>,
+        step: usize,
+        fail_at: Option<u64>,
+        calls: usize,
+    }
+
+    impl Read for Awkward<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 2 == 0 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.fail_at.is_some_and(|at| self.text.position() >= at) {
+                return Err(io::Error::other("the disk went away"));
+            }
+            let n = buf.len().min(self.step);
+            self.text.read(&mut buf[..n])
+        }
+    }
+
+    impl Seek for Awkward<'_> {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.text.seek(to)
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_give_the_page_and_a_failed_read_is_the_error() {
+        let r = |id: usize| {
+            format!(
+                r#"{{"id":"{id}","name":"n{}","namespace":"s","type":"DEDICATED","create_at":{id},"update_at":2}}"#,
+                id % 7
+            )
+        };
+        let records: Vec<String> = (0..200).map(r).collect();
+        let ndjson = records.join("\n");
+        let array = format!("[{}]", records.join(","));
+        let query = GroupQuery::default();
+        for text in [&ndjson, &array] {
+            let want = exact(text.as_bytes(), &query);
+            for (chunk_len, step) in [(64, 5), (300, 64), (4096, 1000), (1 << 19, 1 << 19)] {
+                let mut reader = Awkward {
+                    text: io::Cursor::new(text.as_bytes()),
+                    step,
+                    fail_at: None,
+                    calls: 0,
+                };
+                let got = streamed_answer(&mut reader, &query, chunk_len).unwrap();
+                assert_eq!(got, Some(want.clone()), "{chunk_len} {step}");
+                for fail_at in [0, 1, 100, text.len() as u64 / 2, text.len() as u64 - 1] {
+                    let reader = || Awkward {
+                        text: io::Cursor::new(text.as_bytes()),
+                        step,
+                        fail_at: Some(fail_at),
+                        calls: 0,
+                    };
+                    let err = streamed_answer(&mut reader(), &query, chunk_len)
+                        .map(|_| ())
+                        .unwrap_err();
+                    assert_eq!(err.to_string(), "the disk went away", "{fail_at}");
+                    let err = parsed_versions(&mut reader(), chunk_len)
+                        .map(|_| ())
+                        .unwrap_err();
+                    assert_eq!(err.to_string(), "the disk went away", "{fail_at}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_repeated_id_is_named_with_both_records() {
         let r = |id: &str| {
