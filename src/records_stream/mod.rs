@@ -27,10 +27,12 @@
 //! read) that repeat the record before it in the chunk.
 //!
 //! The same chunks parse records text into versions ([`parse_records_reader`],
-//! and `parse_records` for a long text): [`read_chunks`] cuts the text and
-//! hands the chunks to worker threads, each running a [`Job`], the counting
-//! one ([`Counting`]) or the one that keeps each chunk's versions
-//! ([`Versions`]), which the reading thread puts back in the text's order.
+//! and `parse_records` for a long text): [`read_chunks`] has worker threads
+//! each take the next chunk of the text in turn, reading it into the
+//! worker's own buffer (so that the bytes it parses are in its core's
+//! cache), and read it with a [`Job`], the counting one ([`Counting`]) or the
+//! one that keeps each chunk's versions ([`Versions`]), which the calling
+//! thread puts back in the text's order.
 //! There too, any doubt (a record serde might read differently, an `id`
 //! hash seen twice) sends the whole text down the exact path.
 
@@ -78,7 +80,8 @@ use self::record::{fast_record, is_space, serde_record, skip_space, Layout, Reco
 /// is the same. `reader` is read from its current position, and is sought
 /// back there to read it again in those cases, and to find where a
 /// repeated `id` is (a second pass that keeps only the ids whose hashes
-/// the first saw twice).
+/// the first saw twice). The worker threads read it in turn, each its
+/// next chunk (hence `Send`).
 ///
 /// # Errors
 /// The outer `io::Error` when reading or seeking `reader` fails; the inner
@@ -106,7 +109,7 @@ use self::record::{fast_record, is_space, serde_record, skip_space, Layout, Reco
 /// ```
 ///
 /// [`parse_records`]: crate::parse_records
-pub fn group_records_reader<R: Read + Seek>(
+pub fn group_records_reader<R: Read + Seek + Send>(
     mut reader: R,
     query: &GroupQuery,
 ) -> io::Result<Result<ImageGroupPage, RecordsError>> {
@@ -122,7 +125,7 @@ pub fn group_records_reader<R: Read + Seek>(
 
 /// The answer of the streaming path, or `None` where only the exact path
 /// can answer; `reader` is left anywhere.
-fn streamed_answer<R: Read + Seek>(
+fn streamed_answer<R: Read + Seek + Send>(
     reader: &mut R,
     query: &GroupQuery,
     chunk_len: usize,
@@ -139,7 +142,7 @@ fn streamed_answer<R: Read + Seek>(
 /// The groups of each of `filters` (queries whose filters alone are
 /// read) over the text, by the streaming path, or `None` where only the
 /// exact path can answer; `reader` is left anywhere.
-fn streamed_tables<R: Read + Seek>(
+fn streamed_tables<R: Read + Seek + Send>(
     reader: &mut R,
     filters: &[GroupQuery],
     chunk_len: usize,
@@ -264,7 +267,7 @@ pub const MAX_STREAMED_FILTERS: usize = 32;
 /// assert_eq!((pages[0].total, pages[1].size, pages[2].data[0].name.as_str()), (2, 1, "tf"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn group_records_reader_many<R: Read + Seek>(
+pub fn group_records_reader_many<R: Read + Seek + Send>(
     reader: R,
     queries: &[GroupQuery],
 ) -> io::Result<Result<Vec<ImageGroupPage>, RecordsError>> {
@@ -274,7 +277,7 @@ pub fn group_records_reader_many<R: Read + Seek>(
 /// [`group_records_reader_many`] with chunks of `chunk_len` bytes and a
 /// memory guard that does not act below `guard_from` bytes of tables (nor
 /// below the text's length).
-fn many_pages<R: Read + Seek>(
+fn many_pages<R: Read + Seek + Send>(
     mut reader: R,
     queries: &[GroupQuery],
     chunk_len: usize,
@@ -353,7 +356,7 @@ impl Guard {
 /// The pages of the streaming path, each query's from its filter's groups,
 /// or `None` where only the exact path can answer; `reader` is left
 /// anywhere.
-fn streamed_pages<R: Read + Seek>(
+fn streamed_pages<R: Read + Seek + Send>(
     reader: &mut R,
     queries: &[GroupQuery],
     chunk_len: usize,
@@ -466,7 +469,7 @@ fn pages_of(records: &[ImageVersion], queries: &[GroupQuery]) -> Vec<ImageGroupP
 /// assert_eq!(versions, parse_records(&fixed).unwrap());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn parse_records_reader<R: Read + Seek>(
+pub fn parse_records_reader<R: Read + Seek + Send>(
     mut reader: R,
 ) -> io::Result<Result<Vec<ImageVersion>, RecordsError>> {
     let start = reader.stream_position()?;
@@ -492,7 +495,10 @@ enum Parse {
 /// The versions of the text read from `reader` (from its position, to
 /// which it is sought back after reading the first bytes), or the whole
 /// text if it is short; `None` where only the exact path can answer.
-fn read_versions<R: Read + Seek>(reader: &mut R, chunk_len: usize) -> io::Result<Option<Parse>> {
+fn read_versions<R: Read + Seek + Send>(
+    reader: &mut R,
+    chunk_len: usize,
+) -> io::Result<Option<Parse>> {
     let start = reader.stream_position()?;
     let mut head = Vec::new();
     reader.take(PARALLEL_FROM as u64).read_to_end(&mut head)?;
@@ -523,7 +529,7 @@ pub(crate) fn parallel_versions(text: &[u8]) -> Option<Vec<ImageVersion>> {
 /// `chunk_len` bytes; `None` where only the exact path can answer,
 /// including where two records may have one `id` (the exact path names
 /// both).
-fn parsed_versions<R: Read>(
+fn parsed_versions<R: Read + Send>(
     reader: &mut R,
     chunk_len: usize,
 ) -> io::Result<Option<Vec<ImageVersion>>> {
@@ -605,10 +611,6 @@ const CHUNK: usize = 1 << 19;
 /// exact path (a first object this long is a saved page, not NDJSON).
 const HEAD_LIMIT: usize = 1 << 24;
 
-/// Chunks waiting for a worker: enough to keep every worker busy while the
-/// reader fills the next.
-const QUEUED: usize = 4;
-
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Shape {
     Array,
@@ -630,20 +632,6 @@ enum Outcome {
     Exact,
 }
 
-/// A piece of the text for a worker: `buf[start..end]` is a JSON array of
-/// whole records (the cuts between two records made `[` and `]`) or whole
-/// NDJSON lines.
-struct Chunk {
-    /// The chunk's place in the text: 0 for the first.
-    seq: usize,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    /// The chunk of a page's array that holds the array's end: what
-    /// follows the array is the page's rest.
-    page_end: bool,
-}
-
 /// What a worker found in a chunk.
 struct Parsed<O> {
     /// The chunk's place in the text.
@@ -651,8 +639,6 @@ struct Parsed<O> {
     /// The chunk's record count and output; `None` where a record is one
     /// that `ImageVersion` might not parse alike.
     out: Option<(usize, O)>,
-    /// The chunk's buffer, to be filled again.
-    buf: Vec<u8>,
     /// For a page's last chunk, what follows its array.
     page_rest: Option<Vec<u8>>,
 }
@@ -660,7 +646,7 @@ struct Parsed<O> {
 /// What a worker thread does with the records of the chunks it is given
 /// (each worker has its own).
 trait Job: Send {
-    /// What one chunk gives back to the reading thread.
+    /// What one chunk gives back to the calling thread.
     type Out: Send;
 
     /// Reads the records of one chunk, `text`: a JSON array
@@ -678,14 +664,15 @@ trait Job: Send {
 }
 
 /// Cuts the text read from `reader` into chunks of about `chunk_len`
-/// bytes at record boundaries and has `jobs` read them, one thread each;
+/// bytes at record boundaries and has `jobs` read them, one thread each
+/// (each thread reads its next chunk from `reader` itself, in turn);
 /// `take` is given each chunk's output and place on this thread, as they
 /// come (in any order). Returns the shape and the jobs when every record
 /// was read, or `None` where only the exact path can answer: the text is a
 /// shape not streamed, a chunk's output was `None`, NDJSON holds fewer than
 /// two records, or what surrounds a page's array is not what
 /// `parse_records` reads as a page.
-fn read_chunks<R: Read, J: Job>(
+fn read_chunks<R: Read + Send, J: Job>(
     reader: &mut R,
     chunk_len: usize,
     jobs: Vec<J>,
@@ -721,118 +708,66 @@ fn read_chunks<R: Read, J: Job>(
     // A page is streamed as its array; the text around the array is
     // checked at the end, as a page whose array is empty.
     let page_start = page_at.map(|at| buf[..at].to_vec());
-    let mut page_rest = None;
-    let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(QUEUED);
-    let work_rx = Mutex::new(work_rx);
+    buf.truncate(filled);
+    let source = Mutex::new(Source {
+        reader,
+        carry: buf,
+        start,
+        eof,
+        seq: 0,
+        stop: false,
+        error: None,
+    });
+    let page = page_start.is_some();
     let (done_tx, done_rx) = mpsc::channel::<Parsed<J::Out>>();
-    let (jobs, records, ok) = std::thread::scope(|scope| -> io::Result<_> {
+    let (jobs, records, ok, page_rest) = std::thread::scope(|scope| {
         // A thread the system refuses (a process limit) is one fewer
         // worker, and its job, which has read nothing, is left out.
         let handles: Vec<_> = jobs
             .into_iter()
             .filter_map(|job| {
                 let done_tx = done_tx.clone();
-                let work_rx = &work_rx;
+                let source = &source;
                 std::thread::Builder::new()
-                    .spawn_scoped(scope, move || work(job, shape, work_rx, done_tx))
+                    .spawn_scoped(scope, move || {
+                        work(job, shape, chunk_len, page, source, done_tx)
+                    })
                     .ok()
             })
             .collect();
         drop(done_tx);
         if handles.is_empty() {
             // No worker at all: only the exact path can answer.
-            return Ok((Vec::new(), 0, false));
+            return (Vec::new(), 0, false, None);
         }
         let mut records = 0;
         let mut ok = true;
-        let mut spare: Vec<Vec<u8>> = Vec::new();
-        let mut take = |parsed: Parsed<J::Out>, spare: &mut Vec<Vec<u8>>, ok: &mut bool| {
+        let mut page_rest = None;
+        // Until every worker has stopped (and dropped its sender).
+        for parsed in done_rx.iter() {
             match parsed.out {
                 Some((n, out)) => {
                     records += n;
                     take(parsed.seq, out);
                 }
-                None => *ok = false,
+                None => ok = false,
             }
-            spare.push(parsed.buf);
             if parsed.page_rest.is_some() {
                 page_rest = parsed.page_rest;
             }
-        };
-        let mut start = start;
-        let mut seq = 0;
-        let read = (|| -> io::Result<()> {
-            loop {
-                let cut = match shape {
-                    Shape::Ndjson => {
-                        memchr::memrchr(b'\n', &buf[start..filled]).map(|at| start + at + 1)
-                    }
-                    Shape::Array => array_cut(&buf[start..filled]).map(|at| start + at),
-                };
-                let cut = match cut {
-                    Some(cut) if !eof => cut,
-                    _ if eof => filled,
-                    _ => {
-                        // No record ends in the buffer: make room and read on.
-                        let len = buf.len() * 2;
-                        buf.resize(len, 0);
-                        let (more, at_end) = fill(reader, &mut buf, filled)?;
-                        (filled, eof) = (more, at_end);
-                        continue;
-                    }
-                };
-                let mut next = spare.pop().unwrap_or_else(|| vec![0; chunk_len]);
-                // The next chunk starts where this one is cut: after the
-                // line end, or at the comma, which becomes its `[` while
-                // this chunk's copy becomes `]`.
-                let carry = match shape {
-                    Shape::Ndjson => cut,
-                    Shape::Array if cut < filled => cut - 1,
-                    Shape::Array => cut,
-                };
-                let rest = filled - carry;
-                if next.len() < rest.max(chunk_len) {
-                    next.resize(rest.max(chunk_len), 0);
-                }
-                next[..rest].copy_from_slice(&buf[carry..filled]);
-                if shape == Shape::Array && rest > 0 {
-                    buf[cut - 1] = b']';
-                    next[0] = b'[';
-                }
-                let chunk = Chunk {
-                    seq,
-                    buf: std::mem::replace(&mut buf, next),
-                    start,
-                    end: cut,
-                    page_end: eof && page_start.is_some(),
-                };
-                if chunk.end > chunk.start {
-                    seq += 1;
-                    if work_tx.send(chunk).is_err() {
-                        return Ok(());
-                    }
-                }
-                while let Ok(parsed) = done_rx.try_recv() {
-                    take(parsed, &mut spare, &mut ok);
-                }
-                if eof || !ok {
-                    return Ok(());
-                }
-                start = 0;
-                (filled, eof) = fill(reader, &mut buf, rest)?;
-            }
-        })();
-        drop(work_tx);
+        }
         let jobs: Vec<J> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        read?;
-        for parsed in done_rx.iter() {
-            take(parsed, &mut spare, &mut ok);
-        }
-        Ok((jobs, records, ok))
-    })?;
+        (jobs, records, ok, page_rest)
+    });
+    let source = source
+        .into_inner()
+        .expect("a worker panicked while cutting a chunk, and that panic was not passed on");
+    if let Some(error) = source.error {
+        return Err(error);
+    }
     // NDJSON of one record is, to `parse_records`, one object: a record
     // or a page. Leave that to it.
     if !ok || (shape == Shape::Ndjson && records < 2) {
@@ -865,7 +800,7 @@ fn workers() -> usize {
 /// into that filter's groups: with `check`, the second pass, which only
 /// looks for a repeated id among the records whose id hashes are in
 /// `check` (and counts nothing).
-fn stream<R: Read>(
+fn stream<R: Read + Send>(
     reader: &mut R,
     filters: &[GroupQuery],
     chunk_len: usize,
@@ -1110,28 +1045,163 @@ fn array_cut(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// A worker: reads the chunks it is given with its job, until there are
-/// no more or the reading thread stops listening.
-fn work<J: Job>(
+/// The text being cut into chunks, shared by the workers: each takes the
+/// next chunk itself (reading it into its own buffer, so that the bytes it
+/// parses are in its own core's cache) and leaves the bytes read past the
+/// chunk's last whole record for the next.
+struct Source<'r, R> {
+    reader: &'r mut R,
+    /// The text read but not yet in a chunk: the start of the next one.
+    carry: Vec<u8>,
+    /// Where the next chunk's records start in it (past a byte-order mark
+    /// or a page's head, for the first).
+    start: usize,
+    /// Whether `reader` has ended.
+    eof: bool,
+    /// The next chunk's place in the text.
+    seq: usize,
+    /// No more chunks: the text has ended, a chunk was refused, or reading
+    /// failed.
+    stop: bool,
+    /// The error reading failed with.
+    error: Option<io::Error>,
+}
+
+/// Where a worker's chunk is in its buffer.
+struct Cut {
+    /// The chunk's place in the text: 0 for the first.
+    seq: usize,
+    /// `buf[start..end]` is a JSON array of whole records (the cuts between
+    /// two records made `[` and `]`) or whole NDJSON lines.
+    start: usize,
+    end: usize,
+    /// The text's last chunk.
+    last: bool,
+}
+
+impl<R: Read> Source<'_, R> {
+    /// Puts the next chunk in `buf` (grown to `chunk_len` bytes, or more for
+    /// a record longer than that), or `None` when there is none: the text
+    /// has ended, a chunk was refused, or reading failed (the error is kept).
+    fn next_chunk(&mut self, buf: &mut Vec<u8>, shape: Shape, chunk_len: usize) -> Option<Cut> {
+        loop {
+            if self.stop {
+                return None;
+            }
+            match self.cut(buf, shape, chunk_len) {
+                Ok(Some(cut)) => return Some(cut),
+                // An empty chunk, not the last: read on.
+                Ok(None) => {}
+                Err(error) => {
+                    self.error = Some(error);
+                    self.stop = true;
+                }
+            }
+        }
+    }
+
+    /// The carried bytes and what follows them, up to the last record
+    /// boundary, in `buf`; `None` for an empty chunk.
+    fn cut(
+        &mut self,
+        buf: &mut Vec<u8>,
+        shape: Shape,
+        chunk_len: usize,
+    ) -> io::Result<Option<Cut>> {
+        let rest = self.carry.len();
+        if buf.len() < rest.max(chunk_len) {
+            buf.resize(rest.max(chunk_len), 0);
+        }
+        buf[..rest].copy_from_slice(&self.carry);
+        let (mut filled, mut eof) = match self.eof {
+            true => (rest, true),
+            false => fill(self.reader, buf, rest)?,
+        };
+        let start = self.start;
+        let cut = loop {
+            let cut = match shape {
+                Shape::Ndjson => {
+                    memchr::memrchr(b'\n', &buf[start..filled]).map(|at| start + at + 1)
+                }
+                Shape::Array => array_cut(&buf[start..filled]).map(|at| start + at),
+            };
+            match cut {
+                Some(cut) if !eof => break cut,
+                _ if eof => break filled,
+                _ => {
+                    // No record ends in the buffer: make room and read on.
+                    let len = buf.len() * 2;
+                    buf.resize(len, 0);
+                    (filled, eof) = fill(self.reader, buf, filled)?;
+                }
+            }
+        };
+        // The next chunk starts where this one is cut: after the line end,
+        // or at the comma, which becomes its `[` while this chunk's copy
+        // becomes `]`.
+        let carry = match shape {
+            Shape::Ndjson => cut,
+            Shape::Array if cut < filled => cut - 1,
+            Shape::Array => cut,
+        };
+        self.carry.clear();
+        self.carry.extend_from_slice(&buf[carry..filled]);
+        if shape == Shape::Array && !self.carry.is_empty() {
+            buf[cut - 1] = b']';
+            self.carry[0] = b'[';
+        }
+        self.start = 0;
+        self.eof = eof;
+        self.stop = eof;
+        if cut <= start {
+            return Ok(None);
+        }
+        self.seq += 1;
+        Ok(Some(Cut {
+            seq: self.seq - 1,
+            start,
+            end: cut,
+            last: eof,
+        }))
+    }
+}
+
+/// A worker: takes the next chunk of the text and reads it with its job,
+/// until there are no more or the calling thread stops listening. `page`:
+/// the text is a page, whose last chunk ends its array.
+fn work<R: Read + Send, J: Job>(
     mut job: J,
     shape: Shape,
-    chunks: &Mutex<mpsc::Receiver<Chunk>>,
+    chunk_len: usize,
+    page: bool,
+    source: &Mutex<Source<'_, R>>,
     done: mpsc::Sender<Parsed<J::Out>>,
 ) -> J {
+    let mut buf = Vec::new();
     loop {
-        let next = chunks.lock().map(|rx| rx.recv());
-        let Ok(Ok(chunk)) = next else {
+        // A poisoned lock: another worker panicked, which the calling
+        // thread passes on.
+        let Ok(mut text) = source.lock() else {
             return job;
         };
-        let mut page_rest = None;
-        let out = match std::str::from_utf8(&chunk.buf[chunk.start..chunk.end]) {
-            Err(_) => None,
-            Ok(text) => job.chunk(text, shape, chunk.page_end.then_some(&mut page_rest)),
+        let Some(cut) = text.next_chunk(&mut buf, shape, chunk_len) else {
+            return job;
         };
+        drop(text);
+        let mut page_rest = None;
+        let out = match std::str::from_utf8(&buf[cut.start..cut.end]) {
+            Err(_) => None,
+            Ok(text) => job.chunk(text, shape, (page && cut.last).then_some(&mut page_rest)),
+        };
+        if out.is_none() {
+            // The exact path answers: read no further.
+            if let Ok(mut text) = source.lock() {
+                text.stop = true;
+            }
+        }
         let parsed = Parsed {
-            seq: chunk.seq,
+            seq: cut.seq,
             out,
-            buf: chunk.buf,
             page_rest,
         };
         if done.send(parsed).is_err() {
@@ -2170,6 +2240,79 @@ mod tests {
 
     /// A repeated id, however the text is cut, is the exact path's error
     /// naming both records.
+    /// A reader of `text` that gives at most `step` bytes a call, is
+    /// interrupted every other call, and fails once `fail_at` bytes are
+    /// read.
+    struct Awkward<'t> {
+        text: io::Cursor<&'t [u8]>,
+        step: usize,
+        fail_at: Option<u64>,
+        calls: usize,
+    }
+
+    impl Read for Awkward<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 2 == 0 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.fail_at.is_some_and(|at| self.text.position() >= at) {
+                return Err(io::Error::other("the disk went away"));
+            }
+            let n = buf.len().min(self.step);
+            self.text.read(&mut buf[..n])
+        }
+    }
+
+    impl Seek for Awkward<'_> {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.text.seek(to)
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_give_the_page_and_a_failed_read_is_the_error() {
+        let r = |id: usize| {
+            format!(
+                r#"{{"id":"{id}","name":"n{}","namespace":"s","type":"DEDICATED","create_at":{id},"update_at":2}}"#,
+                id % 7
+            )
+        };
+        let records: Vec<String> = (0..200).map(r).collect();
+        let ndjson = records.join("\n");
+        let array = format!("[{}]", records.join(","));
+        let query = GroupQuery::default();
+        for text in [&ndjson, &array] {
+            let want = exact(text.as_bytes(), &query);
+            for (chunk_len, step) in [(64, 5), (300, 64), (4096, 1000), (1 << 19, 1 << 19)] {
+                let mut reader = Awkward {
+                    text: io::Cursor::new(text.as_bytes()),
+                    step,
+                    fail_at: None,
+                    calls: 0,
+                };
+                let got = streamed_answer(&mut reader, &query, chunk_len).unwrap();
+                assert_eq!(got, Some(want.clone()), "{chunk_len} {step}");
+                for fail_at in [0, 1, 100, text.len() as u64 / 2, text.len() as u64 - 1] {
+                    let reader = || Awkward {
+                        text: io::Cursor::new(text.as_bytes()),
+                        step,
+                        fail_at: Some(fail_at),
+                        calls: 0,
+                    };
+                    let err = streamed_answer(&mut reader(), &query, chunk_len)
+                        .map(|_| ())
+                        .unwrap_err();
+                    assert_eq!(err.to_string(), "the disk went away", "{fail_at}");
+                    let err = parsed_versions(&mut reader(), chunk_len)
+                        .map(|_| ())
+                        .unwrap_err();
+                    assert_eq!(err.to_string(), "the disk went away", "{fail_at}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_repeated_id_is_named_with_both_records() {
         let r = |id: &str| {
