@@ -157,6 +157,15 @@ impl Cell {
     }
 }
 
+/// What a group's aggregates need of one of its versions.
+pub(super) struct Member {
+    pub(super) slot: u32,
+    pub(super) image_type: ImageType,
+    pub(super) service_type: ServiceType,
+    pub(super) create_at: i64,
+    pub(super) update_at: i64,
+}
+
 /// A group's cells, one per `(type, service_type)` it has versions of.
 ///
 /// A group with one cell (most, where groups are small) keeps only that
@@ -180,20 +189,21 @@ impl Cells {
         matches!(self, Cells::Empty)
     }
 
-    /// Adds the version in `slot`, of `image_type` and `service_type`, with
-    /// the given times; `total` is the group's aggregates before it, and
+    /// Adds `version`; `total` is the group's aggregates before it, and
     /// `times` gives any member's times by slot.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn add(
         &mut self,
-        image_type: ImageType,
-        service_type: ServiceType,
+        version: &Member,
         total: GroupState,
-        slot: u32,
-        create_at: i64,
-        update_at: i64,
         times: impl Fn(u32) -> (i64, i64),
     ) {
+        let &Member {
+            slot,
+            image_type,
+            service_type,
+            create_at,
+            update_at,
+        } = version;
         match self {
             Cells::Empty => {
                 let mut cell = Cell::new();
@@ -236,25 +246,27 @@ impl Cells {
         }
     }
 
-    /// Removes the version in `slot`, a member of the cell of `image_type`
-    /// and `service_type`, whose times are given; `total` is the group's
-    /// aggregates before. Returns the group's aggregates over its versions
-    /// of each image type (by `ImageType as usize`) after.
+    /// Removes `version`, a member of the cell of its type and service
+    /// type; `total` is the group's aggregates before. Returns the group's
+    /// aggregates over its versions of each image type (by
+    /// `ImageType as usize`) after.
     ///
     /// # Panics
     ///
     /// If the group has no such cell (a broken invariant of the catalog).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn remove(
         &mut self,
-        image_type: ImageType,
-        service_type: ServiceType,
+        version: &Member,
         total: GroupState,
-        slot: u32,
-        create_at: i64,
-        update_at: i64,
         times: impl Fn(u32) -> (i64, i64),
     ) -> [GroupState; 2] {
+        let &Member {
+            slot,
+            image_type,
+            service_type,
+            create_at,
+            update_at,
+        } = version;
         const MEMBER: &str = "a member's group has the cell of its type and service type";
         let mut per_type = [GroupState::EMPTY; 2];
         match self {

@@ -5,7 +5,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use super::workspace::Member;
+use super::cell::Member;
 use crate::kinds::{ImageType, ServiceType};
 
 /// One version as the catalog keeps it: what is its own (id, tag, type,

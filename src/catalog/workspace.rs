@@ -5,13 +5,12 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use super::cell::Cells;
+use super::cell::{Cells, Member};
 use super::group_names::{GroupNames, Span};
 use super::name_order::NameOrder;
 use super::names::NameArena;
 use super::type_states::TypeStates;
 use crate::group_state::{GroupKey, GroupState};
-use crate::kinds::{ImageType, ServiceType};
 use crate::version::ImageVersion;
 
 /// One group (one SWR repository): its key, its aggregates, and its place
@@ -173,15 +172,6 @@ impl GroupLists {
             list.shrink_to_fit();
         }
     }
-}
-
-/// What a group's aggregates need of one of its versions.
-pub(super) struct Member {
-    pub(super) slot: u32,
-    pub(super) image_type: ImageType,
-    pub(super) service_type: ServiceType,
-    pub(super) create_at: i64,
-    pub(super) update_at: i64,
 }
 
 impl Workspace {
@@ -404,15 +394,7 @@ impl Workspace {
         };
         let total = self.states.get(g, None);
         self.states.add(g, version.image_type, &one);
-        self.groups[g as usize].cells.add(
-            version.image_type,
-            version.service_type,
-            total,
-            version.slot,
-            version.create_at,
-            version.update_at,
-            times,
-        );
+        self.groups[g as usize].cells.add(&version, total, times);
     }
 
     /// Takes `version`, a member of group `g`, out of it, dropping the cell
@@ -426,15 +408,7 @@ impl Workspace {
     ) {
         let total = self.states.get(g, None);
         let group = &mut self.groups[g as usize];
-        let per_type = group.cells.remove(
-            version.image_type,
-            version.service_type,
-            total,
-            version.slot,
-            version.create_at,
-            version.update_at,
-            times,
-        );
+        let per_type = group.cells.remove(&version, total, times);
         let live = group.is_live();
         self.states.set(g, per_type);
         if live {
