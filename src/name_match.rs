@@ -15,6 +15,10 @@ pub(crate) struct NameMatcher<'q> {
     finder: memmem::Finder<'q>,
     /// Reused buffer for names that hold upper-case ASCII letters.
     folded: Vec<u8>,
+    /// The needle has no ASCII letter: folding a name cannot change where
+    /// it matches (only letters fold, and only to letters), so names are
+    /// searched as they are.
+    caseless: bool,
 }
 
 impl<'q> NameMatcher<'q> {
@@ -27,6 +31,7 @@ impl<'q> NameMatcher<'q> {
         NameMatcher {
             finder: memmem::Finder::new(needle.as_bytes()),
             folded: Vec::new(),
+            caseless: !needle.bytes().any(|b| b.is_ascii_alphabetic()),
         }
     }
 
@@ -45,7 +50,7 @@ impl<'q> NameMatcher<'q> {
     /// Whether the needle occurs in `name`, ASCII-case-insensitively.
     #[inline]
     pub(crate) fn matches(&mut self, name: &[u8]) -> bool {
-        if !name.iter().any(u8::is_ascii_uppercase) {
+        if self.caseless || !name.iter().any(u8::is_ascii_uppercase) {
             return self.finder.find(name).is_some();
         }
         self.folded.clear();
@@ -103,6 +108,19 @@ mod tests {
         assert!(!m.matches("TÖRCH".as_bytes()));
         assert!(!m.matches(b"torc"));
         assert!(!m.matches(b""));
+    }
+
+    /// A needle without letters matches wherever its bytes occur, whatever
+    /// the case of the letters around them.
+    #[test]
+    fn a_needle_without_letters_matches_in_any_case() {
+        let mut m = NameMatcher::new("_1-2");
+        assert!(m.caseless);
+        assert!(m.matches(b"AB_1-2CD"));
+        assert!(m.matches(b"_1-2"));
+        assert!(!m.matches(b"AB_1-3CD"));
+        assert!(!NameMatcher::new("a_1").caseless);
+        assert!(NameMatcher::new("a_1").matches(b"XA_1"));
     }
 
     #[test]
