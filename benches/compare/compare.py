@@ -28,9 +28,9 @@ and then, for each shape in turn:
   "touch floor" that reads only each record's workspace id on every core (a
   lower bound for any scan of these records: every query filters by
   workspace), the "query floor" that reads, on every core, only what a
-  scan of each query must (the workspace id, then each field the query
-  filters by for the records that passed the ones before, and the key and
-  times of the records counted; `synthetic::query_floor`), and the
+  scan of each query must (the workspace id; for the workspace's records
+  the type and service type; for those that pass, the name, and the
+  namespace and times when there is no name filter), and the
   catalog's `from_records`, `upsert`, `remove` and its memory;
 * DuckDB: the records in an in-memory table, each query one SQL statement;
 * Polars: the records in a DataFrame, each query one lazy plan;

@@ -238,26 +238,17 @@ pub fn touch_floor(records: &[ImageVersion]) -> u64 {
 
 /// The "query floor": a lower bound on any scan of these records for
 /// `query`, tighter than [`touch_floor`]. On as many threads as
-/// `group_images_parallel` uses, it reads what every scan must read, each
-/// field only for the records that passed the ones before: each record's
-/// `workspace_id`; then its type and service type (fields of the record
-/// itself) where the query filters by them; its SWR instance where the
-/// query names one; its namespace where the query names one; its name (that
-/// a name filter tests; an exact name compared, a fuzzy one only touched);
-/// and, for the records still counted (no fuzzy name), the namespace, the
-/// name and both times that their group needs. It neither searches names
-/// nor groups anything, so it reads no more than a scan.
+/// `group_images_parallel` uses, it reads what every scan must read: each
+/// record's `workspace_id`; for those in the query's workspace, the type and
+/// service type (fields of the record itself); for those that pass the
+/// query's type and service type, the name (that a name filter tests, or
+/// that the group key needs); and, when the query has no name filter (so
+/// every such record is counted), the namespace and both times. It neither
+/// compares names nor groups anything, so it reads no more than a scan.
 pub fn query_floor(records: &[ImageVersion], query: &GroupQuery) -> u64 {
     let workspace = query.workspace_id().as_bytes();
     let (image_type, service_type) = (query.image_type(), query.service_type());
-    let instance = query.swr_instance_id();
-    let namespace = query.namespace();
-    let exact = query.name().filter(|_| !query.name_fuzzy_match());
-    let fuzzy = query.name().is_some() && query.name_fuzzy_match();
-    let touch = |acc: u64, bytes: &[u8]| {
-        acc.wrapping_add(bytes.len() as u64)
-            .wrapping_add(u64::from(bytes.last().copied().unwrap_or(0)))
-    };
+    let counted = query.name().is_none();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let piece = records.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -269,17 +260,18 @@ pub fn query_floor(records: &[ImageVersion], query: &GroupQuery) -> u64 {
                         if v.workspace_id.as_bytes() != workspace
                             || image_type.is_some_and(|t| t != v.image_type)
                             || service_type.is_some_and(|s| s != v.service_type)
-                            || instance.is_some_and(|i| v.swr_instance_id.as_deref() != Some(i))
-                            || namespace.is_some_and(|ns| v.namespace != ns)
-                            || exact.is_some_and(|name| v.name != name)
                         {
                             return acc.wrapping_add(1);
                         }
-                        let acc = touch(acc, v.name.as_bytes());
-                        if fuzzy {
+                        let name = v.name.as_bytes();
+                        let acc = acc
+                            .wrapping_add(name.len() as u64)
+                            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)));
+                        if !counted {
                             return acc;
                         }
-                        touch(acc, v.namespace.as_bytes())
+                        let ns = v.namespace.as_bytes();
+                        acc.wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
                             .wrapping_add((v.create_at ^ v.update_at) as u64)
                     })
                 })
