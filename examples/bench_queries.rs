@@ -22,8 +22,7 @@
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
-//! the median of the query floor (`synthetic::query_floor`: what any scan of
-//! the query must read, on every core), and the page. Then a line times the "floor": a loop that only reads, from
+//! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; a line the "touch floor": only
 //! each record's workspace id, on every core (no scan reads less); and a
 //! last line times the catalog:
@@ -254,13 +253,11 @@ fn run(args: &[String]) {
         let (cat_median, _) = time(repeat, || catalog.query(query));
         let (median, min) = time(repeat, || group_images(&records, query));
         let (par_median, par_min) = time(repeat, || group_images_parallel(&records, query));
-        let (floor_median, _) = time(repeat, || synthetic::query_floor(&records, query));
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
             "parallel_median_ms": par_median, "parallel_min_ms": par_min,
             "catalog_median_ms": cat_median,
-            "query_floor_ms": floor_median,
             "catalog_after_build_ms": after_build.per_query_median(i),
             "page": page,
         });

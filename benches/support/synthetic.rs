@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use image_groups::{GroupQuery, ImageType, ImageVersion, ServiceType};
+use image_groups::{ImageType, ImageVersion, ServiceType};
 
 /// SplitMix64: tiny, fast and good enough for data generation.
 pub struct Rng(u64);
@@ -232,54 +232,6 @@ pub fn touch_floor(records: &[ImageVersion]) -> u64 {
         handles
             .into_iter()
             .map(|h| h.join().expect("a touch-floor thread panicked"))
-            .fold(0u64, u64::wrapping_add)
-    })
-}
-
-/// The "query floor": a lower bound on any scan of these records for
-/// `query`, tighter than [`touch_floor`]. On as many threads as
-/// `group_images_parallel` uses, it reads what every scan must read: each
-/// record's `workspace_id`; for those in the query's workspace, the type and
-/// service type (fields of the record itself); for those that pass the
-/// query's type and service type, the name (that a name filter tests, or
-/// that the group key needs); and, when the query has no name filter (so
-/// every such record is counted), the namespace and both times. It neither
-/// compares names nor groups anything, so it reads no more than a scan.
-pub fn query_floor(records: &[ImageVersion], query: &GroupQuery) -> u64 {
-    let workspace = query.workspace_id().as_bytes();
-    let (image_type, service_type) = (query.image_type(), query.service_type());
-    let counted = query.name().is_none();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let piece = records.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(piece)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter().fold(0u64, |acc, v| {
-                        if v.workspace_id.as_bytes() != workspace
-                            || image_type.is_some_and(|t| t != v.image_type)
-                            || service_type.is_some_and(|s| s != v.service_type)
-                        {
-                            return acc.wrapping_add(1);
-                        }
-                        let name = v.name.as_bytes();
-                        let acc = acc
-                            .wrapping_add(name.len() as u64)
-                            .wrapping_add(u64::from(name.last().copied().unwrap_or(0)));
-                        if !counted {
-                            return acc;
-                        }
-                        let ns = v.namespace.as_bytes();
-                        acc.wrapping_add(u64::from(ns.last().copied().unwrap_or(0)))
-                            .wrapping_add((v.create_at ^ v.update_at) as u64)
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a query-floor thread panicked"))
             .fold(0u64, u64::wrapping_add)
     })
 }
