@@ -226,9 +226,12 @@
 //! intrinsic is `unsafe` to call, and the scan's benchmark measured it worth
 //! having: a prefetch, unlike a load, does not stall the processor; it reads
 //! nothing the program can see and cannot fault), and on Linux an
-//! `madvise(MADV_HUGEPAGE)` on the scan's large group tables (a table of
-//! many groups is fresh memory on every query, written and then read at
-//! random: in huge pages it takes far fewer page faults and TLB misses).
+//! `madvise(MADV_HUGEPAGE)` on the scan's large fresh blocks of 4 MiB and
+//! more: the group table's index, group lists and key arena, and the key
+//! vector the ordering fills for a page past its bounded heap (deep offsets
+//! over many groups, in the scan and the `Catalog` alike). A table of many
+//! groups is fresh memory on every query, written and then read at random:
+//! in huge pages it takes far fewer page faults and TLB misses.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
