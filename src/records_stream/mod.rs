@@ -234,9 +234,10 @@ pub const MAX_STREAMED_FILTERS: usize = 32;
 /// several broad filters get there part way through the text). The pages
 /// and errors are the same either way.
 ///
-/// The shapes, the reading of `reader` (from its current position, sought
-/// back there for the exact path or the second pass of a repeated `id`)
-/// and the errors are those of [`group_records_reader`]: the same error,
+/// The shapes, the reading of `reader` (from its current position, by the
+/// worker threads in turn, sought back there for the exact path or the
+/// second pass of a repeated `id`) and the errors are those of
+/// [`group_records_reader`]: the same error,
 /// whatever the queries, as [`parse_records_bytes`](crate::parse_records_bytes)
 /// gives; with no queries, the text is still read and checked.
 ///
@@ -442,7 +443,8 @@ fn pages_of(records: &[ImageVersion], queries: &[GroupQuery]) -> Vec<ImageGroupP
 /// several known at once, [`group_records_reader`] and
 /// [`group_records_reader_many`] hold no versions at all.
 ///
-/// `reader` is read from its current position. A text shorter than 128
+/// `reader` is read from its current position, by the worker threads in
+/// turn, each its next chunk (hence `Send`). A text shorter than 128
 /// KiB is parsed on the calling thread. Text with an error, a
 /// single record, or a repeated `id` is read again from there (`reader`
 /// is sought back) and parsed whole by the exact path, so that the error
