@@ -64,7 +64,7 @@ impl GroupNames {
     /// Whether dropped names take more room than live ones (and enough to be
     /// worth copying the live ones).
     pub(super) fn wants_compaction(&self) -> bool {
-        self.dead > 4096 && self.dead * 2 > self.bytes.len()
+        super::worth_compacting(self.dead, self.bytes.len())
     }
 
     /// Copies the live names, whose spans are `live`, into a buffer of

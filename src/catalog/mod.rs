@@ -453,6 +453,14 @@ fn sort_keys<'r>(
     (workspace_ids, order)
 }
 
+/// Whether a buffer of `len` bytes, `dead` of them dropped, is worth
+/// rebuilding from its live bytes: the dropped ones outweigh the live ones,
+/// and are enough (4 KiB) for the copy to pay. One rule for the folded
+/// names and the group names.
+fn worth_compacting(dead: usize, len: usize) -> bool {
+    dead > 4096 && dead * 2 > len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,7 +111,7 @@ impl NameArena {
     /// Whether dead entries take more room than live ones (and enough to be
     /// worth a rebuild).
     pub(super) fn wants_compaction(&self) -> bool {
-        self.dead_bytes > 4096 && self.dead_bytes * 2 > self.bytes.len()
+        super::worth_compacting(self.dead_bytes, self.bytes.len())
     }
 
     /// Forgets every entry, keeping the allocation, before a rebuild.
