@@ -49,6 +49,16 @@ fn model_page(
     group_images(model.values(), q)
 }
 
+/// The queries of `texts`, parsed (each a valid query string).
+fn parsed(texts: &[&str]) -> Vec<GroupQuery> {
+    texts.iter().map(|q| q.parse().unwrap()).collect()
+}
+
+/// A model of the catalog: `versions` by id, the last of an id kept.
+fn by_id(versions: impl IntoIterator<Item = ImageVersion>) -> HashMap<String, ImageVersion> {
+    versions.into_iter().map(|v| (v.id.clone(), v)).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -160,21 +170,15 @@ fn fuzzy_names_with_nul_bytes_over_many_groups() {
         let image_type = ImageType::ALL[(g % 3 % 2) as usize];
         ImageVersion::new(format!("id-{id}"), name(g), "ns", image_type, t, t)
     };
-    let mut model: HashMap<String, ImageVersion> = (0..40_000u32)
-        .map(|i| version(i, i / 2))
-        .map(|v| (v.id.clone(), v))
-        .collect();
+    let mut model = by_id((0..40_000u32).map(|i| version(i, i / 2)));
     let mut catalog = Catalog::from_records(model.values().cloned());
-    let queries: Vec<GroupQuery> = [
+    let queries = parsed(&[
         "name=torch&limit=1000",
         "name=torch1&type=DEDICATED&offset=100&limit=50",
         "name=0&sort_key=name&limit=30",
         "name=x1&sort_key=version_count",
         "name=a&limit=5",
-    ]
-    .iter()
-    .map(|q| q.parse().unwrap())
-    .collect();
+    ]);
     for round in 0..2u32 {
         assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         for i in (0..40_000u32).step_by(7) {
@@ -203,12 +207,11 @@ fn large_fuzzy_and_unfiltered_pages_on_two_threads() {
         ImageVersion::new(format!("id-{id}"), name(g), "ns", image_type, t, t)
     };
     let groups = 150_000u32;
-    let mut model: HashMap<String, ImageVersion> = (0..groups + 20_000)
-        .map(|i| version(i, i % groups, ImageType::ALL[(i % 5 % 2) as usize]))
-        .map(|v| (v.id.clone(), v))
-        .collect();
+    let mut model = by_id(
+        (0..groups + 20_000).map(|i| version(i, i % groups, ImageType::ALL[(i % 5 % 2) as usize])),
+    );
     let mut catalog = Catalog::from_records(model.values().cloned());
-    let queries: Vec<GroupQuery> = [
+    let queries = parsed(&[
         "name=torch&type=DEDICATED",
         "name=torch&type=BUILD_IN&offset=300&limit=100",
         "name=torch",
@@ -216,10 +219,7 @@ fn large_fuzzy_and_unfiltered_pages_on_two_threads() {
         "sort_key=version_count",
         "sort_key=version_count&sort_dir=asc&offset=40&limit=60",
         "type=BUILD_IN&sort_key=create_at",
-    ]
-    .iter()
-    .map(|q| q.parse().unwrap())
-    .collect();
+    ]);
     for round in 0..2u32 {
         assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         // Dead entries (too few for the buffer to be rebuilt) and versions
@@ -256,10 +256,7 @@ fn removing_a_types_last_version_takes_the_group_out_of_fuzzy_pages_of_it() {
         .versions()
         .map(|v| (v.id().to_owned(), v.to_version()))
         .collect();
-    let queries: Vec<GroupQuery> = ["name=torch&type=DEDICATED", "name=torch&type=BUILD_IN"]
-        .iter()
-        .map(|q| q.parse().unwrap())
-        .collect();
+    let queries = parsed(&["name=torch&type=DEDICATED", "name=torch&type=BUILD_IN"]);
     for id in ["b", "a", "c"] {
         assert_eq!(catalog.remove(id), model.remove(id));
         assert_pages(&catalog, &model, &queries, &format!("without {id}"));
@@ -275,15 +272,12 @@ fn removing_a_types_last_version_takes_the_group_out_of_fuzzy_pages_of_it() {
 fn fuzzy_names_survive_the_name_buffer_rebuilds() {
     let mut catalog = Catalog::new();
     let mut model: HashMap<String, ImageVersion> = HashMap::new();
-    let queries: Vec<GroupQuery> = [
+    let queries = parsed(&[
         "name=torch&limit=1000",
         "name=x7&limit=1000",
         "sort_key=name&sort_dir=ASC&offset=5&limit=20",
         "sort_key=name,update_at&offset=3&limit=7&type=DEDICATED",
-    ]
-    .iter()
-    .map(|q| q.parse().unwrap())
-    .collect();
+    ]);
     for round in 0..6u32 {
         for i in 0..200u32 {
             let mut v = common_version(i64::from(i), i64::from(round));
@@ -332,7 +326,7 @@ fn instance_pages_follow_versions_between_instances_workspaces_and_groups() {
         v.swr_instance_id = Some(k / 5 % 10).filter(|&n| n > 0).map(|n| format!("i{n}"));
         v
     };
-    let queries: Vec<GroupQuery> = [
+    let queries = parsed(&[
         "swr_instance_id=i1",
         "swr_instance_id=i2&sort_key=name&offset=3&limit=5",
         "swr_instance_id=i3&workspace_id=w&type=DEDICATED&sort_key=version_count",
@@ -341,19 +335,11 @@ fn instance_pages_follow_versions_between_instances_workspaces_and_groups() {
         "swr_instance_id=i1&name=1&service_type=UNKNOWN",
         "swr_instance_id=i2&namespace=ns1",
         "swr_instance_id=absent",
-    ]
-    .iter()
-    .map(|q| q.parse().unwrap())
-    .collect();
+    ]);
     let check = |catalog: &Catalog, model: &HashMap<String, ImageVersion>, when: &str| {
-        for q in &queries {
-            assert_eq!(catalog.query(q), model_page(model, q), "{when}: {q}");
-        }
+        assert_pages(catalog, model, &queries, when);
     };
-    let mut model: HashMap<String, ImageVersion> = (0..3000)
-        .map(|i| version(i, 0))
-        .map(|v| (v.id.clone(), v))
-        .collect();
+    let mut model = by_id((0..3000).map(|i| version(i, 0)));
     let mut catalog = Catalog::from_records(model.values().cloned());
     check(&catalog, &model, "after the build");
     for r in 1..4 {
@@ -420,20 +406,16 @@ fn bulk_loaded_name_index_orders_names_sharing_long_prefixes() {
         v.swr_instance_id = (i % 6 == 0).then(|| "inst".to_string());
         v
     };
-    let mut model: HashMap<String, ImageVersion> =
-        (0..2000).map(version).map(|v| (v.id.clone(), v)).collect();
+    let mut model = by_id((0..2000).map(version));
     let mut catalog = Catalog::from_records(model.values().cloned());
     let exact = format!("name={prefix}3&name_fuzzy_match=false");
-    let queries: Vec<GroupQuery> = [
+    let queries = parsed(&[
         "sort_key=name&sort_dir=asc&limit=1000",
         "sort_key=name&sort_dir=desc&offset=7&limit=13",
         "sort_key=name,create_at&sort_dir=asc&offset=20&limit=5&type=BUILD_IN",
         exact.as_str(),
         "name=q1&name_fuzzy_match=false",
-    ]
-    .iter()
-    .map(|q| q.parse().unwrap())
-    .collect();
+    ]);
     for round in 0..2 {
         assert_pages(&catalog, &model, &queries, &format!("round {round}"));
         for i in (0..2000).step_by(3) {
@@ -517,14 +499,11 @@ fn concurrent_readers_with_a_writer_see_consistent_pages() {
         .map(|r| {
             let catalog = Arc::clone(&catalog);
             std::thread::spawn(move || {
-                let queries: Vec<GroupQuery> = [
+                let queries = parsed(&[
                     "",
                     "name=img1&sort_key=version_count",
                     "workspace_id=ws&limit=3&offset=2",
-                ]
-                .iter()
-                .map(|q| q.parse().unwrap())
-                .collect();
+                ]);
                 for i in 0..300 {
                     let q = &queries[(i + r) % queries.len()];
                     let guard = catalog.read().unwrap();
