@@ -27,20 +27,18 @@ pub(super) struct NameOrder {
     len: usize,
 }
 
-/// The first 16 bytes of a name as two big-endian numbers, padded with
-/// zeros: ordered as the names are, except that a name and the same name
-/// followed by zero bytes tie (the names themselves then decide).
-type Prefix = (u64, u64);
+/// A name's first 16 bytes ([`prefix`]), the key a block's fence keeps.
+type Prefix = u128;
 
-fn prefix(name: &[u8]) -> Prefix {
-    let mut first = [0u8; 16];
-    let n = name.len().min(16);
-    first[..n].copy_from_slice(&name[..n]);
-    let (high, low) = first.split_at(8);
-    (
-        u64::from_be_bytes(high.try_into().expect("8 bytes")),
-        u64::from_be_bytes(low.try_into().expect("8 bytes")),
-    )
+/// The first 16 bytes of `bytes` as a big-endian number, padded with zeros:
+/// ordered as the bytes are, except that a string and the same string
+/// followed by zero bytes tie (the full comparison then decides). Also the
+/// key of the bulk load's sort by name (`Workspace`, two of them).
+pub(super) fn prefix(bytes: &[u8]) -> u128 {
+    let mut word = [0u8; 16];
+    let n = bytes.len().min(16);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u128::from_be_bytes(word)
 }
 
 /// The fence of `block`: its last name's prefix.
@@ -120,7 +118,7 @@ impl NameOrder {
         if block.len() > 2 * BLOCK {
             let second = block.split_off(BLOCK);
             self.blocks.insert(b + 1, second);
-            self.fences.insert(b + 1, (0, 0));
+            self.fences.insert(b + 1, 0);
             self.refence(b + 1, &name_of);
         }
         self.refence(b, &name_of);

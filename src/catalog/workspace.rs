@@ -7,7 +7,7 @@ use hashbrown::HashTable;
 
 use super::cell::{Cells, Member};
 use super::group_names::{GroupNames, Span};
-use super::name_order::NameOrder;
+use super::name_order::{prefix, NameOrder};
 use super::names::NameArena;
 use super::type_states::TypeStates;
 use crate::group_state::{GroupKey, GroupState};
@@ -362,7 +362,7 @@ impl Workspace {
         let name = |g: u32| names.get(groups[g as usize].name);
         let mut order: Vec<([u128; 2], u32)> = (0..groups.len() as u32)
             .filter(|&g| groups[g as usize].is_live())
-            .map(|g| (prefix32(name(g)), g))
+            .map(|g| (prefix_32(name(g)), g))
             .collect();
         order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1))));
         let sorted: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
@@ -455,18 +455,10 @@ impl Workspace {
     }
 }
 
-/// The first 32 bytes of `bytes` as two big-endian numbers, padded with
-/// zeros: ordered as the bytes are, except that a string and the same string
-/// followed by zero bytes tie (the full comparison then decides).
-fn prefix32(bytes: &[u8]) -> [u128; 2] {
-    let mut first = [0u8; 32];
-    let n = bytes.len().min(32);
-    first[..n].copy_from_slice(&bytes[..n]);
-    let (high, low) = first.split_at(16);
-    [
-        u128::from_be_bytes(high.try_into().expect("16 bytes")),
-        u128::from_be_bytes(low.try_into().expect("16 bytes")),
-    ]
+/// The first 32 bytes of `bytes` as two [`prefix`]es: the bulk load's sort
+/// key, which settles most names without reading them again.
+fn prefix_32(bytes: &[u8]) -> [u128; 2] {
+    [prefix(bytes), prefix(bytes.get(16..).unwrap_or_default())]
 }
 
 #[cfg(test)]
