@@ -64,6 +64,39 @@ pub(crate) struct VersionFilter<'q> {
     selective: bool,
 }
 
+/// The tests of a [`VersionFilter`] that read only a version's own bytes
+/// (its enums and its strings' lengths), none of its strings: a version
+/// they reject cannot match, one they pass may.
+///
+/// Why: a scan where most versions are in other workspaces (or of other
+/// types) can reject those from the record alone and ask for the strings
+/// of the others only, instead of waiting for every record's strings.
+#[derive(Clone, Copy)]
+pub(crate) struct OwnFields {
+    workspace_len: usize,
+    type_mask: u8,
+    service_mask: u8,
+    swr_instance_len: Option<usize>,
+}
+
+impl OwnFields {
+    /// Whether `version` may match: its workspace id (and SWR instance id,
+    /// if the query has one) has the query's length, and its type and
+    /// service type pass.
+    #[inline(always)]
+    pub(crate) fn may_match(&self, version: &impl VersionFields) -> bool {
+        let image_type = self.type_mask >> (version.image_type() as u8);
+        let service_type = self.service_mask >> (version.service_type() as u8);
+        let instance = match self.swr_instance_len {
+            None => true,
+            Some(len) => version.swr_instance_id().map(<[u8]>::len) == Some(len),
+        };
+        (version.workspace_id().len() == self.workspace_len)
+            & (image_type & service_type & 1 != 0)
+            & instance
+    }
+}
+
 enum NameFilter<'q> {
     /// No name filter.
     Any,
@@ -96,6 +129,17 @@ impl<'q> VersionFilter<'q> {
             swr_instance_id: query.swr_instance_id(),
             selective: query.namespace().is_some() || !matches!(name, NameFilter::Any),
             name,
+        }
+    }
+
+    /// The part of the filter a version's own bytes decide: what
+    /// [`OwnFields::may_match`] tests without reading any string.
+    pub(crate) fn own_fields(&self) -> OwnFields {
+        OwnFields {
+            workspace_len: self.workspace_id.len(),
+            type_mask: self.type_mask,
+            service_mask: self.service_mask,
+            swr_instance_len: self.swr_instance_id.map(str::len),
         }
     }
 
@@ -254,5 +298,82 @@ mod tests {
             assert!(!f.matches(&version("n").with_workspace_id("1")), "{query}");
             assert!(!f.matches(&version("n").with_workspace_id("")), "{query}");
         }
+    }
+
+    /// `may_match` passes every version that matches (it may pass more):
+    /// over every version built from a few values (so that versions often
+    /// equal the queries' values) and queries of every filter, a version it
+    /// rejects never matches.
+    #[test]
+    fn own_fields_never_reject_a_match() {
+        let texts = ["0", "ab", "n", ""];
+        let queries = [
+            "",
+            "workspace_id=ab",
+            "type=DEDICATED",
+            "type=BUILD_IN&service_type=TRAIN",
+            "swr_instance_id=ab",
+            "swr_instance_id=n&namespace=ab",
+            "name=n",
+            "name=n&name_fuzzy_match=false",
+            "namespace=ab&workspace_id=ab",
+            "service_type=INFERENCE&name=a",
+        ];
+        let instances = texts.iter().map(|&t| Some(t)).chain([None]);
+        for query in queries {
+            let q: GroupQuery = query.parse().unwrap();
+            let mut f = VersionFilter::new(&q);
+            let own = f.own_fields();
+            let strings = texts
+                .into_iter()
+                .flat_map(|w| texts.into_iter().map(move |n| (w, n)))
+                .flat_map(|(w, n)| texts.into_iter().map(move |s| (w, n, s)));
+            for (workspace, name, namespace) in strings {
+                for instance in instances.clone() {
+                    for &t in ImageType::ALL {
+                        for &s in ServiceType::ALL {
+                            let mut v = ImageVersion::new("id", name, namespace, t, 0, 0)
+                                .with_workspace_id(workspace)
+                                .with_service_type(s);
+                            v.swr_instance_id = instance.map(str::to_owned);
+                            assert!(own.may_match(&v) || !f.matches(&v), "{query} {v:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `may_match` rejects a version on each field it reads: the workspace
+    /// id's length, the type, the service type and the SWR instance id's
+    /// length (or its absence).
+    #[test]
+    fn own_fields_reject_on_each_field() {
+        let passes = |query: &str, v: &ImageVersion| {
+            let q: GroupQuery = query.parse().unwrap();
+            let own = VersionFilter::new(&q).own_fields();
+            own.may_match(v)
+        };
+        let v = version("n");
+        assert!(passes("", &v));
+        assert!(passes("workspace_id=1", &v), "same length");
+        assert!(!passes("workspace_id=12", &v));
+        assert!(!passes("type=BUILD_IN", &v));
+        assert!(passes("type=DEDICATED", &v));
+        assert!(!passes("service_type=TRAIN", &v));
+        assert!(passes("service_type=UNKNOWN", &v));
+        assert!(!passes("swr_instance_id=i-1", &v), "no instance");
+        assert!(passes(
+            "swr_instance_id=i-1",
+            &v.clone().with_swr_instance_id("i-2")
+        ));
+        assert!(!passes(
+            "swr_instance_id=i-1",
+            &v.clone().with_swr_instance_id("i-22")
+        ));
+        assert!(
+            passes("namespace=other&name=other", &v),
+            "strings are not read"
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::response::ImageGroupPage;
 use crate::version::ImageVersion;
 
 use self::pipeline::{PendingKey, Pipeline};
-use self::read_ahead::Lookahead;
+use self::read_ahead::{records_ahead, strings_ahead};
 use self::table::GroupTable;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
@@ -60,9 +60,10 @@ where
 ///
 /// A scan's time is the time of waiting for memory: the records' strings
 /// are scattered over the heap, and each matching version is a random access
-/// into the group table. So the records and their strings are asked for a
-/// few records ahead (unless the query is selective), each record is
-/// filtered with one branch on the result, and each matching version is
+/// into the group table. So (unless the query is selective) the records are
+/// asked for a few records ahead, and those the record alone does not
+/// reject have their strings asked for a few such records ahead; each record
+/// is filtered with one branch on the result, and each matching version is
 /// counted through the table's [`Pipeline`], which asks for the table's
 /// memory well before it is needed.
 pub(crate) fn aggregate_into<'a>(
@@ -87,10 +88,13 @@ fn aggregate_part_into<'a>(
     // their strings ahead would cost more than it saves.
     let reads_strings =
         query.namespace().is_none() && (query.name().is_none() || query.name_fuzzy_match());
+    let filter = VersionFilter::new(query);
     if reads_strings {
-        count_matching(groups, Lookahead::new(records.into_iter()), query, in_part);
+        let own = filter.own_fields();
+        let candidates = records_ahead(records.into_iter()).filter(|v| own.may_match(*v));
+        count_matching(groups, strings_ahead(candidates), filter, in_part);
     } else {
-        count_matching(groups, records, query, in_part);
+        count_matching(groups, records, filter, in_part);
     }
 }
 
@@ -98,10 +102,9 @@ fn aggregate_part_into<'a>(
 fn count_matching<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
-    query: &GroupQuery,
+    mut filter: VersionFilter<'_>,
     in_part: impl Fn(u64) -> bool,
 ) {
-    let mut filter = VersionFilter::new(query);
     let mut pipeline: Pipeline<PendingKey<'_>> = Pipeline::new();
     for version in records {
         if !filter.matches(version) {

@@ -1,57 +1,89 @@
-//! Reading the records ahead of the scan: each record's bytes and strings
-//! are asked for a few records before the scan reads them.
+//! Reading the records ahead of the scan: each record's bytes are asked
+//! for a few records before the scan reads them, and the strings of the
+//! records that may match a few such records before.
 
 use super::arena::LINE;
 use crate::prefetch::{prefetch, prefetch_address};
 use crate::version::ImageVersion;
 
-/// How many records ahead [`Lookahead`] prefetches a record's own bytes;
-/// its strings are prefetched half as many records ahead, once the record
-/// (which holds their addresses) has arrived.
-const LOOKAHEAD: usize = 16;
+/// How many records ahead [`records_ahead`] prefetches a record's own bytes.
+const RECORDS_AHEAD: usize = 16;
 
-/// The records of an iterator, each handed out [`LOOKAHEAD`] records after
-/// its own bytes were prefetched, and half that many after the strings the
-/// scan reads (workspace, name, namespace) were.
+/// How many records ahead [`strings_ahead`] prefetches a record's strings;
+/// fewer than [`RECORDS_AHEAD`], since a record's strings can be asked for
+/// only once the record (which holds their addresses) has arrived.
+const STRINGS_AHEAD: usize = 8;
+
+/// The records of `records`, each handed out [`RECORDS_AHEAD`] records after
+/// its own bytes were prefetched.
 ///
-/// Why: a record's strings are separate heap blocks, and a scan reads them
-/// one record after another; without a hint, each first read of a record or
-/// its strings waits for memory, and the processor cannot look far enough
-/// past the hashing and counting of one record to start the next ones.
-pub(crate) struct Lookahead<'a, I> {
-    inner: std::iter::Fuse<I>,
-    ring: [Option<&'a ImageVersion>; LOOKAHEAD],
-    at: usize,
+/// Why: the processor cannot look far enough past the work on one record
+/// to start loading the next ones, and the records need not be contiguous
+/// (any iterator of references is scanned).
+pub(crate) fn records_ahead<'a>(
+    records: impl Iterator<Item = &'a ImageVersion>,
+) -> impl Iterator<Item = &'a ImageVersion> {
+    Ahead::<_, _, RECORDS_AHEAD>::new(records, prefetch_record)
 }
 
-impl<'a, I: Iterator<Item = &'a ImageVersion>> Lookahead<'a, I> {
-    pub(crate) fn new(inner: I) -> Self {
+/// The records of `records`, each handed out [`STRINGS_AHEAD`] records
+/// after the strings a scan reads (workspace, name, namespace) were
+/// prefetched.
+///
+/// Why: a record's strings are separate heap blocks; without a hint, each
+/// first read of one waits for memory. Given only the records that may
+/// match (`crate::filter::OwnFields`), it asks for no string of a record
+/// the scan rejects from the record alone, and its distance counts records
+/// that will be read, however few of all records they are.
+pub(crate) fn strings_ahead<'a>(
+    records: impl Iterator<Item = &'a ImageVersion>,
+) -> impl Iterator<Item = &'a ImageVersion> {
+    Ahead::<_, _, STRINGS_AHEAD>::new(records, prefetch_strings)
+}
+
+/// The items of an iterator, each handed out `N` items after `ask` was
+/// called on it.
+struct Ahead<'a, I, F, const N: usize> {
+    inner: std::iter::Fuse<I>,
+    ring: [Option<&'a ImageVersion>; N],
+    at: usize,
+    ask: F,
+}
+
+impl<'a, I, F, const N: usize> Ahead<'a, I, F, N>
+where
+    I: Iterator<Item = &'a ImageVersion>,
+    F: Fn(&ImageVersion),
+{
+    fn new(inner: I, ask: F) -> Self {
         let mut inner = inner.fuse();
-        let ring: [Option<&'a ImageVersion>; LOOKAHEAD] =
-            std::array::from_fn(|_| inner.next().inspect(|v| prefetch_record(v)));
-        for v in ring.iter().take(LOOKAHEAD / 2).flatten() {
-            prefetch_strings(v);
+        let ring = std::array::from_fn(|_| inner.next().inspect(|v| ask(v)));
+        Ahead {
+            inner,
+            ring,
+            at: 0,
+            ask,
         }
-        Lookahead { inner, ring, at: 0 }
     }
 }
 
-impl<'a, I: Iterator<Item = &'a ImageVersion>> Iterator for Lookahead<'a, I> {
+impl<'a, I, F, const N: usize> Iterator for Ahead<'a, I, F, N>
+where
+    I: Iterator<Item = &'a ImageVersion>,
+    F: Fn(&ImageVersion),
+{
     type Item = &'a ImageVersion;
 
     #[inline]
     fn next(&mut self) -> Option<&'a ImageVersion> {
         let incoming = self.inner.next();
         if let Some(v) = incoming {
-            prefetch_record(v);
-        }
-        if let Some(v) = self.ring[(self.at + LOOKAHEAD / 2) % LOOKAHEAD] {
-            prefetch_strings(v);
+            (self.ask)(v);
         }
         // The ring was filled in order, so once it hands out `None` the
         // inner iterator is done and every later entry is `None` too.
         let out = std::mem::replace(&mut self.ring[self.at], incoming);
-        self.at = (self.at + 1) % LOOKAHEAD;
+        self.at = (self.at + 1) % N;
         out
     }
 }
@@ -102,10 +134,10 @@ mod tests {
     /// Any number of records, fewer or more than the ring holds, comes out
     /// once each and in order.
     #[test]
-    fn lookahead_yields_the_records_in_order() {
+    fn read_ahead_yields_the_records_in_order() {
         let records: Vec<ImageVersion> = (0..40).map(version).collect();
         for n in 0..records.len() {
-            let ids: Vec<&str> = Lookahead::new(records[..n].iter())
+            let ids: Vec<&str> = strings_ahead(records_ahead(records[..n].iter()))
                 .map(|v| v.id.as_str())
                 .collect();
             let want: Vec<&str> = records[..n].iter().map(|v| v.id.as_str()).collect();
@@ -116,7 +148,7 @@ mod tests {
     /// An iterator that yields again after its first `None` is read as
     /// ending there.
     #[test]
-    fn lookahead_stops_at_the_first_end() {
+    fn read_ahead_stops_at_the_first_end() {
         let records: Vec<ImageVersion> = (0..3).map(version).collect();
         let mut calls = 0;
         let restarting = std::iter::from_fn(|| {
@@ -127,6 +159,6 @@ mod tests {
                 _ => records.get(2),
             }
         });
-        assert_eq!(Lookahead::new(restarting).count(), 2);
+        assert_eq!(records_ahead(restarting).count(), 2);
     }
 }
