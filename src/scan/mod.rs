@@ -10,7 +10,7 @@ pub(crate) mod read_ahead;
 pub(crate) mod table;
 
 use crate::filter::VersionFilter;
-use crate::group_state::GroupKey;
+use crate::group_state::{GroupKey, GroupState};
 use crate::query::GroupQuery;
 use crate::response::ImageGroupPage;
 use crate::version::ImageVersion;
@@ -92,32 +92,54 @@ fn aggregate_part_into<'a>(
     if reads_strings {
         let own = filter.own_fields();
         let candidates = records_ahead(records.into_iter()).filter(|v| own.may_match(*v));
-        count_matching(groups, strings_ahead(candidates), filter, in_part);
+        count_matching(
+            groups,
+            strings_ahead(candidates),
+            filter,
+            in_part,
+            CACHED_GROUPS,
+        );
     } else {
-        count_matching(groups, records, filter, in_part);
+        count_matching(groups, records, filter, in_part, CACHED_GROUPS);
     }
 }
 
-/// The loop of [`aggregate_part_into`].
+/// The loop of [`aggregate_part_into`]: versions are counted into the
+/// table at once while it holds fewer than `cached_groups` groups, then
+/// through the [`Pipeline`].
 fn count_matching<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
     mut filter: VersionFilter<'_>,
     in_part: impl Fn(u64) -> bool,
+    cached_groups: usize,
 ) {
     let mut pipeline: Pipeline<PendingKey<'_>> = Pipeline::new();
     for version in records {
         if !filter.matches(version) {
             continue;
         }
-        let hash = groups.hash_key(&GroupKey::of(version));
+        let key = GroupKey::of(version);
+        let hash = groups.hash_key(&key);
         if !in_part(hash) {
             continue;
         }
-        pipeline.push(groups, PendingKey { hash, version });
+        // A table this small stays in the cache: prefetching its memory
+        // would only cost. Tables only grow, so once versions go through
+        // the pipeline they all do, and each is counted in its turn.
+        if groups.len() < cached_groups {
+            groups.count(hash, &key, GroupState::of(version));
+        } else {
+            pipeline.push(groups, PendingKey { hash, version });
+        }
     }
     pipeline.finish(groups);
 }
+
+/// Below how many groups the scan counts a version into the table at once
+/// instead of through the [`Pipeline`] ([`count_matching`]): a table this
+/// small (a few hundred KiB) stays in the processor's cache.
+const CACHED_GROUPS: usize = 4096;
 
 /// The bit of a key's hash that splits the groups between two threads
 /// ([`group_on_threads`]): one the group table uses neither for a key's
@@ -341,6 +363,26 @@ mod tests {
     }
 
     proptest! {
+        /// Counting at once and through the pipeline give the same
+        /// groups: a table switching between them at any size, over
+        /// records with few or many groups, pages as one that only
+        /// pipelines.
+        #[test]
+        fn counting_at_once_or_through_the_pipeline_gives_the_same_page(
+            records in (prop::sample::select(vec![3u8, 255]), prop::collection::vec((any::<u8>(), 0u8..3, -50i64..50), 0..500))
+                .prop_map(|(names, rs)| rs.into_iter().map(|(n, s, t)| record(n % names, s, true, t)).collect::<Vec<_>>()),
+            cached_groups in prop::sample::select(vec![0usize, 1, 2, 17, 200, usize::MAX]),
+            query in prop::sample::select(vec!["", "sort_key=name&limit=5&offset=1", "sort_key=version_count&sort_dir=asc"]),
+        ) {
+            let query: GroupQuery = query.parse().unwrap();
+            let count = |cached_groups| {
+                let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+                count_matching(&mut groups, &records, VersionFilter::new(&query), |_| true, cached_groups);
+                crate::order::page(&groups, &query)
+            };
+            prop_assert_eq!(count(cached_groups), count(0));
+        }
+
         /// With few groups (the threads' path) or mostly distinct ones (the
         /// path that counts on one thread after the first piece), pieces
         /// grouped on threads give the one-thread page.
