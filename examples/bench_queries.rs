@@ -24,7 +24,7 @@
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
 //! and the page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; a line the "touch floor": only
-//! each record's workspace id, on every core (no scan reads less); and a
+//! each record's workspace id length, on every core (no scan reads less); and a
 //! last line times the catalog:
 //! `from_records` (median of three builds, and the first), the median
 //! `upsert` and `remove`, the bytes per version of the catalog and of the

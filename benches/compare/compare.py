@@ -25,9 +25,9 @@ and then, for each shape in turn:
   cores) and `Catalog::query` (the records indexed once, not timed; steady
   state, and the first 100 queries right after the build and after 10,000
   upserts), the "floor" loop that only reads the fields a query needs, the
-  "touch floor" that reads only each record's workspace id on every core (a
-  lower bound for any scan of these records: every query filters by
-  workspace), and the
+  "touch floor" that reads only each record's workspace id length (in the
+  record itself) on every core (a lower bound for any scan of these records:
+  every query filters by workspace), and the
   catalog's `from_records`, `upsert`, `remove` and its memory;
 * DuckDB: the records in an in-memory table, each query one SQL statement;
 * Polars: the records in a DataFrame, each query one lazy plan;
@@ -291,8 +291,8 @@ def measure_shape(shape, about, records, groups, seed, repeat):
     gc.collect()
 
     print(f"\n### {shape}\n\n{about}. {records:,} records, {groups:,} groups, "
-          f"{size_mb:,.0f} MB of NDJSON; floor {floor:.2f} ms; touch floor (the workspace field "
-          f"alone, on every core) {touch:.2f} ms.\n")
+          f"{size_mb:,.0f} MB of NDJSON; floor {floor:.2f} ms; touch floor (the workspace id's "
+          f"length alone, on every core) {touch:.2f} ms.\n")
     print("| query | scan 1 thread ms | scan 2 threads ms | floor × | Catalog ms | Catalog first ms "
           "| DuckDB ms | Polars ms | ÷ scan | ÷ Catalog | ÷ Catalog first | ÷ Catalog upserted | same page |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -350,8 +350,8 @@ def summary(results):
         shape, c = res["shape"], res["catalog"]
         for r in res["rows"]:
             if r["aggregate"] and r["scan_x"] < SCAN_TARGET:
-                # Beyond any scan of a Vec<ImageVersion> when merely touching
-                # each record's workspace field is slower than the target allows.
+                # Beyond any scan of a Vec<ImageVersion> when merely reading
+                # each record's workspace id length is slower than the target allows.
                 out_of_reach = (f"; out of reach: the touch floor alone is {r['touch_x']:.2f}x"
                                 if r["touch_x"] < SCAN_TARGET else "")
                 misses.append(f"{shape} {r['label']}: scan {r['scan_x']:.2f}x (< {SCAN_TARGET}x)"

@@ -209,10 +209,12 @@ pub fn floor(records: &[ImageVersion]) -> u64 {
 
 /// The "touch floor": a lower bound on any scan of these records. Every
 /// query filters by workspace (`0` when it names none), so every scan reads
-/// at least each record's `workspace_id`; this reads only that (its length
-/// and first byte), on as many threads as `group_images_parallel` uses, and
-/// nothing else. A scan cannot beat it with the records laid out as a
-/// `Vec<ImageVersion>`; a columnar engine reads one packed column instead.
+/// at least each record's `workspace_id` length, which sits in the record
+/// itself (a record whose length differs from the query's is rejected
+/// without reading the id's bytes); this reads only that, on as many
+/// threads as `group_images_parallel` uses, and nothing else. A scan cannot
+/// beat it with the records laid out as a `Vec<ImageVersion>`; a columnar
+/// engine reads one packed column instead.
 pub fn touch_floor(records: &[ImageVersion]) -> u64 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let piece = records.len().div_ceil(threads).max(1);
@@ -221,11 +223,8 @@ pub fn touch_floor(records: &[ImageVersion]) -> u64 {
             .chunks(piece)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter().fold(0u64, |acc, v| {
-                        let ws = v.workspace_id.as_bytes();
-                        acc.wrapping_add(ws.len() as u64)
-                            .wrapping_add(u64::from(ws.first().copied().unwrap_or(0)))
-                    })
+                    part.iter()
+                        .fold(0u64, |acc, v| acc.wrapping_add(v.workspace_id.len() as u64))
                 })
             })
             .collect();
