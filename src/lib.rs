@@ -222,10 +222,11 @@
 //! # Unsafe code
 //!
 //! The crate denies `unsafe_code` with two exceptions, both hints that
-//! change no data: a cache prefetch (the standard library's prefetch
-//! intrinsic is `unsafe` to call, and the scan's benchmark measured it worth
-//! having: a prefetch, unlike a load, does not stall the processor; it reads
-//! nothing the program can see and cannot fault), and on Linux an
+//! change no data: a cache prefetch, into every cache or the outer ones only
+//! (the standard library's prefetch intrinsic is `unsafe` to call, and the
+//! scan's benchmark measured it worth having: a prefetch, unlike a load, does
+//! not stall the processor; it reads nothing the program can see and cannot
+//! fault), and on Linux an
 //! `madvise(MADV_HUGEPAGE)` on the scan's large fresh blocks of 4 MiB and
 //! more: the group table's index, group lists and key arena, and the key
 //! vector the ordering fills for a page past its bounded heap (deep offsets

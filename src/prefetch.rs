@@ -22,6 +22,26 @@ pub(crate) fn prefetch<T>(value: &T) {
 /// since a prefetch never faults.
 #[inline(always)]
 pub(crate) fn prefetch_address(address: *const u8) {
+    hint::<false>(address);
+}
+
+/// Asks for the cache line holding the byte at `address` into the outer
+/// caches only (x86's T1 hint), not the innermost one.
+///
+/// Why: a line asked into the innermost cache holds one of its few
+/// outstanding-miss slots until it arrives. For a stream of many lines read
+/// a little later (the scan's records), those slots ran out, and the
+/// prefetches of the lines needed soonest (a record's strings, the group
+/// table) waited for them; a line brought to the outer cache is near enough
+/// by the time it is read.
+#[inline(always)]
+pub(crate) fn prefetch_address_outer(address: *const u8) {
+    hint::<true>(address);
+}
+
+/// The prefetch instruction: the T1 hint if `OUTER`, else T0.
+#[inline(always)]
+fn hint<const OUTER: bool>(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code)]
     // SAFETY: `_mm_prefetch` only hints the cache; it reads nothing the
@@ -29,8 +49,12 @@ pub(crate) fn prefetch_address(address: *const u8) {
     // requires the `sse` target feature, which every x86_64 processor has
     // (it is part of the x86_64 baseline the compiler always targets).
     unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        if OUTER {
+            _mm_prefetch::<_MM_HINT_T1>(address.cast::<i8>());
+        } else {
+            _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = address;

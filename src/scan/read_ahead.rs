@@ -3,7 +3,7 @@
 //! records that may match a few such records before.
 
 use super::arena::LINE;
-use crate::prefetch::{prefetch, prefetch_address};
+use crate::prefetch::{prefetch, prefetch_address, prefetch_address_outer};
 use crate::version::ImageVersion;
 
 /// How many records ahead [`records_ahead`] prefetches a record's own bytes.
@@ -15,7 +15,8 @@ const RECORDS_AHEAD: usize = 16;
 const STRINGS_AHEAD: usize = 8;
 
 /// The records of `records`, each handed out [`RECORDS_AHEAD`] records after
-/// its own bytes were prefetched.
+/// its own bytes were prefetched into the outer caches
+/// ([`prefetch_address_outer`]).
 ///
 /// Why: the processor cannot look far enough past the work on one record
 /// to start loading the next ones, and the records need not be contiguous
@@ -23,7 +24,9 @@ const STRINGS_AHEAD: usize = 8;
 pub(crate) fn records_ahead<'a>(
     records: impl Iterator<Item = &'a ImageVersion>,
 ) -> impl Iterator<Item = &'a ImageVersion> {
-    Ahead::<_, _, RECORDS_AHEAD>::new(records, prefetch_record)
+    Ahead::<_, _, RECORDS_AHEAD>::new(records, |v: &ImageVersion| {
+        ask_record_lines(v, prefetch_address_outer);
+    })
 }
 
 /// The records of `records`, each handed out [`STRINGS_AHEAD`] records
@@ -97,16 +100,22 @@ pub(crate) fn prefetch_strings(v: &ImageVersion) {
     prefetch_str(&v.namespace);
 }
 
-/// Asks for every cache line of a record itself (not its strings): one
-/// every line's length and its last byte's, since a record need not start a
-/// line.
+/// Asks for every cache line of a record itself (not its strings) into
+/// every cache level, for a reader that needs it soon (the catalog's build).
 #[inline(always)]
 pub(crate) fn prefetch_record(v: &ImageVersion) {
+    ask_record_lines(v, prefetch_address);
+}
+
+/// Calls `ask` with an address in each cache line of `v` itself: one every
+/// line's length and its last byte's, since a record need not start a line.
+#[inline(always)]
+fn ask_record_lines(v: &ImageVersion, ask: impl Fn(*const u8)) {
     let start = std::ptr::from_ref(v).cast::<u8>();
     // A fixed list of offsets, so that the loop unrolls to its prefetches.
     for at in RECORD_OFFSETS {
         // `at < size_of::<ImageVersion>()`: the address is inside the record.
-        prefetch_address(start.wrapping_add(at));
+        ask(start.wrapping_add(at));
     }
 }
 
@@ -176,5 +185,25 @@ mod tests {
             }
         });
         assert_eq!(records_ahead(restarting).count(), 2);
+    }
+
+    /// The offsets a record's prefetches use fall inside the record and
+    /// reach every cache line it spans, wherever in a line it starts.
+    #[test]
+    fn record_offsets_reach_each_line_of_a_record() {
+        let size = std::mem::size_of::<ImageVersion>();
+        for start in 0..LINE {
+            let spanned: Vec<usize> = (start / LINE..=(start + size - 1) / LINE).collect();
+            let mut asked: Vec<usize> = RECORD_OFFSETS
+                .iter()
+                .map(|at| (start + at) / LINE)
+                .collect();
+            asked.dedup();
+            assert_eq!(
+                asked, spanned,
+                "a record starting {start} bytes into a line"
+            );
+            assert!(RECORD_OFFSETS.iter().all(|&at| at < size));
+        }
     }
 }
