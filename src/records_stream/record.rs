@@ -180,29 +180,53 @@ const REQUIRED: u16 = ID | NAME | NAMESPACE | TYPE | CREATE_AT | UPDATE_AT;
 /// that is the one the last record had in its place is compared rather
 /// than scanned, as is a member's value the query does not read that is
 /// the last record's (records of one text mostly share their keys' order
-/// and many of their values). Records that differ update it.
+/// and many of their values). Records that differ update it. Once two
+/// records in a row have had the same keys, the layout also holds a
+/// [`Template`] of the second, which the next records are read by first.
 pub(super) fn fast_record<'a, const NEWLINES: bool>(
     text: &'a str,
     at: usize,
     layout: &mut Layout<'a>,
 ) -> Option<(RecordView<'a>, usize)> {
+    let i = skip::<NEWLINES>(text.as_bytes(), at);
+    if let Some(read) = layout
+        .template
+        .as_ref()
+        .filter(|t| t.newlines == NEWLINES)
+        .and_then(|t| templated::<NEWLINES>(text, i, &t.ops))
+    {
+        return Some(read);
+    }
+    member_by_member::<NEWLINES>(text, i, layout)
+}
+
+/// [`fast_record`] without its template: each member read in turn, at
+/// `i`, the record's first byte. Where its keys are the last record's,
+/// it leaves the layout a template of this record.
+fn member_by_member<'a, const NEWLINES: bool>(
+    text: &'a str,
+    mut i: usize,
+    layout: &mut Layout<'a>,
+) -> Option<(RecordView<'a>, usize)> {
     let b = text.as_bytes();
-    let mut i = skip::<NEWLINES>(b, at);
     if b.get(i) != Some(&b'{') {
         return None;
     }
+    // The template of this record, built as it is read: the text from
+    // `literal` on is the same in the next record unless a value that
+    // varies (a field's, or one unlike the last record's) comes first.
+    let mut literal = i;
+    let ops = &mut layout.spare;
+    ops.clear();
+    let mut same_keys = !layout.members.is_empty();
     i = skip::<NEWLINES>(b, i + 1);
     let mut seen = 0u16;
-    let (mut id, mut name, mut namespace) = ("", "", "");
-    let mut tag = None;
-    let mut image_type = ImageType::Dedicated;
-    let (mut workspace_id, mut swr_instance_id) = (None, None);
-    let mut service_type = ServiceType::Unknown;
-    let (mut create_at, mut update_at) = (0, 0);
+    let mut fields = Fields::default();
     for member in 0.. {
         let (field, after) = match layout.members.get(member) {
             Some(last) if starts_with(b, i, last.key) => (last.field, i + last.key.len()),
             _ => {
+                same_keys = false;
                 let (key, after) = plain_string(text, i)?;
                 let field = field_of(key);
                 if member < LAYOUT_MEMBERS {
@@ -225,74 +249,40 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
             return None;
         }
         seen |= field;
+        let varies = |ops: &mut Vec<Op<'a>>, op: Op<'a>, literal: usize| {
+            ops.push(Op::Literal(&b[literal..i]));
+            ops.push(op);
+        };
         i = match field {
-            ID | NAME | NAMESPACE => {
-                let (value, after) = plain_string(text, i)?;
-                *match field {
-                    ID => &mut id,
-                    NAME => &mut name,
-                    _ => &mut namespace,
-                } = value;
-                after
-            }
-            TAG | WORKSPACE_ID | SWR_INSTANCE_ID => {
-                let (value, after) = match null(b, i) {
-                    Some(after) => (None, after),
-                    None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
-                };
-                *match field {
-                    TAG => &mut tag,
-                    WORKSPACE_ID => &mut workspace_id,
-                    _ => &mut swr_instance_id,
-                } = value;
-                after
-            }
-            TYPE => {
-                let (value, after) = plain_string(text, i)?;
-                image_type = ImageType::ALL
-                    .iter()
-                    .copied()
-                    .find(|t| t.as_str() == value)?;
-                after
-            }
-            SERVICE_TYPE => match null(b, i) {
-                Some(after) => after,
-                None => {
-                    let (value, after) = plain_string(text, i)?;
-                    service_type = ServiceType::ALL
-                        .iter()
-                        .copied()
-                        .find(|s| s.as_str() == value)?;
-                    after
-                }
-            },
-            CREATE_AT | UPDATE_AT => {
-                let (value, after) = integer(b, i)?;
-                *if field == CREATE_AT {
-                    &mut create_at
-                } else {
-                    &mut update_at
-                } = value;
-                after
-            }
-            _ => match layout.members.get_mut(member) {
+            0 => match layout.members.get_mut(member) {
                 // The last record's value, whole: it ends where the value
                 // read would (the text after it is checked as after any).
                 Some(last) if !last.value.is_empty() && starts_with(b, i, last.value) => {
                     i + last.value.len()
                 }
                 Some(last) => {
+                    varies(ops, Op::Other, literal);
                     let after = other_value::<NEWLINES>(text, i)?;
                     // Not a number, which the text may go on (`1` of `12`).
                     last.value = match b[after - 1] {
                         b'0'..=b'9' => b"",
                         _ => &b[i..after],
                     };
+                    literal = after;
                     after
                 }
                 // A member past those the layout keeps.
-                None => other_value::<NEWLINES>(text, i)?,
+                None => {
+                    same_keys = false;
+                    other_value::<NEWLINES>(text, i)?
+                }
             },
+            _ => {
+                varies(ops, Op::Field(field), literal);
+                let after = fields.read(text, i, field)?;
+                literal = after;
+                after
+            }
         };
         i = skip::<NEWLINES>(b, i);
         match b.get(i) {
@@ -304,22 +294,157 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
     if seen & REQUIRED != REQUIRED {
         return None;
     }
-    fn borrowed(s: &str) -> Text<'_> {
-        Text(Cow::Borrowed(s))
+    if same_keys {
+        ops.push(Op::Literal(&b[literal..=i]));
+        match &mut layout.template {
+            Some(template) => std::mem::swap(&mut template.ops, ops),
+            None => {
+                layout.template = Some(Template {
+                    ops: std::mem::take(ops),
+                    newlines: NEWLINES,
+                })
+            }
+        }
     }
-    let record = RecordView {
-        id: borrowed(id),
-        name: borrowed(name),
-        namespace: borrowed(namespace),
-        tag: tag.map(borrowed),
-        image_type,
-        workspace_id: workspace_id.map(borrowed),
-        service_type,
-        swr_instance_id: swr_instance_id.map(borrowed),
-        create_at,
-        update_at,
-    };
-    Some((record, i + 1))
+    Some((fields.view(), i + 1))
+}
+
+/// The record at `text[i..]` if it is the template's record but for the
+/// values the template reads, read as [`member_by_member`] reads it (which
+/// it would take, with the same values: the same keys, in the same order,
+/// the same white space, values read by the same functions where they vary,
+/// and where they do not, the very text a value was read from).
+#[inline]
+fn templated<'a, const NEWLINES: bool>(
+    text: &'a str,
+    mut i: usize,
+    ops: &[Op<'a>],
+) -> Option<(RecordView<'a>, usize)> {
+    let b = text.as_bytes();
+    let mut fields = Fields::default();
+    for op in ops {
+        i = match *op {
+            Op::Literal(literal) if starts_with(b, i, literal) => i + literal.len(),
+            Op::Literal(_) => return None,
+            Op::Field(field) => fields.read(text, i, field)?,
+            Op::Other => other_value::<NEWLINES>(text, i)?,
+        };
+    }
+    Some((fields.view(), i))
+}
+
+/// The values of a record's fields, as [`fast_record`] reads them.
+struct Fields<'a> {
+    id: &'a str,
+    name: &'a str,
+    namespace: &'a str,
+    tag: Option<&'a str>,
+    image_type: ImageType,
+    workspace_id: Option<&'a str>,
+    service_type: ServiceType,
+    swr_instance_id: Option<&'a str>,
+    create_at: i64,
+    update_at: i64,
+}
+
+impl Default for Fields<'_> {
+    fn default() -> Self {
+        Fields {
+            id: "",
+            name: "",
+            namespace: "",
+            tag: None,
+            image_type: ImageType::Dedicated,
+            workspace_id: None,
+            service_type: ServiceType::Unknown,
+            swr_instance_id: None,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the value at `text[i..]` of `field` (a field's bit), as serde
+    /// reads it where this reads it at all; the index after it.
+    #[inline(always)]
+    fn read(&mut self, text: &'a str, i: usize, field: u16) -> Option<usize> {
+        let b = text.as_bytes();
+        Some(match field {
+            ID | NAME | NAMESPACE => {
+                let (value, after) = plain_string(text, i)?;
+                *match field {
+                    ID => &mut self.id,
+                    NAME => &mut self.name,
+                    _ => &mut self.namespace,
+                } = value;
+                after
+            }
+            TAG | WORKSPACE_ID | SWR_INSTANCE_ID => {
+                let (value, after) = match null(b, i) {
+                    Some(after) => (None, after),
+                    None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
+                };
+                *match field {
+                    TAG => &mut self.tag,
+                    WORKSPACE_ID => &mut self.workspace_id,
+                    _ => &mut self.swr_instance_id,
+                } = value;
+                after
+            }
+            TYPE => {
+                let (value, after) = plain_string(text, i)?;
+                self.image_type = ImageType::ALL
+                    .iter()
+                    .copied()
+                    .find(|t| t.as_str() == value)?;
+                after
+            }
+            SERVICE_TYPE => match null(b, i) {
+                Some(after) => {
+                    self.service_type = ServiceType::Unknown;
+                    after
+                }
+                None => {
+                    let (value, after) = plain_string(text, i)?;
+                    self.service_type = ServiceType::ALL
+                        .iter()
+                        .copied()
+                        .find(|s| s.as_str() == value)?;
+                    after
+                }
+            },
+            CREATE_AT | UPDATE_AT => {
+                let (value, after) = integer(b, i)?;
+                *if field == CREATE_AT {
+                    &mut self.create_at
+                } else {
+                    &mut self.update_at
+                } = value;
+                after
+            }
+            _ => unreachable!("a field bit is one of the record's fields"),
+        })
+    }
+
+    /// The record these values are, its strings borrowed.
+    fn view(self) -> RecordView<'a> {
+        fn borrowed(s: &str) -> Text<'_> {
+            Text(Cow::Borrowed(s))
+        }
+        RecordView {
+            id: borrowed(self.id),
+            name: borrowed(self.name),
+            namespace: borrowed(self.namespace),
+            tag: self.tag.map(borrowed),
+            image_type: self.image_type,
+            workspace_id: self.workspace_id.map(borrowed),
+            service_type: self.service_type,
+            swr_instance_id: self.swr_instance_id.map(borrowed),
+            create_at: self.create_at,
+            update_at: self.update_at,
+        }
+    }
 }
 
 /// What the last record [`fast_record`] read with it looked like.
@@ -328,6 +453,37 @@ pub(super) struct Layout<'a> {
     /// Its first members (at most [`LAYOUT_MEMBERS`]), in order, as far as
     /// it was read.
     members: Vec<Member<'a>>,
+    /// The template of the last record read member by member whose keys
+    /// were the record's before it.
+    template: Option<Template<'a>>,
+    /// The next template, built as a record is read (kept to reuse its
+    /// memory).
+    spare: Vec<Op<'a>>,
+}
+
+/// A record read member by member, as the text the next records are
+/// expected to repeat and the values they are expected to vary in: its
+/// text in turns of bytes to compare and values to read, the record's
+/// fields' values and the other values that were not the last record's.
+/// Reading a record by it compares one stretch of text where the record
+/// repeats several members, instead of each key and value in turn.
+pub(super) struct Template<'a> {
+    ops: Vec<Op<'a>>,
+    /// The white space rule it was read in: a record on one line or not.
+    newlines: bool,
+}
+
+/// A turn of a [`Template`].
+#[derive(Clone, Copy, Debug)]
+enum Op<'a> {
+    /// Text the record has here: its start or what follows a value, up to
+    /// the next value that varies (keys, white space, colons, commas,
+    /// values that do not vary, whole and never a number), or to its end.
+    Literal(&'a [u8]),
+    /// A field's value (its bit).
+    Field(u16),
+    /// A value of a member the query does not read.
+    Other,
 }
 
 /// The most members a [`Layout`] keeps: records have a few dozen, and a
@@ -898,6 +1054,109 @@ mod tests {
         })
     }
 
+    /// Runs of records as a template reads them: a record, and each next
+    /// one the one before with some values changed (the record's fields'
+    /// too, to any value the fast parser reads for the key, now and then
+    /// one it declines), now and then a member added or the record cut
+    /// short.
+    fn runs() -> impl Strategy<Value = Vec<String>> {
+        let change = (
+            prop::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    any::<prop::sample::Index>(),
+                    prop::option::weighted(0.05, hostile()),
+                ),
+                0..4,
+            ),
+            prop::option::weighted(0.05, (any::<prop::sample::Index>(), member())),
+            prop::option::weighted(0.05, any::<prop::sample::Index>()),
+        );
+        (record(), prop::collection::vec(change, 2..24)).prop_map(|(mut members, changes)| {
+            let mut texts = Vec::new();
+            for (values, added, cut) in changes {
+                for (at, pick, hostile) in values {
+                    let at = at.index(members.len());
+                    let key = members[at].0.split('"').nth(1).expect("a quoted key");
+                    let readable = readable(key);
+                    members[at].1 = hostile
+                        .unwrap_or_else(|| readable[pick.index(readable.len())])
+                        .to_string();
+                }
+                if let Some((at, member)) = added {
+                    members.insert(at.index(members.len() + 1), member);
+                }
+                let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
+                let mut text = format!("{{{}}}", text.join(","));
+                if let Some(cut) = cut {
+                    let mut cut = cut.index(text.len() + 1);
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                }
+                texts.push(text);
+            }
+            texts
+        })
+    }
+
+    /// Records read one after another with one layout (and its template)
+    /// read as each alone does, and as serde reads them wherever the fast
+    /// parser takes them.
+    fn read_alike<const NEWLINES: bool>(texts: &[String]) -> Result<(), TestCaseError> {
+        let mut layout = Layout::default();
+        for text in texts {
+            let shared =
+                fast_record::<NEWLINES>(text, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone = fast_record::<NEWLINES>(text, 0, &mut Layout::default())
+                .map(|(r, end)| (values(&r), end));
+            prop_assert_eq!(&shared, &alone, "{:?}", text);
+            if let Some(read) = alone {
+                let serde = serde_record(text, 0).map(|(r, end)| (values(&r), end));
+                prop_assert_eq!(Some(read), serde, "{:?}", text);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_template_is_kept_once_two_records_share_their_keys() {
+        let record =
+            |tag: &str, x: &str| format!(r#"{{{BASE},"create_at":1,"tag":"{tag}","x":{x}}}"#);
+        let texts = [record("a", "1"), record("b", "1")];
+        let third = record("c", "2");
+        // A key or white space the template's record did not have.
+        let others = [
+            third.replace("\"x\"", "\"y\""),
+            third.replace(",\"x\"", ", \"x\""),
+        ];
+        let mut layout = Layout::default();
+        for t in &texts {
+            assert!(fast_record::<false>(t, 0, &mut layout).is_some());
+        }
+        let ops = layout.template.as_ref().expect("a template").ops.clone();
+        // The tag varies, `x` is a number: both are read, not compared.
+        let read = templated::<false>(&third, 0, &ops).map(|(r, end)| (values(&r), end));
+        let alone = fast_record::<false>(&third, 0, &mut Layout::default())
+            .map(|(r, end)| (values(&r), end));
+        assert!(read.is_some());
+        assert_eq!(read, alone);
+        for other in &others {
+            assert!(templated::<false>(other, 0, &ops).is_none(), "{other}");
+            assert!(fast_record::<false>(other, 0, &mut layout).is_some());
+        }
+        // A template of a record read across lines is not used for one line.
+        let across = |tag: &str| format!("{{{BASE},\n\"create_at\":1,\"tag\":\"{tag}\"}}");
+        let texts = [across("a"), across("b"), across("c")];
+        let mut layout = Layout::default();
+        for t in &texts[..2] {
+            assert!(fast_record::<true>(t, 0, &mut layout).is_some());
+        }
+        assert!(layout.template.is_some());
+        assert!(fast_record::<false>(&texts[2], 0, &mut layout).is_none());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -924,23 +1183,17 @@ mod tests {
         /// reads them wherever the fast parser takes them.
         #[test]
         fn the_last_records_layout_changes_no_read(texts in records()) {
-            fn check<const NEWLINES: bool>(texts: &[String]) -> Result<(), TestCaseError> {
-                let mut layout = Layout::default();
-                for text in texts {
-                    let shared = fast_record::<NEWLINES>(text, 0, &mut layout)
-                        .map(|(r, end)| (values(&r), end));
-                    let alone = fast_record::<NEWLINES>(text, 0, &mut Layout::default())
-                        .map(|(r, end)| (values(&r), end));
-                    prop_assert_eq!(&shared, &alone, "{:?}", text);
-                    if let Some(read) = alone {
-                        let serde = serde_record(text, 0).map(|(r, end)| (values(&r), end));
-                        prop_assert_eq!(Some(read), serde, "{:?}", text);
-                    }
-                }
-                Ok(())
-            }
-            check::<true>(&texts)?;
-            check::<false>(&texts)?;
+            read_alike::<true>(&texts)?;
+            read_alike::<false>(&texts)?;
+        }
+
+        /// Long runs of records that differ in values, the record's fields'
+        /// among them, read by the template of the one before as each alone
+        /// is read (and as serde reads it).
+        #[test]
+        fn a_template_reads_as_member_by_member(texts in runs()) {
+            read_alike::<true>(&texts)?;
+            read_alike::<false>(&texts)?;
         }
     }
 }
