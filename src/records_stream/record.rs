@@ -608,24 +608,56 @@ fn null(b: &[u8], i: usize) -> Option<usize> {
 fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
     let negative = b.get(i) == Some(&b'-');
     let first = i + usize::from(negative);
-    let digits = b[first.min(b.len())..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    let end = first + digits;
+    // Eight digits at a time while there are (times are 13), then one at
+    // a time; wrapping, since a value past 18 digits is refused below.
+    let mut end = first;
+    let mut value = 0u64;
+    while let Some(word) = b.get(end..end + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if !eight_digits(x) {
+            break;
+        }
+        value = value
+            .wrapping_mul(100_000_000)
+            .wrapping_add(digits_value(x));
+        end += 8;
+    }
+    while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        end += 1;
+    }
+    let digits = end - first;
     if digits == 0 || digits > 18 || (digits > 1 && b[first] == b'0') {
         return None;
     }
     if matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
         return None;
     }
-    let value = b[first..end]
-        .iter()
-        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let value = i64::try_from(value).expect("18 digits fit an i64");
     if negative && value == 0 {
         return None;
     }
     Some((if negative { -value } else { value }, end))
+}
+
+/// Whether the eight bytes of `x` (little-endian) are all ASCII digits.
+#[inline(always)]
+fn eight_digits(x: u64) -> bool {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // `0x30..=0x39`: the high nibble 3, and adding 6 carries out of no
+    // low nibble.
+    x & HIGH_NIBBLES == 0x3030_3030_3030_3030
+        && x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES == 0x3030_3030_3030_3030
+}
+
+/// The value of eight ASCII digits (little-endian, the first digit the
+/// lowest byte): pairs, then fours, then all eight combined.
+#[inline(always)]
+fn digits_value(x: u64) -> u64 {
+    let x = x - 0x3030_3030_3030_3030;
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (x.wrapping_mul(10_000) + (x >> 32)) & 0xFFFF_FFFF
 }
 
 /// The index after the value of a member the query does not read: a
@@ -886,7 +918,16 @@ mod tests {
             "tag" | "workspace_id" | "swr_instance_id" => &["\"0\"", "\"\"", "null", "\"a\""],
             "type" => &["\"DEDICATED\"", "\"BUILD_IN\""],
             "service_type" => &["\"TRAIN\"", "null", "\"DEV\""],
-            "create_at" | "update_at" => &["1", "12", "-3", "0"],
+            "create_at" | "update_at" => &[
+                "1",
+                "12",
+                "-3",
+                "0",
+                "1658168844900",
+                "-12345678",
+                "123456789012345678",
+                "99999999",
+            ],
             _ => &[
                 "1",
                 "12",
@@ -936,6 +977,10 @@ mod tests {
             "[1,]",
             "\"GOLDEN\"",
             "\"1\"",
+            "1234567890123456789",
+            "0123456789",
+            "12345678.5",
+            "-0",
         ])
     }
 
@@ -1159,6 +1204,32 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// `integer` reads what serde reads as an `i64`, where it reads
+        /// anything: digits in runs of eight and one at a time, signs,
+        /// leading zeros, fractions, exponents, too many digits, the bytes
+        /// next to the digits (`/`, `:`) after them.
+        #[test]
+        fn integer_reads_as_serde(text in "-?[0-9]{0,21}([.eE][0-9]?)?[,}x :/]?[0-9]{0,8}") {
+            let token_end = text
+                .find(|c: char| matches!(c, ',' | '}' | 'x' | ' ' | ':' | '/'))
+                .unwrap_or(text.len());
+            let serde = serde_json::from_str::<i64>(&text[..token_end]).ok();
+            let digits = text.trim_start_matches('-').bytes().take_while(u8::is_ascii_digit).count();
+            match integer(text.as_bytes(), 0) {
+                Some((value, end)) => {
+                    prop_assert_eq!(end, token_end);
+                    prop_assert_eq!(Some(value), serde);
+                }
+                // Declined: not an integer to serde, or one it is not
+                // sure to read the same (`-0` is a float to it), or one
+                // of more than 18 digits.
+                None => prop_assert!(
+                    serde.is_none() || text.starts_with("-0") || digits > 18,
+                    "{:?} declined", text
+                ),
+            }
+        }
 
         /// `starts_with` is `<[u8]>::starts_with`, for every length (a
         /// prefix of the text changed in one byte, or not).
