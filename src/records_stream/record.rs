@@ -578,13 +578,14 @@ fn string_stop(b: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(word) = b.get(i..i + 8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // A byte's high bit is set in each term when it is a quote, a
-        // backslash, or below 0x20 (exact for the lowest such byte, which
-        // is the one wanted).
-        let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        // A byte's high bit is set in a term when it is a quote or below
+        // 0x20 (flipping bit 1 makes the quote 0x20 and keeps the
+        // controls below 0x20, and no other byte below 0x21), or a
+        // backslash; exact for the lowest such byte, which is the one
+        // wanted.
+        let quote_or_control = (x ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
         let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-        let control = x.wrapping_sub(ONES * 0x20);
-        let hit = (quote | backslash | control) & !x & HIGH;
+        let hit = (quote_or_control | backslash) & !x & HIGH;
         if hit != 0 {
             return Some(i + (hit.trailing_zeros() / 8) as usize);
         }
@@ -1229,6 +1230,23 @@ mod tests {
                     "{:?} declined", text
                 ),
             }
+        }
+
+        /// `string_stop` finds the first quote, backslash or control
+        /// character, among the bytes next to them and high ones, at every
+        /// place in a word.
+        #[test]
+        fn string_stop_finds_what_a_byte_loop_finds(
+            bytes in prop::collection::vec(
+                prop::sample::select(vec![
+                    0u8, 0x01, 0x1f, b' ', b'!', b'"', b'#', 0x02 ^ b'"', b'[', b'\\', b']',
+                    b'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+                ]),
+                0..40,
+            ),
+        ) {
+            let want = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            prop_assert_eq!(string_stop(&bytes), want);
         }
 
         /// `starts_with` is `<[u8]>::starts_with`, for every length (a
