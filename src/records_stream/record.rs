@@ -605,27 +605,42 @@ fn null(b: &[u8], i: usize) -> Option<usize> {
 
 /// An integer at `i` that serde reads as an `i64` (at most 18 digits, no
 /// leading zero, no fraction or exponent, not `-0`), and the index after it.
-#[inline]
+#[inline(always)]
 fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
     let negative = b.get(i) == Some(&b'-');
     let first = i + usize::from(negative);
-    // Eight digits at a time while there are (times are 13), then one at
-    // a time; wrapping, since a value past 18 digits is refused below.
+    // The digits a word at a time (times are 13): eight, or the few
+    // before the word's first other byte, moved to the top of a word of
+    // `0`s. Wrapping, since a value past 18 digits is refused below.
     let mut end = first;
     let mut value = 0u64;
     while let Some(word) = b.get(end..end + 8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        if !eight_digits(x) {
-            break;
+        let n = leading_digits(x);
+        if n == 8 {
+            value = value
+                .wrapping_mul(100_000_000)
+                .wrapping_add(digits_value(x));
+            end += 8;
+            continue;
         }
-        value = value
-            .wrapping_mul(100_000_000)
-            .wrapping_add(digits_value(x));
-        end += 8;
+        if n > 0 {
+            let digits = (x << (8 * (8 - n))) | (ZEROS >> (8 * n));
+            value = value
+                .wrapping_mul(POW10[n])
+                .wrapping_add(digits_value(digits));
+            end += n;
+        }
+        break;
     }
-    while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
-        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
-        end += 1;
+    // Within eight bytes of the text's end.
+    if b.get(end).is_some_and(u8::is_ascii_digit) {
+        while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+            end += 1;
+        }
     }
     let digits = end - first;
     if digits == 0 || digits > 18 || (digits > 1 && b[first] == b'0') {
@@ -641,14 +656,19 @@ fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
     Some((if negative { -value } else { value }, end))
 }
 
-/// Whether the eight bytes of `x` (little-endian) are all ASCII digits.
+/// How many of the eight bytes of `x` (little-endian, the first byte the
+/// lowest) are ASCII digits before the first that is not.
 #[inline(always)]
-fn eight_digits(x: u64) -> bool {
-    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    // `0x30..=0x39`: the high nibble 3, and adding 6 carries out of no
-    // low nibble.
-    x & HIGH_NIBBLES == 0x3030_3030_3030_3030
-        && x.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES == 0x3030_3030_3030_3030
+fn leading_digits(x: u64) -> usize {
+    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    const LOW_SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // Non-zero bytes where the high nibble is not 3, or the low one is
+    // above 9 (adding 6 carries into bit 4; no carry leaves a byte).
+    let other = ((x & !LOW_NIBBLES) ^ 0x3030_3030_3030_3030)
+        | (((x & LOW_NIBBLES) + 0x0606_0606_0606_0606) & !LOW_NIBBLES);
+    // The high bit of each non-zero byte, without carries between bytes.
+    let marks = (((other & LOW_SEVEN) + LOW_SEVEN) | other) & !LOW_SEVEN;
+    (marks.trailing_zeros() / 8) as usize
 }
 
 /// The value of eight ASCII digits (little-endian, the first digit the
