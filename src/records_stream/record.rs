@@ -1233,7 +1233,7 @@ mod tests {
         #[test]
         fn integer_reads_as_serde(text in "-?[0-9]{0,21}([.eE][0-9]?)?[,}x :/]?[0-9]{0,8}") {
             let token_end = text
-                .find(|c: char| matches!(c, ',' | '}' | 'x' | ' ' | ':' | '/'))
+                .find([',', '}', 'x', ' ', ':', '/'])
                 .unwrap_or(text.len());
             let serde = serde_json::from_str::<i64>(&text[..token_end]).ok();
             let digits = text.trim_start_matches('-').bytes().take_while(u8::is_ascii_digit).count();
