@@ -24,7 +24,9 @@
 //! ([`record::fast_record`]) that accepts a subset of what serde accepts,
 //! with the same values, and hands any other record to serde in place. It
 //! compares, rather than scans, the keys (and the values the query does not
-//! read) that repeat the record before it in the chunk.
+//! read) that repeat the record before it in the chunk, and once two
+//! records in a row share their keys, reads the next by a template of the
+//! last: its unvarying text compared in stretches, its varying values read.
 //!
 //! The same chunks parse records text into versions ([`parse_records_reader`],
 //! and `parse_records` for a long text): [`read_chunks`] has worker threads
