@@ -189,24 +189,43 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
     layout: &mut Layout<'a>,
 ) -> Option<(RecordView<'a>, usize)> {
     let i = skip::<NEWLINES>(text.as_bytes(), at);
-    if let Some(read) = layout
-        .template
-        .as_ref()
-        .filter(|t| t.newlines == NEWLINES)
-        .and_then(|t| templated::<NEWLINES>(text, i, &t.ops))
-    {
-        return Some(read);
+    if layout.credit < 0 {
+        // Recent records missed the template: read this one member by
+        // member, which the next tries earn back.
+        layout.credit += 1;
+    } else if let Some(template) = layout.template.as_ref().filter(|t| t.newlines == NEWLINES) {
+        match templated::<NEWLINES>(text, i, &template.ops) {
+            Some(read) => {
+                layout.credit = (layout.credit + 1).min(CREDIT_MAX);
+                return Some(read);
+            }
+            None => layout.credit -= MISS_COST,
+        }
     }
-    member_by_member::<NEWLINES>(text, i, layout)
+    // A template is made only where the next record may be read by it.
+    let build = layout.credit >= 0;
+    member_by_member::<NEWLINES>(text, i, layout, build)
 }
 
+/// The records a miss of the template costs its tries: a miss compares
+/// part of a record in vain before reading it member by member, so where
+/// more than about one record in nine misses (records of two layouts
+/// mixed, say), the template is tried only now and then.
+const MISS_COST: i32 = 8;
+
+/// The most tries a run of records read by the template saves up, so that
+/// a record now and then that misses (a value that changes) does not stop
+/// the tries.
+const CREDIT_MAX: i32 = 16;
+
 /// [`fast_record`] without its template: each member read in turn, at
-/// `i`, the record's first byte. Where its keys are the last record's,
-/// it leaves the layout a template of this record.
+/// `i`, the record's first byte. With `build`, where its keys are the last
+/// record's, it leaves the layout a template of this record.
 fn member_by_member<'a, const NEWLINES: bool>(
     text: &'a str,
     mut i: usize,
     layout: &mut Layout<'a>,
+    build: bool,
 ) -> Option<(RecordView<'a>, usize)> {
     let b = text.as_bytes();
     if b.get(i) != Some(&b'{') {
@@ -218,7 +237,7 @@ fn member_by_member<'a, const NEWLINES: bool>(
     let mut literal = i;
     let ops = &mut layout.spare;
     ops.clear();
-    let mut same_keys = !layout.members.is_empty();
+    let mut same_keys = build && !layout.members.is_empty();
     i = skip::<NEWLINES>(b, i + 1);
     let mut seen = 0u16;
     let mut fields = Fields::default();
@@ -250,8 +269,10 @@ fn member_by_member<'a, const NEWLINES: bool>(
         }
         seen |= field;
         let varies = |ops: &mut Vec<Op<'a>>, op: Op<'a>, literal: usize| {
-            ops.push(Op::Literal(&b[literal..i]));
-            ops.push(op);
+            if build {
+                ops.push(Op::Literal(&b[literal..i]));
+                ops.push(op);
+            }
         };
         i = match field {
             0 => match layout.members.get_mut(member) {
@@ -459,6 +480,10 @@ pub(super) struct Layout<'a> {
     /// The next template, built as a record is read (kept to reuse its
     /// memory).
     spare: Vec<Op<'a>>,
+    /// Whether to try the template: its hits less its misses (each
+    /// [`MISS_COST`]), up to [`CREDIT_MAX`]; below 0, records are read
+    /// member by member, each adding 1.
+    credit: i32,
 }
 
 /// A record read member by member, as the text the next records are
@@ -1221,6 +1246,35 @@ mod tests {
         }
         assert!(layout.template.is_some());
         assert!(fast_record::<false>(&texts[2], 0, &mut layout).is_none());
+    }
+
+    #[test]
+    fn a_template_that_misses_is_tried_again_after_miss_cost_records() {
+        let a = |x: &str| format!(r#"{{{BASE},"create_at":1,"x":"{x}"}}"#);
+        let texts: Vec<String> = ["a", "a", "b"]
+            .iter()
+            .map(|x| a(x))
+            .chain((0..=MISS_COST).map(|_| a("b")))
+            .collect();
+        let mut layout = Layout::default();
+        let mut credits = Vec::new();
+        for t in &texts {
+            let shared = fast_record::<false>(t, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone = fast_record::<false>(t, 0, &mut Layout::default())
+                .map(|(r, end)| (values(&r), end));
+            assert!(shared.is_some());
+            assert_eq!(shared, alone);
+            credits.push(layout.credit);
+        }
+        // No template for the first two (the second makes one, its `x`
+        // to compare), a miss for the third; then read member by member
+        // until the miss is paid for, and the next read by the template.
+        let want: Vec<i32> = [0, 0]
+            .into_iter()
+            .chain(-MISS_COST..=0)
+            .chain([1])
+            .collect();
+        assert_eq!(credits, want);
     }
 
     proptest! {
