@@ -180,29 +180,72 @@ const REQUIRED: u16 = ID | NAME | NAMESPACE | TYPE | CREATE_AT | UPDATE_AT;
 /// that is the one the last record had in its place is compared rather
 /// than scanned, as is a member's value the query does not read that is
 /// the last record's (records of one text mostly share their keys' order
-/// and many of their values). Records that differ update it.
+/// and many of their values). Records that differ update it. Once two
+/// records in a row have had the same keys, the layout also holds a
+/// [`Template`] of the second, which the next records are read by first.
 pub(super) fn fast_record<'a, const NEWLINES: bool>(
     text: &'a str,
     at: usize,
     layout: &mut Layout<'a>,
 ) -> Option<(RecordView<'a>, usize)> {
+    let i = skip::<NEWLINES>(text.as_bytes(), at);
+    if layout.credit < 0 {
+        // Recent records missed the template: read this one member by
+        // member, which the next tries earn back.
+        layout.credit += 1;
+    } else if let Some(template) = layout.template.as_ref().filter(|t| t.newlines == NEWLINES) {
+        match templated::<NEWLINES>(text, i, &template.ops) {
+            Some(read) => {
+                layout.credit = (layout.credit + 1).min(CREDIT_MAX);
+                return Some(read);
+            }
+            None => layout.credit -= MISS_COST,
+        }
+    }
+    // A template is made only where the next record may be read by it.
+    let build = layout.credit >= 0;
+    member_by_member::<NEWLINES>(text, i, layout, build)
+}
+
+/// The records a miss of the template costs its tries: a miss compares
+/// part of a record in vain before reading it member by member, so where
+/// more than about one record in nine misses (records of two layouts
+/// mixed, say), the template is tried only now and then.
+const MISS_COST: i32 = 8;
+
+/// The most tries a run of records read by the template saves up, so that
+/// a record now and then that misses (a value that changes) does not stop
+/// the tries.
+const CREDIT_MAX: i32 = 16;
+
+/// [`fast_record`] without its template: each member read in turn, at
+/// `i`, the record's first byte. With `build`, where its keys are the last
+/// record's, it leaves the layout a template of this record.
+fn member_by_member<'a, const NEWLINES: bool>(
+    text: &'a str,
+    mut i: usize,
+    layout: &mut Layout<'a>,
+    build: bool,
+) -> Option<(RecordView<'a>, usize)> {
     let b = text.as_bytes();
-    let mut i = skip::<NEWLINES>(b, at);
     if b.get(i) != Some(&b'{') {
         return None;
     }
+    // The template of this record, built as it is read: the text from
+    // `literal` on is the same in the next record unless a value that
+    // varies (a field's, or one unlike the last record's) comes first.
+    let mut literal = i;
+    let ops = &mut layout.spare;
+    ops.clear();
+    let mut same_keys = build && !layout.members.is_empty();
     i = skip::<NEWLINES>(b, i + 1);
     let mut seen = 0u16;
-    let (mut id, mut name, mut namespace) = ("", "", "");
-    let mut tag = None;
-    let mut image_type = ImageType::Dedicated;
-    let (mut workspace_id, mut swr_instance_id) = (None, None);
-    let mut service_type = ServiceType::Unknown;
-    let (mut create_at, mut update_at) = (0, 0);
+    let mut fields = Fields::default();
     for member in 0.. {
         let (field, after) = match layout.members.get(member) {
             Some(last) if starts_with(b, i, last.key) => (last.field, i + last.key.len()),
             _ => {
+                same_keys = false;
                 let (key, after) = plain_string(text, i)?;
                 let field = field_of(key);
                 if member < LAYOUT_MEMBERS {
@@ -225,74 +268,42 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
             return None;
         }
         seen |= field;
+        let varies = |ops: &mut Vec<Op<'a>>, op: Op<'a>, literal: usize| {
+            if build {
+                ops.push(Op::Literal(&b[literal..i]));
+                ops.push(op);
+            }
+        };
         i = match field {
-            ID | NAME | NAMESPACE => {
-                let (value, after) = plain_string(text, i)?;
-                *match field {
-                    ID => &mut id,
-                    NAME => &mut name,
-                    _ => &mut namespace,
-                } = value;
-                after
-            }
-            TAG | WORKSPACE_ID | SWR_INSTANCE_ID => {
-                let (value, after) = match null(b, i) {
-                    Some(after) => (None, after),
-                    None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
-                };
-                *match field {
-                    TAG => &mut tag,
-                    WORKSPACE_ID => &mut workspace_id,
-                    _ => &mut swr_instance_id,
-                } = value;
-                after
-            }
-            TYPE => {
-                let (value, after) = plain_string(text, i)?;
-                image_type = ImageType::ALL
-                    .iter()
-                    .copied()
-                    .find(|t| t.as_str() == value)?;
-                after
-            }
-            SERVICE_TYPE => match null(b, i) {
-                Some(after) => after,
-                None => {
-                    let (value, after) = plain_string(text, i)?;
-                    service_type = ServiceType::ALL
-                        .iter()
-                        .copied()
-                        .find(|s| s.as_str() == value)?;
-                    after
-                }
-            },
-            CREATE_AT | UPDATE_AT => {
-                let (value, after) = integer(b, i)?;
-                *if field == CREATE_AT {
-                    &mut create_at
-                } else {
-                    &mut update_at
-                } = value;
-                after
-            }
-            _ => match layout.members.get_mut(member) {
+            0 => match layout.members.get_mut(member) {
                 // The last record's value, whole: it ends where the value
                 // read would (the text after it is checked as after any).
                 Some(last) if !last.value.is_empty() && starts_with(b, i, last.value) => {
                     i + last.value.len()
                 }
                 Some(last) => {
+                    varies(ops, Op::Other, literal);
                     let after = other_value::<NEWLINES>(text, i)?;
                     // Not a number, which the text may go on (`1` of `12`).
                     last.value = match b[after - 1] {
                         b'0'..=b'9' => b"",
                         _ => &b[i..after],
                     };
+                    literal = after;
                     after
                 }
                 // A member past those the layout keeps.
-                None => other_value::<NEWLINES>(text, i)?,
+                None => {
+                    same_keys = false;
+                    other_value::<NEWLINES>(text, i)?
+                }
             },
+            _ => {
+                varies(ops, Op::Field(field), literal);
+                let after = fields.read(text, i, field)?;
+                literal = after;
+                after
+            }
         };
         i = skip::<NEWLINES>(b, i);
         match b.get(i) {
@@ -304,22 +315,157 @@ pub(super) fn fast_record<'a, const NEWLINES: bool>(
     if seen & REQUIRED != REQUIRED {
         return None;
     }
-    fn borrowed(s: &str) -> Text<'_> {
-        Text(Cow::Borrowed(s))
+    if same_keys {
+        ops.push(Op::Literal(&b[literal..=i]));
+        match &mut layout.template {
+            Some(template) => std::mem::swap(&mut template.ops, ops),
+            None => {
+                layout.template = Some(Template {
+                    ops: std::mem::take(ops),
+                    newlines: NEWLINES,
+                })
+            }
+        }
     }
-    let record = RecordView {
-        id: borrowed(id),
-        name: borrowed(name),
-        namespace: borrowed(namespace),
-        tag: tag.map(borrowed),
-        image_type,
-        workspace_id: workspace_id.map(borrowed),
-        service_type,
-        swr_instance_id: swr_instance_id.map(borrowed),
-        create_at,
-        update_at,
-    };
-    Some((record, i + 1))
+    Some((fields.view(), i + 1))
+}
+
+/// The record at `text[i..]` if it is the template's record but for the
+/// values the template reads, read as [`member_by_member`] reads it (which
+/// it would take, with the same values: the same keys, in the same order,
+/// the same white space, values read by the same functions where they vary,
+/// and where they do not, the very text a value was read from).
+#[inline]
+fn templated<'a, const NEWLINES: bool>(
+    text: &'a str,
+    mut i: usize,
+    ops: &[Op<'a>],
+) -> Option<(RecordView<'a>, usize)> {
+    let b = text.as_bytes();
+    let mut fields = Fields::default();
+    for op in ops {
+        i = match *op {
+            Op::Literal(literal) if starts_with(b, i, literal) => i + literal.len(),
+            Op::Literal(_) => return None,
+            Op::Field(field) => fields.read(text, i, field)?,
+            Op::Other => other_value::<NEWLINES>(text, i)?,
+        };
+    }
+    Some((fields.view(), i))
+}
+
+/// The values of a record's fields, as [`fast_record`] reads them.
+struct Fields<'a> {
+    id: &'a str,
+    name: &'a str,
+    namespace: &'a str,
+    tag: Option<&'a str>,
+    image_type: ImageType,
+    workspace_id: Option<&'a str>,
+    service_type: ServiceType,
+    swr_instance_id: Option<&'a str>,
+    create_at: i64,
+    update_at: i64,
+}
+
+impl Default for Fields<'_> {
+    fn default() -> Self {
+        Fields {
+            id: "",
+            name: "",
+            namespace: "",
+            tag: None,
+            image_type: ImageType::Dedicated,
+            workspace_id: None,
+            service_type: ServiceType::Unknown,
+            swr_instance_id: None,
+            create_at: 0,
+            update_at: 0,
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the value at `text[i..]` of `field` (a field's bit), as serde
+    /// reads it where this reads it at all; the index after it.
+    #[inline(always)]
+    fn read(&mut self, text: &'a str, i: usize, field: u16) -> Option<usize> {
+        let b = text.as_bytes();
+        Some(match field {
+            ID | NAME | NAMESPACE => {
+                let (value, after) = plain_string(text, i)?;
+                *match field {
+                    ID => &mut self.id,
+                    NAME => &mut self.name,
+                    _ => &mut self.namespace,
+                } = value;
+                after
+            }
+            TAG | WORKSPACE_ID | SWR_INSTANCE_ID => {
+                let (value, after) = match null(b, i) {
+                    Some(after) => (None, after),
+                    None => plain_string(text, i).map(|(s, after)| (Some(s), after))?,
+                };
+                *match field {
+                    TAG => &mut self.tag,
+                    WORKSPACE_ID => &mut self.workspace_id,
+                    _ => &mut self.swr_instance_id,
+                } = value;
+                after
+            }
+            TYPE => {
+                let (value, after) = plain_string(text, i)?;
+                self.image_type = ImageType::ALL
+                    .iter()
+                    .copied()
+                    .find(|t| t.as_str() == value)?;
+                after
+            }
+            SERVICE_TYPE => match null(b, i) {
+                Some(after) => {
+                    self.service_type = ServiceType::Unknown;
+                    after
+                }
+                None => {
+                    let (value, after) = plain_string(text, i)?;
+                    self.service_type = ServiceType::ALL
+                        .iter()
+                        .copied()
+                        .find(|s| s.as_str() == value)?;
+                    after
+                }
+            },
+            CREATE_AT | UPDATE_AT => {
+                let (value, after) = integer(b, i)?;
+                *if field == CREATE_AT {
+                    &mut self.create_at
+                } else {
+                    &mut self.update_at
+                } = value;
+                after
+            }
+            _ => unreachable!("a field bit is one of the record's fields"),
+        })
+    }
+
+    /// The record these values are, its strings borrowed.
+    fn view(self) -> RecordView<'a> {
+        fn borrowed(s: &str) -> Text<'_> {
+            Text(Cow::Borrowed(s))
+        }
+        RecordView {
+            id: borrowed(self.id),
+            name: borrowed(self.name),
+            namespace: borrowed(self.namespace),
+            tag: self.tag.map(borrowed),
+            image_type: self.image_type,
+            workspace_id: self.workspace_id.map(borrowed),
+            service_type: self.service_type,
+            swr_instance_id: self.swr_instance_id.map(borrowed),
+            create_at: self.create_at,
+            update_at: self.update_at,
+        }
+    }
 }
 
 /// What the last record [`fast_record`] read with it looked like.
@@ -328,6 +474,41 @@ pub(super) struct Layout<'a> {
     /// Its first members (at most [`LAYOUT_MEMBERS`]), in order, as far as
     /// it was read.
     members: Vec<Member<'a>>,
+    /// The template of the last record read member by member whose keys
+    /// were the record's before it.
+    template: Option<Template<'a>>,
+    /// The next template, built as a record is read (kept to reuse its
+    /// memory).
+    spare: Vec<Op<'a>>,
+    /// Whether to try the template: its hits less its misses (each
+    /// [`MISS_COST`]), up to [`CREDIT_MAX`]; below 0, records are read
+    /// member by member, each adding 1.
+    credit: i32,
+}
+
+/// A record read member by member, as the text the next records are
+/// expected to repeat and the values they are expected to vary in: its
+/// text in turns of bytes to compare and values to read, the record's
+/// fields' values and the other values that were not the last record's.
+/// Reading a record by it compares one stretch of text where the record
+/// repeats several members, instead of each key and value in turn.
+pub(super) struct Template<'a> {
+    ops: Vec<Op<'a>>,
+    /// The white space rule it was read in: a record on one line or not.
+    newlines: bool,
+}
+
+/// A turn of a [`Template`].
+#[derive(Clone, Copy, Debug)]
+enum Op<'a> {
+    /// Text the record has here: its start or what follows a value, up to
+    /// the next value that varies (keys, white space, colons, commas,
+    /// values that do not vary, whole and never a number), or to its end.
+    Literal(&'a [u8]),
+    /// A field's value (its bit).
+    Field(u16),
+    /// A value of a member the query does not read.
+    Other,
 }
 
 /// The most members a [`Layout`] keeps: records have a few dozen, and a
@@ -422,13 +603,14 @@ fn string_stop(b: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(word) = b.get(i..i + 8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // A byte's high bit is set in each term when it is a quote, a
-        // backslash, or below 0x20 (exact for the lowest such byte, which
-        // is the one wanted).
-        let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        // A byte's high bit is set in a term when it is a quote or below
+        // 0x20 (flipping bit 1 makes the quote 0x20 and keeps the
+        // controls below 0x20, and no other byte below 0x21), or a
+        // backslash; exact for the lowest such byte, which is the one
+        // wanted.
+        let quote_or_control = (x ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
         let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-        let control = x.wrapping_sub(ONES * 0x20);
-        let hit = (quote | backslash | control) & !x & HIGH;
+        let hit = (quote_or_control | backslash) & !x & HIGH;
         if hit != 0 {
             return Some(i + (hit.trailing_zeros() / 8) as usize);
         }
@@ -448,28 +630,80 @@ fn null(b: &[u8], i: usize) -> Option<usize> {
 
 /// An integer at `i` that serde reads as an `i64` (at most 18 digits, no
 /// leading zero, no fraction or exponent, not `-0`), and the index after it.
-#[inline]
+#[inline(always)]
 fn integer(b: &[u8], i: usize) -> Option<(i64, usize)> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
     let negative = b.get(i) == Some(&b'-');
     let first = i + usize::from(negative);
-    let digits = b[first.min(b.len())..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    let end = first + digits;
+    // The digits a word at a time (times are 13): eight, or the few
+    // before the word's first other byte, moved to the top of a word of
+    // `0`s. Wrapping, since a value past 18 digits is refused below.
+    let mut end = first;
+    let mut value = 0u64;
+    while let Some(word) = b.get(end..end + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let n = leading_digits(x);
+        if n == 8 {
+            value = value
+                .wrapping_mul(100_000_000)
+                .wrapping_add(digits_value(x));
+            end += 8;
+            continue;
+        }
+        if n > 0 {
+            let digits = (x << (8 * (8 - n))) | (ZEROS >> (8 * n));
+            value = value
+                .wrapping_mul(POW10[n])
+                .wrapping_add(digits_value(digits));
+            end += n;
+        }
+        break;
+    }
+    // Within eight bytes of the text's end.
+    if b.get(end).is_some_and(u8::is_ascii_digit) {
+        while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+            end += 1;
+        }
+    }
+    let digits = end - first;
     if digits == 0 || digits > 18 || (digits > 1 && b[first] == b'0') {
         return None;
     }
     if matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
         return None;
     }
-    let value = b[first..end]
-        .iter()
-        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let value = i64::try_from(value).expect("18 digits fit an i64");
     if negative && value == 0 {
         return None;
     }
     Some((if negative { -value } else { value }, end))
+}
+
+/// How many of the eight bytes of `x` (little-endian, the first byte the
+/// lowest) are ASCII digits before the first that is not.
+#[inline(always)]
+fn leading_digits(x: u64) -> usize {
+    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    const LOW_SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // Non-zero bytes where the high nibble is not 3, or the low one is
+    // above 9 (adding 6 carries into bit 4; no carry leaves a byte).
+    let other = ((x & !LOW_NIBBLES) ^ 0x3030_3030_3030_3030)
+        | (((x & LOW_NIBBLES) + 0x0606_0606_0606_0606) & !LOW_NIBBLES);
+    // The high bit of each non-zero byte, without carries between bytes.
+    let marks = (((other & LOW_SEVEN) + LOW_SEVEN) | other) & !LOW_SEVEN;
+    (marks.trailing_zeros() / 8) as usize
+}
+
+/// The value of eight ASCII digits (little-endian, the first digit the
+/// lowest byte): pairs, then fours, then all eight combined.
+#[inline(always)]
+fn digits_value(x: u64) -> u64 {
+    let x = x - 0x3030_3030_3030_3030;
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (x.wrapping_mul(10_000) + (x >> 32)) & 0xFFFF_FFFF
 }
 
 /// The index after the value of a member the query does not read: a
@@ -730,7 +964,16 @@ mod tests {
             "tag" | "workspace_id" | "swr_instance_id" => &["\"0\"", "\"\"", "null", "\"a\""],
             "type" => &["\"DEDICATED\"", "\"BUILD_IN\""],
             "service_type" => &["\"TRAIN\"", "null", "\"DEV\""],
-            "create_at" | "update_at" => &["1", "12", "-3", "0"],
+            "create_at" | "update_at" => &[
+                "1",
+                "12",
+                "-3",
+                "0",
+                "1658168844900",
+                "-12345678",
+                "123456789012345678",
+                "99999999",
+            ],
             _ => &[
                 "1",
                 "12",
@@ -780,6 +1023,10 @@ mod tests {
             "[1,]",
             "\"GOLDEN\"",
             "\"1\"",
+            "1234567890123456789",
+            "0123456789",
+            "12345678.5",
+            "-0",
         ])
     }
 
@@ -898,8 +1145,183 @@ mod tests {
         })
     }
 
+    /// Runs of records as a template reads them: a record, and each next
+    /// one the one before with some values changed (the record's fields'
+    /// too, to any value the fast parser reads for the key, now and then
+    /// one it declines), now and then a member added or the record cut
+    /// short.
+    fn runs() -> impl Strategy<Value = Vec<String>> {
+        let change = (
+            prop::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    any::<prop::sample::Index>(),
+                    prop::option::weighted(0.05, hostile()),
+                ),
+                0..4,
+            ),
+            prop::option::weighted(0.05, (any::<prop::sample::Index>(), member())),
+            prop::option::weighted(0.05, any::<prop::sample::Index>()),
+        );
+        (record(), prop::collection::vec(change, 2..24)).prop_map(|(mut members, changes)| {
+            let mut texts = Vec::new();
+            for (values, added, cut) in changes {
+                for (at, pick, hostile) in values {
+                    let at = at.index(members.len());
+                    let key = members[at].0.split('"').nth(1).expect("a quoted key");
+                    let readable = readable(key);
+                    members[at].1 = hostile
+                        .unwrap_or_else(|| readable[pick.index(readable.len())])
+                        .to_string();
+                }
+                if let Some((at, member)) = added {
+                    members.insert(at.index(members.len() + 1), member);
+                }
+                let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
+                let mut text = format!("{{{}}}", text.join(","));
+                if let Some(cut) = cut {
+                    let mut cut = cut.index(text.len() + 1);
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                }
+                texts.push(text);
+            }
+            texts
+        })
+    }
+
+    /// Records read one after another with one layout (and its template)
+    /// read as each alone does, and as serde reads them wherever the fast
+    /// parser takes them.
+    fn read_alike<const NEWLINES: bool>(texts: &[String]) -> Result<(), TestCaseError> {
+        let mut layout = Layout::default();
+        for text in texts {
+            let shared =
+                fast_record::<NEWLINES>(text, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone = fast_record::<NEWLINES>(text, 0, &mut Layout::default())
+                .map(|(r, end)| (values(&r), end));
+            prop_assert_eq!(&shared, &alone, "{:?}", text);
+            if let Some(read) = alone {
+                let serde = serde_record(text, 0).map(|(r, end)| (values(&r), end));
+                prop_assert_eq!(Some(read), serde, "{:?}", text);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_template_is_kept_once_two_records_share_their_keys() {
+        let record =
+            |tag: &str, x: &str| format!(r#"{{{BASE},"create_at":1,"tag":"{tag}","x":{x}}}"#);
+        let texts = [record("a", "1"), record("b", "1")];
+        let third = record("c", "2");
+        // A key or white space the template's record did not have.
+        let others = [
+            third.replace("\"x\"", "\"y\""),
+            third.replace(",\"x\"", ", \"x\""),
+        ];
+        let mut layout = Layout::default();
+        for t in &texts {
+            assert!(fast_record::<false>(t, 0, &mut layout).is_some());
+        }
+        let ops = layout.template.as_ref().expect("a template").ops.clone();
+        // The tag varies, `x` is a number: both are read, not compared.
+        let read = templated::<false>(&third, 0, &ops).map(|(r, end)| (values(&r), end));
+        let alone = fast_record::<false>(&third, 0, &mut Layout::default())
+            .map(|(r, end)| (values(&r), end));
+        assert!(read.is_some());
+        assert_eq!(read, alone);
+        for other in &others {
+            assert!(templated::<false>(other, 0, &ops).is_none(), "{other}");
+            assert!(fast_record::<false>(other, 0, &mut layout).is_some());
+        }
+        // A template of a record read across lines is not used for one line.
+        let across = |tag: &str| format!("{{{BASE},\n\"create_at\":1,\"tag\":\"{tag}\"}}");
+        let texts = [across("a"), across("b"), across("c")];
+        let mut layout = Layout::default();
+        for t in &texts[..2] {
+            assert!(fast_record::<true>(t, 0, &mut layout).is_some());
+        }
+        assert!(layout.template.is_some());
+        assert!(fast_record::<false>(&texts[2], 0, &mut layout).is_none());
+    }
+
+    #[test]
+    fn a_template_that_misses_is_tried_again_after_miss_cost_records() {
+        let a = |x: &str| format!(r#"{{{BASE},"create_at":1,"x":"{x}"}}"#);
+        let texts: Vec<String> = ["a", "a", "b"]
+            .iter()
+            .map(|x| a(x))
+            .chain((0..=MISS_COST).map(|_| a("b")))
+            .collect();
+        let mut layout = Layout::default();
+        let mut credits = Vec::new();
+        for t in &texts {
+            let shared = fast_record::<false>(t, 0, &mut layout).map(|(r, end)| (values(&r), end));
+            let alone = fast_record::<false>(t, 0, &mut Layout::default())
+                .map(|(r, end)| (values(&r), end));
+            assert!(shared.is_some());
+            assert_eq!(shared, alone);
+            credits.push(layout.credit);
+        }
+        // No template for the first two (the second makes one, its `x`
+        // to compare), a miss for the third; then read member by member
+        // until the miss is paid for, and the next read by the template.
+        let want: Vec<i32> = [0, 0]
+            .into_iter()
+            .chain(-MISS_COST..=0)
+            .chain([1])
+            .collect();
+        assert_eq!(credits, want);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// `integer` reads what serde reads as an `i64`, where it reads
+        /// anything: digits in runs of eight and one at a time, signs,
+        /// leading zeros, fractions, exponents, too many digits, the bytes
+        /// next to the digits (`/`, `:`) after them.
+        #[test]
+        fn integer_reads_as_serde(text in "-?[0-9]{0,21}([.eE][0-9]?)?[,}x :/]?[0-9]{0,8}") {
+            let token_end = text
+                .find([',', '}', 'x', ' ', ':', '/'])
+                .unwrap_or(text.len());
+            let serde = serde_json::from_str::<i64>(&text[..token_end]).ok();
+            let digits = text.trim_start_matches('-').bytes().take_while(u8::is_ascii_digit).count();
+            match integer(text.as_bytes(), 0) {
+                Some((value, end)) => {
+                    prop_assert_eq!(end, token_end);
+                    prop_assert_eq!(Some(value), serde);
+                }
+                // Declined: not an integer to serde, or one it is not
+                // sure to read the same (`-0` is a float to it), or one
+                // of more than 18 digits.
+                None => prop_assert!(
+                    serde.is_none() || text.starts_with("-0") || digits > 18,
+                    "{:?} declined", text
+                ),
+            }
+        }
+
+        /// `string_stop` finds the first quote, backslash or control
+        /// character, among the bytes next to them and high ones, at every
+        /// place in a word.
+        #[test]
+        fn string_stop_finds_what_a_byte_loop_finds(
+            bytes in prop::collection::vec(
+                prop::sample::select(vec![
+                    0u8, 0x01, 0x1f, b' ', b'!', b'"', b'#', 0x02 ^ b'"', b'[', b'\\', b']',
+                    b'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+                ]),
+                0..40,
+            ),
+        ) {
+            let want = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            prop_assert_eq!(string_stop(&bytes), want);
+        }
 
         /// `starts_with` is `<[u8]>::starts_with`, for every length (a
         /// prefix of the text changed in one byte, or not).
@@ -924,23 +1346,17 @@ mod tests {
         /// reads them wherever the fast parser takes them.
         #[test]
         fn the_last_records_layout_changes_no_read(texts in records()) {
-            fn check<const NEWLINES: bool>(texts: &[String]) -> Result<(), TestCaseError> {
-                let mut layout = Layout::default();
-                for text in texts {
-                    let shared = fast_record::<NEWLINES>(text, 0, &mut layout)
-                        .map(|(r, end)| (values(&r), end));
-                    let alone = fast_record::<NEWLINES>(text, 0, &mut Layout::default())
-                        .map(|(r, end)| (values(&r), end));
-                    prop_assert_eq!(&shared, &alone, "{:?}", text);
-                    if let Some(read) = alone {
-                        let serde = serde_record(text, 0).map(|(r, end)| (values(&r), end));
-                        prop_assert_eq!(Some(read), serde, "{:?}", text);
-                    }
-                }
-                Ok(())
-            }
-            check::<true>(&texts)?;
-            check::<false>(&texts)?;
+            read_alike::<true>(&texts)?;
+            read_alike::<false>(&texts)?;
+        }
+
+        /// Long runs of records that differ in values, the record's fields'
+        /// among them, read by the template of the one before as each alone
+        /// is read (and as serde reads it).
+        #[test]
+        fn a_template_reads_as_member_by_member(texts in runs()) {
+            read_alike::<true>(&texts)?;
+            read_alike::<false>(&texts)?;
         }
     }
 }
