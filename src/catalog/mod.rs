@@ -356,7 +356,7 @@ impl Catalog {
     fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
         let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
-        self.workspaces[w as usize].sync_name_types(g);
+        self.workspaces[w as usize].sync_name_owner(g);
     }
 
     /// Counts the stored version in `slot` into group `g` of workspace `w`.
