@@ -556,6 +556,51 @@ mod tests {
         assert_eq!(observe(&refused), observe(&alone));
     }
 
+    /// A catalog built by upserts alone, whose folded names are written
+    /// again as its group numbers outgrow their owner bytes (past 32 and
+    /// 4,096 groups), answers fuzzy names as the bulk load of the same
+    /// records does, before and after removals.
+    #[test]
+    fn upserts_past_the_owner_bytes_widths_answer_as_a_bulk_load() {
+        let records: Vec<ImageVersion> = (0..5000u32)
+            .map(|i| {
+                ImageVersion::new(
+                    format!("id-{i}"),
+                    format!("Torch-{}", i % 4500),
+                    "ns",
+                    ImageType::ALL[(i % 3 % 2) as usize],
+                    i64::from(i % 700),
+                    i64::from(i % 997),
+                )
+            })
+            .collect();
+        let mut upserted = Catalog::new();
+        for v in records.clone() {
+            upserted.upsert(v);
+        }
+        let mut built = Catalog::from_records(records);
+        let queries = [
+            "name=torch",
+            "name=torch-1&type=DEDICATED",
+            "name=rch-2&type=BUILD_IN&sort_dir=asc&limit=50",
+            "name=h-4&offset=20&limit=30",
+        ];
+        for round in 0..2 {
+            for q in queries {
+                let query = GroupQuery::from_query_string(q).expect("a valid query");
+                assert_eq!(
+                    upserted.query(&query),
+                    built.query(&query),
+                    "{q}, round {round}"
+                );
+            }
+            for i in (0..5000).step_by(7) {
+                let id = format!("id-{i}");
+                assert_eq!(upserted.remove(&id), built.remove(&id));
+            }
+        }
+    }
+
     #[test]
     fn bulk_loads_equal_upserts_on_two_threads_one_and_with_colliding_hashes() {
         let config = ProptestConfig::with_cases(128);

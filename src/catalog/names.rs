@@ -11,21 +11,19 @@ const END: u8 = 0;
 /// NUL, but not [`END`], so that the first `END` after a match is its
 /// entry's.
 const NUL_IN_NAME: u8 = 0xff;
-/// The bytes after an entry's [`END`] that give its group and what a page
-/// ordered by `update_at` needs to know of it: seven bits each, with the
-/// high bit set, so that no query name (ASCII) can match in them and none
-/// is `END`. The first five hold the group number (32 of their 35 bits, low
-/// first) and above it, in the fifth, the group's [`type_bit`]s (which
-/// image types it has versions of), so that a fuzzy name with a type filter
-/// drops groups without the type from bytes the search has just read,
-/// instead of loading their aggregates. The sixth holds the group's
-/// [`bucket`](NameArena::bucket) of `update_at`.
-const OWNER_BYTES: usize = 6;
-/// Where the type bits start in the fifth owner byte (above the group
-/// number's top four bits).
-const TYPES_SHIFT: u32 = 4;
-/// The owner byte that holds the update bucket.
-const BUCKET_BYTE: usize = 5;
+/// The type bits in an entry's first owner byte.
+///
+/// After an entry's [`END`], its owner bytes: its group and what a query
+/// needs to know of it, seven bits each, with the high bit set, so that no
+/// query name (ASCII) can match in them and none is `END`. The first
+/// [`NameArena::group_bytes`] hold the group number shifted left by two,
+/// with the group's [`type_bit`]s (which image types it has versions of) in
+/// the two low bits, low bytes first: as many bytes as the workspace's
+/// group slots need, so that a small number costs few bytes. A fuzzy name
+/// with a type filter drops groups without the type from bytes the search
+/// has just read, instead of loading their aggregates. The last byte holds
+/// the group's [`bucket`](NameArena::bucket) of `update_at`.
+const TYPES: u8 = 0b11;
 /// How many update buckets there are: seven bits' worth.
 pub(super) const BUCKETS: usize = 128;
 
@@ -63,6 +61,10 @@ pub(super) struct NameArena {
     /// The update buckets' lower bounds, ascending ([`BUCKETS`] - 1 of
     /// them, or none: then every group is in bucket 0).
     bounds: Vec<i64>,
+    /// How many owner bytes hold the group number and type bits: enough
+    /// for the group numbers below [`set_groups`](Self::set_groups)'s count
+    /// (0 before it is first called: no group fits).
+    group_bytes: usize,
 }
 
 /// What a group's owner bytes hold besides its number: its [`type_bit`]s and
@@ -93,29 +95,47 @@ impl NameArena {
             self.counts[usize::from(*b)] += 1;
         }
         self.bytes.push(END);
+        assert!(self.fits(group), "a group number fits the owner bytes");
+        let packed = u64::from(group) << 2;
         self.bytes
-            .extend((0..BUCKET_BYTE).map(|i| 0x80 | ((group >> (7 * i)) & 0x7f) as u8));
+            .extend((0..self.group_bytes).map(|i| 0x80 | ((packed >> (7 * i)) & 0x7f) as u8));
         self.bytes.push(0x80);
-        self.set_owner(
-            entry,
-            self.bytes.len() - entry as usize - 1 - OWNER_BYTES,
-            owner,
-        );
+        let len = self.bytes.len() - entry as usize - 1 - self.owner_bytes();
+        self.set_owner(entry, len, owner);
         entry
+    }
+
+    /// Whether `group`'s number fits the owner bytes: if not, the names are
+    /// to be written again after [`set_groups`](Self::set_groups).
+    pub(super) fn fits(&self, group: u32) -> bool {
+        self.group_bytes > 0 && u64::from(group) << 2 >> (7 * self.group_bytes) == 0
+    }
+
+    /// Sizes the owner bytes for group numbers below `count`, in an arena
+    /// without entries (new, or cleared for a rebuild).
+    pub(super) fn set_groups(&mut self, count: usize) {
+        assert!(
+            self.bytes.is_empty(),
+            "owner bytes are sized before any entry"
+        );
+        let bits = usize::BITS - count.saturating_sub(1).leading_zeros() + 2;
+        self.group_bytes = (bits as usize).div_ceil(7);
+    }
+
+    /// How many owner bytes follow each entry's `END`.
+    fn owner_bytes(&self) -> usize {
+        self.group_bytes + 1
     }
 
     /// Sets what the owner bytes of `entry`, a name of `len` bytes, say of
     /// its group.
     pub(super) fn set_owner(&mut self, entry: u32, len: usize, owner: Owner) {
-        assert!(
-            owner.types < 1 << (7 - TYPES_SHIFT),
-            "type bits fit the owner byte"
-        );
+        assert!(owner.types <= TYPES, "type bits fit the owner byte");
         let bucket = self.bucket(owner.update_at);
-        let bytes = &mut self.bytes[entry as usize + len + 1..][..OWNER_BYTES];
-        let types = &mut bytes[BUCKET_BYTE - 1];
-        *types = (*types & !(0b111 << TYPES_SHIFT)) | (owner.types << TYPES_SHIFT);
-        bytes[BUCKET_BYTE] = 0x80 | bucket;
+        let owner_bytes = self.owner_bytes();
+        let bytes = &mut self.bytes[entry as usize + len + 1..][..owner_bytes];
+        bytes[0] = (bytes[0] & !TYPES) | owner.types;
+        bytes[owner_bytes - 1] = 0x80 | bucket;
     }
 
     /// The update bucket of `update_at`: how many of the bounds are at or
@@ -148,7 +168,7 @@ impl NameArena {
             self.counts[usize::from(*b)] -= 1;
         }
         name.fill(END);
-        self.dead_bytes += len + 1 + OWNER_BYTES;
+        self.dead_bytes += len + 1 + self.owner_bytes();
     }
 
     /// Whether dead entries take more room than live ones (and enough to be
@@ -166,7 +186,8 @@ impl NameArena {
 
     /// Makes room for names of `bytes` bytes in all, `count` of them, exactly.
     pub(super) fn reserve_exact(&mut self, count: usize, bytes: usize) {
-        self.bytes.reserve_exact(bytes + count * (1 + OWNER_BYTES));
+        self.bytes
+            .reserve_exact(bytes + count * (1 + self.owner_bytes()));
     }
 
     /// How common each byte is in the names, for [`NameMatcher::with_ranks`].
@@ -202,9 +223,12 @@ impl NameArena {
         two_threads: bool,
     ) -> Vec<u32> {
         let wanted = image_type.map(type_bit);
+        let w = self.owner_bytes();
         let mut found = Vec::new();
         if !two_threads {
-            for_each_match(&self.bytes, matcher, wanted, |group, _| found.push(group));
+            for_each_match(&self.bytes, w, matcher, wanted, |owner| {
+                found.push(group_of(owner))
+            });
             return found;
         }
         let (first, second) = self.halves();
@@ -212,10 +236,16 @@ impl NameArena {
             true,
             || {
                 let mut found = Vec::new();
-                for_each_match(second, matcher, wanted, |group, _| found.push(group));
+                for_each_match(second, w, matcher, wanted, |owner| {
+                    found.push(group_of(owner))
+                });
                 found
             },
-            || for_each_match(first, matcher, wanted, |group, _| found.push(group)),
+            || {
+                for_each_match(first, w, matcher, wanted, |owner| {
+                    found.push(group_of(owner))
+                })
+            },
         );
         found.extend(second_found);
         found
@@ -223,8 +253,11 @@ impl NameArena {
 
     /// The buffer cut in two at the entry start nearest its middle.
     fn halves(&self) -> (&[u8], &[u8]) {
-        self.bytes
-            .split_at(entry_start_from(&self.bytes, self.bytes.len() / 2))
+        self.bytes.split_at(entry_start_from(
+            &self.bytes,
+            self.owner_bytes(),
+            self.bytes.len() / 2,
+        ))
     }
 
     /// For a page ordered by `update_at` first (`descending` or not) that
@@ -263,11 +296,12 @@ impl NameArena {
     ) -> (usize, Vec<u32>) {
         assert!(end > 0, "a page that ends after its first group");
         let wanted = image_type.map(type_bit);
+        let w = self.owner_bytes();
         let scan = |bytes: &[u8]| {
             let mut top = TopScan::new(end);
-            for_each_match(bytes, matcher, wanted, |group, owner| {
-                let types = (owner[BUCKET_BYTE - 1] >> TYPES_SHIFT) & 0b111;
-                let bucket = usize::from(owner[BUCKET_BYTE] & 0x7f);
+            for_each_match(bytes, w, matcher, wanted, |owner| {
+                let types = owner[0] & TYPES;
+                let bucket = usize::from(owner[w - 1] & 0x7f);
                 // Exact: the bucket is that of the type's own `update_at`.
                 let exact = wanted.is_none_or(|bit| types == bit);
                 let rank = match (descending, exact) {
@@ -275,7 +309,9 @@ impl NameArena {
                     (false, true) => BUCKETS - 1 - bucket,
                     (false, false) => BUCKETS - 1,
                 };
-                top.push(group, rank, exact);
+                if top.push(rank, exact) {
+                    top.kept.push((group_of(owner), rank as u8));
+                }
             });
             top
         };
@@ -330,18 +366,19 @@ impl TopScan {
         }
     }
 
+    /// Counts a match of `rank`, exact or not; whether it is to be kept.
     #[inline]
-    fn push(&mut self, group: u32, rank: usize, exact: bool) {
+    fn push(&mut self, rank: usize, exact: bool) -> bool {
         self.total += 1;
         if rank < self.floor {
-            return;
+            return false;
         }
-        self.kept.push((group, rank as u8));
         if exact {
             self.by_rank[rank] += 1;
             self.at_or_above += 1;
             self.settle();
         }
+        true
     }
 
     /// Raises the floor while the exact matches above it are `end` or more.
@@ -368,53 +405,56 @@ impl TopScan {
     }
 }
 
-/// Calls `found` with the group and owner bytes of each entry of `bytes`
-/// (whole entries) whose name `matcher` matches and, with `wanted`, whose
-/// type bits hold it, in entry order.
+/// Calls `found` with the owner bytes (`w` of them) of each
+/// entry of `bytes` (whole entries) whose name `matcher` matches and, with
+/// `wanted`, whose type bits hold it, in entry order.
 #[inline(always)]
 fn for_each_match(
     bytes: &[u8],
+    w: usize,
     matcher: &NameMatcher<'_>,
     wanted: Option<u8>,
-    mut found: impl FnMut(u32, &[u8; OWNER_BYTES]),
+    mut found: impl FnMut(&[u8]),
 ) {
     let mut from = 0;
     while let Some(at) = matcher.find_in_folded(&bytes[from..]) {
         let at = from + at;
         let end = at + memchr::memchr(END, &bytes[at..]).expect("every entry ends");
-        let owner: &[u8; OWNER_BYTES] = bytes[end + 1..end + 1 + OWNER_BYTES]
-            .try_into()
-            .expect("every entry has its owner bytes");
-        let types = owner[BUCKET_BYTE - 1];
-        if wanted.is_none_or(|bit| (types >> TYPES_SHIFT) & bit != 0) {
-            let group = owner[..BUCKET_BYTE - 1]
-                .iter()
-                .rev()
-                .fold(u32::from(types & 0x0f), |g, &b| {
-                    (g << 7) | u32::from(b & 0x7f)
-                });
-            found(group, owner);
+        let owner = &bytes[end + 1..end + 1 + w];
+        if wanted.is_none_or(|bit| owner[0] & bit != 0) {
+            found(owner);
         }
         // One report per name: go on from the next entry.
-        from = end + 1 + OWNER_BYTES;
+        from = end + 1 + w;
     }
 }
 
-/// The start of the first entry of `bytes` (whole entries) that starts at
-/// or after `at`, or the end of `bytes`.
+/// The group number in `owner`, an entry's owner bytes (read only for the
+/// groups a query keeps).
+#[inline(always)]
+fn group_of(owner: &[u8]) -> u32 {
+    let packed = owner[..owner.len() - 1]
+        .iter()
+        .rev()
+        .fold(0u64, |g, &b| (g << 7) | u64::from(b & 0x7f));
+    (packed >> 2) as u32
+}
+
+/// The start of the first entry of `bytes` (whole entries, each with `w`
+/// owner bytes) that starts at or after `at`, or the end of `bytes`.
 ///
 /// The entry holding `at` ends at the last `END` of the first run of `END`s
 /// from `at`: a live name holds no `END` and a dead one only `END`s, and
 /// owner bytes are never `END`, so a run of them is one entry's end, with
 /// the dead name before it if any.
-fn entry_start_from(bytes: &[u8], at: usize) -> usize {
+fn entry_start_from(bytes: &[u8], w: usize, at: usize) -> usize {
     let Some(first_end) = memchr::memchr(END, &bytes[at..]).map(|i| at + i) else {
         return bytes.len();
     };
     let run = bytes[first_end..].iter().take_while(|&&b| b == END).count();
     // `at` may have fallen in the owner bytes after an end: then that end
     // closed the entry before, and the next entry's end is the run found.
-    (first_end + run + OWNER_BYTES).min(bytes.len())
+    (first_end + run + w).min(bytes.len())
 }
 
 #[cfg(test)]
@@ -429,6 +469,13 @@ mod tests {
     /// Both type bits.
     const ALL: u8 = 0b11;
 
+    /// An arena for any group number.
+    fn arena() -> NameArena {
+        let mut arena = NameArena::default();
+        arena.set_groups(1 << 32);
+        arena
+    }
+
     /// Owner bytes of `types`, updated at 0.
     fn owner(types: u8) -> Owner {
         Owner {
@@ -439,7 +486,7 @@ mod tests {
 
     #[test]
     fn one_report_per_name_folded_and_without_dead_entries() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         arena.push("PyTorch-torch", 7, owner(ALL));
         arena.push("tensorflow", 8, owner(ALL));
         let dead = arena.push("torch", 9, owner(ALL));
@@ -459,7 +506,7 @@ mod tests {
 
     #[test]
     fn group_numbers_never_match() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         // Groups whose numbers' low seven-bit groups spell ASCII letters.
         let g = u32::from_le_bytes(*b"torc");
         arena.push("x", g, owner(ALL));
@@ -471,7 +518,7 @@ mod tests {
 
     #[test]
     fn compaction_is_wanted_once_dead_bytes_dominate() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         let long = "n".repeat(5000);
         let entry = arena.push(&long, 0, owner(ALL));
         arena.push("x", 1, owner(ALL));
@@ -484,7 +531,7 @@ mod tests {
 
     #[test]
     fn type_bits_filter_without_changing_the_group() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         let build_in = type_bit(ImageType::BuildIn);
         let dedicated = type_bit(ImageType::Dedicated);
         arena.push("torch-a", u32::MAX, owner(dedicated));
@@ -510,7 +557,7 @@ mod tests {
     #[test]
     fn buckets_drop_groups_that_cannot_be_on_the_page() {
         let times: Vec<i64> = (0..1280).collect();
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         arena.set_bounds(times.clone());
         for &t in &times {
             arena.push(
@@ -531,12 +578,40 @@ mod tests {
             arena.top_matching_on(&matcher, build_in, true, 1, false),
             (0, vec![])
         );
-        let mut unbounded = NameArena::default();
+        let mut unbounded = super::tests::arena();
         for &t in &times {
             unbounded.push(&format!("torch-{t}"), t as u32, owner_at(ALL, t));
         }
         let (total, kept) = unbounded.top_matching_on(&matcher, None, true, 1, false);
         assert_eq!((total, kept.len()), (1280, 1280));
+    }
+
+    /// Group numbers take as many owner bytes as the count set needs, and
+    /// read back whole at each width; a number past it does not fit.
+    #[test]
+    fn owner_bytes_fit_the_group_numbers() {
+        for (count, bytes) in [(1, 1), (32, 1), (33, 2), (4096, 2), (4097, 3), (1 << 32, 5)] {
+            let mut arena = NameArena::default();
+            assert!(!arena.fits(0));
+            arena.set_groups(count);
+            assert_eq!(arena.group_bytes, bytes, "{count}");
+            let last = (count - 1) as u32;
+            assert!(arena.fits(last));
+            // The first number past what the bytes hold, if a `u32`.
+            let past = 1u64 << (7 * bytes - 2);
+            assert!(past >= count as u64);
+            if let Ok(past) = u32::try_from(past) {
+                assert!(arena.fits(past - 1) && !arena.fits(past));
+            }
+            arena.push("torch", last, owner_at(ALL, 0));
+            arena.push("torch", 0, owner_at(type_bit(ImageType::BuildIn), 0));
+            assert_eq!(matches(&arena, "torch"), vec![last, 0]);
+            let matcher = NameMatcher::new("torch");
+            assert_eq!(
+                arena.matching_on(&matcher, Some(ImageType::Dedicated), false),
+                vec![last]
+            );
+        }
     }
 
     /// Owner bytes of `types`, updated at `update_at`.
@@ -566,8 +641,14 @@ mod tests {
             entries in prop::collection::vec((name(), 0u8..4, any::<bool>()), 0..60),
             needle in prop::sample::select(vec!["to", "torch", "o", "rch", "x-", "ox"]),
             image_type in prop::option::of(prop::sample::select(ImageType::ALL.to_vec())),
+            narrow in any::<bool>(),
         ) {
-            let mut arena = NameArena::default();
+            // Owner bytes for any group, or just enough for these.
+            let mut arena = arena();
+            if narrow {
+                arena = NameArena::default();
+                arena.set_groups(entries.len() * 40_503);
+            }
             let mut live = Vec::new();
             let mut starts = Vec::new();
             for (g, (name, types, dead)) in entries.iter().enumerate() {
@@ -593,7 +674,7 @@ mod tests {
             // Every cut is at an entry's start: the two halves together find
             // the same, wherever the middle falls.
             for at in 0..=arena.bytes.len() {
-                let cut = entry_start_from(&arena.bytes, at);
+                let cut = entry_start_from(&arena.bytes, arena.owner_bytes(), at);
                 prop_assert!(cut >= at);
                 prop_assert!(
                     cut == arena.bytes.len() || starts.contains(&cut),
@@ -602,7 +683,8 @@ mod tests {
                 let (first, second) = arena.bytes.split_at(cut);
                 let mut found = Vec::new();
                 for half in [first, second] {
-                    for_each_match(half, &matcher, image_type.map(type_bit), |g, _| found.push(g));
+                    let w = arena.owner_bytes();
+                    for_each_match(half, w, &matcher, image_type.map(type_bit), |owner| found.push(group_of(owner)));
                 }
                 prop_assert_eq!(&found, &want);
             }
@@ -626,7 +708,7 @@ mod tests {
             descending in any::<bool>(),
             end in 1usize..12,
         ) {
-            let mut arena = NameArena::default();
+            let mut arena = arena();
             arena.set_bounds(bound_times);
             // (group, the key a page ordered by `update_at` reads).
             let mut want = Vec::new();

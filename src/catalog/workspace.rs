@@ -301,6 +301,12 @@ impl Workspace {
             let (groups, names) = (&self.groups, &self.group_names);
             self.by_name
                 .insert(g, |g| names.get(groups[g as usize].name));
+            if !self.names.fits(g) {
+                // Its number needs more owner bytes than the names have:
+                // all are written again, sized for the slots there are now
+                // (each time for some 128 times as many slots as the last).
+                self.rebuild_names();
+            }
             // No versions yet: its owner bytes are set as they are counted
             // in ([`sync_name_owner`](Self::sync_name_owner)).
             self.groups[g as usize].name_entry = self.names.push(name, g, Owner::default());
@@ -355,6 +361,7 @@ impl Workspace {
             .collect();
         self.names.set_bounds(sample);
         self.names.clear();
+        self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
         for g in 0..self.groups.len() as u32 {
             let group = &self.groups[g as usize];
