@@ -53,7 +53,11 @@ use self::workspace::Workspace;
 /// How a query is answered: an exact name is one look-up in the name index;
 /// a namespace is its own list of groups, and so is an SWR instance; a
 /// fuzzy name is one substring search over the workspace's group names
-/// folded to lower case and kept in one buffer; a page ordered by name first walks the name index in order,
+/// folded to lower case and kept in one buffer, each followed by its
+/// group's number, image types and a coarse bucket of its latest
+/// `update_at`, so that a type filter and, on a short page ordered by
+/// `update_at`, most matches are settled without reading their aggregates;
+/// a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
 /// visited once (without a service-type filter, only its aggregates, read
