@@ -41,11 +41,23 @@ pub(crate) trait Groups {
 /// for the groups that tie where the page starts or ends, rather than
 /// comparing them through their records.
 pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
-    let total = table.len();
+    page_of_first(table, query, table.len())
+}
+
+/// [`page`] when `table` holds, out of `total` groups, some that include
+/// the first `offset + limit` of all in the page's order (every group, when
+/// there are fewer): those are the first of `table`'s in that order too, so
+/// the page is cut from `table`'s groups, and says `total`.
+pub(crate) fn page_of_first(
+    table: &impl Groups,
+    query: &GroupQuery,
+    total: usize,
+) -> ImageGroupPage {
+    let groups = table.len();
     let offset = query.offset() as usize;
     let limit = query.limit() as usize;
-    let start = offset.min(total);
-    let end = offset.saturating_add(limit).min(total);
+    let start = offset.min(groups);
+    let end = offset.saturating_add(limit).min(groups);
 
     let full = comparator(table, query);
     let levels = key_levels(query);
@@ -55,21 +67,21 @@ pub(crate) fn page(table: &impl Groups, query: &GroupQuery) -> ImageGroupPage {
     let first = levels[0];
     let order: Vec<usize> = if start >= end {
         Vec::new()
-    } else if heap_fits(end, total) {
+    } else if heap_fits(end, groups) {
         // A short prefix: only the groups that may be on it (see
         // [`candidates`]) are put in order.
-        let mut order = candidates(table, query, 0..total, end);
+        let mut order = candidates(table, query, 0..groups, end);
         order_window(&mut order, start, end, 0, levels.len(), &key_at, &full);
         order.truncate(end);
         order.into_iter().map(|(_, g)| g).collect()
     } else {
         // Each group's first key beside its index: a comparison reads the
         // two items it compares, not the groups' records.
-        let mut order: Vec<(u128, usize)> = Vec::with_capacity(total);
+        let mut order: Vec<(u128, usize)> = Vec::with_capacity(groups);
         // Over many groups, tens of MiB written and then selected in at
         // random: huge pages, as for the scan's table.
-        crate::huge_pages::advise(order.as_ptr().cast(), total * size_of::<(u128, usize)>());
-        order.extend((0..total).map(|g| (level_key(table, first, g), g)));
+        crate::huge_pages::advise(order.as_ptr().cast(), groups * size_of::<(u128, usize)>());
+        order.extend((0..groups).map(|g| (level_key(table, first, g), g)));
         order_window(&mut order, start, end, 0, levels.len(), &key_at, &full);
         order.truncate(end);
         order.into_iter().map(|(_, g)| g).collect()

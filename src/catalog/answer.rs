@@ -69,6 +69,21 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
         // the groups without versions of the query's type.
         (None, Some(needle), None, _) => {
             let matcher = NameMatcher::with_ranks(needle, ws.names.ranks());
+            let end = (query.offset() as usize).saturating_add(query.limit() as usize);
+            let by_update = query.sort_key().first() == Some(&SortField::UpdateAt);
+            if instance.is_none() && query.service_type().is_none() && by_update && end <= TOP_MAX {
+                // Ordered by `update_at` first: the search keeps only the
+                // groups whose update bucket may put them on the page.
+                let descending = query.sort_dir() == SortDir::Desc;
+                let image_type = query.image_type();
+                let (total, ids) = ws.names.top_matching(&matcher, image_type, descending, end);
+                let view = StateView {
+                    ws,
+                    image_type,
+                    ids,
+                };
+                return order::page_of_first(&view, query, total);
+            }
             let ids = ws.names.matching(&matcher, query.image_type());
             if instance.is_none() && query.service_type().is_none() {
                 // Without a service-type filter the aggregates are in a
@@ -115,6 +130,12 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
 fn page(groups: &(impl Groups + Sync), query: &GroupQuery) -> ImageGroupPage {
     order::page_on_threads(groups, query, super::cores() >= 2)
 }
+
+/// The longest page end (`offset + limit`) for which a fuzzy name's search
+/// keeps only the groups that may be on a page ordered by `update_at`
+/// ([`NameArena::top_matching`](super::names::NameArena::top_matching));
+/// past it, the kept groups are many anyway.
+const TOP_MAX: usize = 4096;
 
 /// An instance's list is searched name by name, rather than the whole
 /// workspace's folded names at once, when it holds less than one group in

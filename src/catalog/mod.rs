@@ -53,7 +53,11 @@ use self::workspace::Workspace;
 /// How a query is answered: an exact name is one look-up in the name index;
 /// a namespace is its own list of groups, and so is an SWR instance; a
 /// fuzzy name is one substring search over the workspace's group names
-/// folded to lower case and kept in one buffer; a page ordered by name first walks the name index in order,
+/// folded to lower case and kept in one buffer, each followed by its
+/// group's number, image types and a coarse bucket of its latest
+/// `update_at`, so that a type filter and, on a short page ordered by
+/// `update_at`, most matches are settled without reading their aggregates;
+/// a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
 /// visited once (without a service-type filter, only its aggregates, read
@@ -356,7 +360,7 @@ impl Catalog {
     fn insert_at(&mut self, w: u32, g: u32, version: &ImageVersion) {
         let slot = self.versions.insert(stored(w, g, version));
         self.count_in(w, g, slot);
-        self.workspaces[w as usize].sync_name_types(g);
+        self.workspaces[w as usize].sync_name_owner(g);
     }
 
     /// Counts the stored version in `slot` into group `g` of workspace `w`.
@@ -554,6 +558,51 @@ mod tests {
         crate::threads::REFUSE_THREADS.set(false);
         assert_eq!(refused.len(), 3000);
         assert_eq!(observe(&refused), observe(&alone));
+    }
+
+    /// A catalog built by upserts alone, whose folded names are written
+    /// again as its group numbers outgrow their owner bytes (past 32 and
+    /// 4,096 groups), answers fuzzy names as the bulk load of the same
+    /// records does, before and after removals.
+    #[test]
+    fn upserts_past_the_owner_bytes_widths_answer_as_a_bulk_load() {
+        let records: Vec<ImageVersion> = (0..5000u32)
+            .map(|i| {
+                ImageVersion::new(
+                    format!("id-{i}"),
+                    format!("Torch-{}", i % 4500),
+                    "ns",
+                    ImageType::ALL[(i % 3 % 2) as usize],
+                    i64::from(i % 700),
+                    i64::from(i % 997),
+                )
+            })
+            .collect();
+        let mut upserted = Catalog::new();
+        for v in records.clone() {
+            upserted.upsert(v);
+        }
+        let mut built = Catalog::from_records(records);
+        let queries = [
+            "name=torch",
+            "name=torch-1&type=DEDICATED",
+            "name=rch-2&type=BUILD_IN&sort_dir=asc&limit=50",
+            "name=h-4&offset=20&limit=30",
+        ];
+        for round in 0..2 {
+            for q in queries {
+                let query = GroupQuery::from_query_string(q).expect("a valid query");
+                assert_eq!(
+                    upserted.query(&query),
+                    built.query(&query),
+                    "{q}, round {round}"
+                );
+            }
+            for i in (0..5000).step_by(7) {
+                let id = format!("id-{i}");
+                assert_eq!(upserted.remove(&id), built.remove(&id));
+            }
+        }
     }
 
     #[test]

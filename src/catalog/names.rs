@@ -11,17 +11,21 @@ const END: u8 = 0;
 /// NUL, but not [`END`], so that the first `END` after a match is its
 /// entry's.
 const NUL_IN_NAME: u8 = 0xff;
-/// The bytes after an entry's [`END`] that give its group: seven bits each,
-/// low first, each with the high bit set, so that no query name (ASCII) can
-/// match in them and none is `END`. The group number takes 32 of their 35
-/// bits; the last byte's bits above the number's hold the group's
-/// [`type_bit`]s (which image types it has versions of), so that a fuzzy
-/// name with a type filter drops groups without the type from bytes the
-/// search has just read, instead of loading their aggregates.
-const OWNER_BYTES: usize = 5;
-/// Where the type bits start in the last owner byte (above the group
-/// number's top four bits).
-const TYPES_SHIFT: u32 = 4;
+/// The type bits in an entry's first owner byte.
+///
+/// After an entry's [`END`], its owner bytes: its group and what a query
+/// needs to know of it, seven bits each, with the high bit set, so that no
+/// query name (ASCII) can match in them and none is `END`. The first
+/// [`NameArena::group_bytes`] hold the group number shifted left by two,
+/// with the group's [`type_bit`]s (which image types it has versions of) in
+/// the two low bits, low bytes first: as many bytes as the workspace's
+/// group slots need, so that a small number costs few bytes. A fuzzy name
+/// with a type filter drops groups without the type from bytes the search
+/// has just read, instead of loading their aggregates. The last byte holds
+/// the group's [`bucket`](NameArena::bucket) of `update_at`.
+const TYPES: u8 = 0b11;
+/// How many update buckets there are: seven bits' worth.
+pub(super) const BUCKETS: usize = 128;
 
 /// Names this long in all (with their ends and groups) are searched on two
 /// threads, each over one half: below it, starting a thread costs about as
@@ -54,16 +58,30 @@ pub(super) struct NameArena {
     counts: Vec<u64>,
     /// Bytes of dead entries, NUL-filled until the next compaction.
     dead_bytes: usize,
+    /// The update buckets' lower bounds, ascending ([`BUCKETS`] - 1 of
+    /// them, or none: then every group is in bucket 0).
+    bounds: Vec<i64>,
+    /// How many owner bytes hold the group number and type bits: enough
+    /// for the group numbers below [`set_groups`](Self::set_groups)'s count
+    /// (0 before it is first called: no group fits).
+    group_bytes: usize,
+}
+
+/// What a group's owner bytes hold besides its number: its [`type_bit`]s and
+/// its latest `update_at` (over all its versions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Owner {
+    pub(super) types: u8,
+    pub(super) update_at: i64,
 }
 
 impl NameArena {
-    /// Adds `name` for `group`, which has versions of the image types in
-    /// `types` (its [`type_bit`]s), and returns its entry: where it starts.
+    /// Adds `name` for `group` and returns its entry: where it starts.
     ///
     /// # Panics
     ///
     /// When the names of one workspace pass 4 GiB.
-    pub(super) fn push(&mut self, name: &str, group: u32, types: u8) -> u32 {
+    pub(super) fn push(&mut self, name: &str, group: u32, owner: Owner) -> u32 {
         let entry = u32::try_from(self.bytes.len())
             .expect("a Catalog workspace's group names take at most 4 GiB");
         fold_into(name.as_bytes(), &mut self.bytes);
@@ -77,24 +95,69 @@ impl NameArena {
             self.counts[usize::from(*b)] += 1;
         }
         self.bytes.push(END);
+        assert!(self.fits(group), "a group number fits the owner bytes");
+        let packed = u64::from(group) << 2;
         self.bytes
-            .extend((0..OWNER_BYTES).map(|i| 0x80 | ((group >> (7 * i)) & 0x7f) as u8));
-        self.set_types(
-            entry,
-            self.bytes.len() - entry as usize - 1 - OWNER_BYTES,
-            types,
-        );
+            .extend((0..self.group_bytes).map(|i| 0x80 | ((packed >> (7 * i)) & 0x7f) as u8));
+        self.bytes.push(0x80);
+        let len = self.bytes.len() - entry as usize - 1 - self.owner_bytes();
+        self.set_owner(entry, len, owner);
         entry
     }
 
-    /// Sets the type bits of `entry`, a name of `len` bytes, to `types`.
-    pub(super) fn set_types(&mut self, entry: u32, len: usize, types: u8) {
+    /// Whether `group`'s number fits the owner bytes: if not, the names are
+    /// to be written again after [`set_groups`](Self::set_groups).
+    pub(super) fn fits(&self, group: u32) -> bool {
+        self.group_bytes > 0 && u64::from(group) << 2 >> (7 * self.group_bytes) == 0
+    }
+
+    /// Sizes the owner bytes for group numbers below `count`, in an arena
+    /// without entries (new, or cleared for a rebuild).
+    pub(super) fn set_groups(&mut self, count: usize) {
         assert!(
-            types < 1 << (7 - TYPES_SHIFT),
-            "type bits fit the owner byte"
+            self.bytes.is_empty(),
+            "owner bytes are sized before any entry"
         );
-        let last = &mut self.bytes[entry as usize + len + OWNER_BYTES];
-        *last = (*last & !(0b111 << TYPES_SHIFT)) | (types << TYPES_SHIFT);
+        let bits = usize::BITS - count.saturating_sub(1).leading_zeros() + 2;
+        self.group_bytes = (bits as usize).div_ceil(7);
+    }
+
+    /// How many owner bytes follow each entry's `END`.
+    fn owner_bytes(&self) -> usize {
+        self.group_bytes + 1
+    }
+
+    /// Sets what the owner bytes of `entry`, a name of `len` bytes, say of
+    /// its group.
+    pub(super) fn set_owner(&mut self, entry: u32, len: usize, owner: Owner) {
+        assert!(owner.types <= TYPES, "type bits fit the owner byte");
+        let bucket = self.bucket(owner.update_at);
+        let owner_bytes = self.owner_bytes();
+        let bytes = &mut self.bytes[entry as usize + len + 1..][..owner_bytes];
+        bytes[0] = (bytes[0] & !TYPES) | owner.types;
+        bytes[owner_bytes - 1] = 0x80 | bucket;
+    }
+
+    /// The update bucket of `update_at`: how many of the bounds are at or
+    /// below it. A group in a lower bucket than another was updated
+    /// earlier (not so for two groups of one bucket), so a page ordered by
+    /// `update_at` is settled among groups of different buckets by their
+    /// owner bytes alone.
+    pub(super) fn bucket(&self, update_at: i64) -> u8 {
+        self.bounds.partition_point(|&b| b <= update_at) as u8
+    }
+
+    /// Sets the update buckets' bounds to the quantiles of `times` (every
+    /// live group's `update_at`, or a sample of them), before the entries
+    /// are pushed again: each bucket then holds about as many groups.
+    pub(super) fn set_bounds(&mut self, mut times: Vec<i64>) {
+        self.bounds.clear();
+        if times.is_empty() {
+            return;
+        }
+        times.sort_unstable();
+        self.bounds
+            .extend((1..BUCKETS).map(|i| times[i * times.len() / BUCKETS]));
     }
 
     /// Drops `entry`, a name of `len` bytes: its bytes become NULs, which no
@@ -105,7 +168,7 @@ impl NameArena {
             self.counts[usize::from(*b)] -= 1;
         }
         name.fill(END);
-        self.dead_bytes += len + 1 + OWNER_BYTES;
+        self.dead_bytes += len + 1 + self.owner_bytes();
     }
 
     /// Whether dead entries take more room than live ones (and enough to be
@@ -123,7 +186,8 @@ impl NameArena {
 
     /// Makes room for names of `bytes` bytes in all, `count` of them, exactly.
     pub(super) fn reserve_exact(&mut self, count: usize, bytes: usize) {
-        self.bytes.reserve_exact(bytes + count * (1 + OWNER_BYTES));
+        self.bytes
+            .reserve_exact(bytes + count * (1 + self.owner_bytes()));
     }
 
     /// How common each byte is in the names, for [`NameMatcher::with_ranks`].
@@ -142,8 +206,13 @@ impl NameArena {
         matcher: &NameMatcher<'_>,
         image_type: Option<ImageType>,
     ) -> Vec<u32> {
-        let two_threads = self.bytes.len() >= TWO_THREADS_MIN_BYTES && super::cores() >= 2;
+        let two_threads = self.two_threads();
         self.matching_on(matcher, image_type, two_threads)
+    }
+
+    /// Whether a search of these names is worth a second thread.
+    fn two_threads(&self) -> bool {
+        self.bytes.len() >= TWO_THREADS_MIN_BYTES && super::cores() >= 2
     }
 
     /// [`matching`](Self::matching), on two threads or on this one.
@@ -154,71 +223,238 @@ impl NameArena {
         two_threads: bool,
     ) -> Vec<u32> {
         let wanted = image_type.map(type_bit);
+        let w = self.owner_bytes();
         let mut found = Vec::new();
         if !two_threads {
-            collect_matches(&self.bytes, matcher, wanted, &mut found);
+            for_each_match(&self.bytes, w, matcher, wanted, |owner| {
+                found.push(group_of(owner))
+            });
             return found;
         }
-        let (first, second) = self
-            .bytes
-            .split_at(entry_start_from(&self.bytes, self.bytes.len() / 2));
+        let (first, second) = self.halves();
         let (second_found, ()) = crate::threads::both(
             true,
             || {
                 let mut found = Vec::new();
-                collect_matches(second, matcher, wanted, &mut found);
+                for_each_match(second, w, matcher, wanted, |owner| {
+                    found.push(group_of(owner))
+                });
                 found
             },
-            || collect_matches(first, matcher, wanted, &mut found),
+            || {
+                for_each_match(first, w, matcher, wanted, |owner| {
+                    found.push(group_of(owner))
+                })
+            },
         );
         found.extend(second_found);
         found
     }
+
+    /// The buffer cut in two at the entry start nearest its middle.
+    fn halves(&self) -> (&[u8], &[u8]) {
+        self.bytes.split_at(entry_start_from(
+            &self.bytes,
+            self.owner_bytes(),
+            self.bytes.len() / 2,
+        ))
+    }
+
+    /// For a page ordered by `update_at` first (`descending` or not) that
+    /// ends at `end` (at least 1): how many groups `matcher` and
+    /// `image_type` match (as [`matching`](Self::matching)), and a list of
+    /// them, in entry order, that holds the first `end` of them in the
+    /// page's order (all of them when they are fewer).
+    ///
+    /// Why: a fuzzy name can match tens of thousands of groups, whose
+    /// aggregates lie scattered in memory; the update buckets in their
+    /// owner bytes, read with the names, drop every group whose bucket is
+    /// below (after) that of the `end`-th so far, and only the few left are
+    /// read. A group of both types under a type filter has its bucket over
+    /// all its versions, an upper bound of its type's `update_at`: it is
+    /// kept while that bound allows (always, in ascending order) and never
+    /// counted towards the `end`.
+    pub(super) fn top_matching(
+        &self,
+        matcher: &NameMatcher<'_>,
+        image_type: Option<ImageType>,
+        descending: bool,
+        end: usize,
+    ) -> (usize, Vec<u32>) {
+        let two_threads = self.two_threads();
+        self.top_matching_on(matcher, image_type, descending, end, two_threads)
+    }
+
+    /// [`top_matching`](Self::top_matching), on two threads or on this one.
+    fn top_matching_on(
+        &self,
+        matcher: &NameMatcher<'_>,
+        image_type: Option<ImageType>,
+        descending: bool,
+        end: usize,
+        two_threads: bool,
+    ) -> (usize, Vec<u32>) {
+        assert!(end > 0, "a page that ends after its first group");
+        let wanted = image_type.map(type_bit);
+        let w = self.owner_bytes();
+        let scan = |bytes: &[u8]| {
+            let mut top = TopScan::new(end);
+            for_each_match(bytes, w, matcher, wanted, |owner| {
+                let types = owner[0] & TYPES;
+                let bucket = usize::from(owner[w - 1] & 0x7f);
+                // Exact: the bucket is that of the type's own `update_at`.
+                let exact = wanted.is_none_or(|bit| types == bit);
+                let rank = match (descending, exact) {
+                    (true, _) => bucket,
+                    (false, true) => BUCKETS - 1 - bucket,
+                    (false, false) => BUCKETS - 1,
+                };
+                if top.push(rank, exact) {
+                    top.kept.push((group_of(owner), rank as u8));
+                }
+            });
+            top
+        };
+        let mut top = if two_threads {
+            let (first, second) = self.halves();
+            let (second, mut first) = crate::threads::both(true, || scan(second), || scan(first));
+            first.merge(second);
+            first
+        } else {
+            scan(&self.bytes)
+        };
+        top.settle();
+        let floor = top.floor as u8;
+        let ids = top
+            .kept
+            .into_iter()
+            .filter(|&(_, rank)| rank >= floor)
+            .map(|(group, _)| group)
+            .collect();
+        (top.total, ids)
+    }
 }
 
-/// Appends to `found` the group of each entry of `bytes` (whole entries)
-/// whose name `matcher` matches and, with `wanted`, whose type bits hold it.
-fn collect_matches(
+/// The state of [`NameArena::top_matching`] over part of the names.
+struct TopScan {
+    /// The page's end.
+    end: usize,
+    /// Matches so far.
+    total: usize,
+    /// Exact matches by rank (a bucket, in the page's order: higher first),
+    /// counted from `floor` on.
+    by_rank: [u32; BUCKETS],
+    /// No group of a rank below it can be on the page: at least `end`
+    /// exact matches have a higher rank, or it is 0.
+    floor: usize,
+    /// The exact matches counted at `floor` and above.
+    at_or_above: usize,
+    /// The matches of a rank at or above the floor when they came, with
+    /// their rank.
+    kept: Vec<(u32, u8)>,
+}
+
+impl TopScan {
+    fn new(end: usize) -> Self {
+        TopScan {
+            end,
+            total: 0,
+            by_rank: [0; BUCKETS],
+            floor: 0,
+            at_or_above: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// Counts a match of `rank`, exact or not; whether it is to be kept.
+    #[inline]
+    fn push(&mut self, rank: usize, exact: bool) -> bool {
+        self.total += 1;
+        if rank < self.floor {
+            return false;
+        }
+        if exact {
+            self.by_rank[rank] += 1;
+            self.at_or_above += 1;
+            self.settle();
+        }
+        true
+    }
+
+    /// Raises the floor while the exact matches above it are `end` or more.
+    fn settle(&mut self) {
+        while self.floor + 1 < BUCKETS
+            && self.at_or_above - self.by_rank[self.floor] as usize >= self.end
+        {
+            self.at_or_above -= self.by_rank[self.floor] as usize;
+            self.floor += 1;
+        }
+    }
+
+    /// Takes in the scan of the names after these. Below the higher of the
+    /// two floors, neither scan counted every exact match, and neither needs
+    /// to: the floor stays at or above it.
+    fn merge(&mut self, other: TopScan) {
+        self.total += other.total;
+        self.kept.extend(other.kept);
+        self.floor = self.floor.max(other.floor);
+        for (mine, theirs) in self.by_rank.iter_mut().zip(other.by_rank) {
+            *mine += theirs;
+        }
+        self.at_or_above = self.by_rank[self.floor..].iter().map(|&n| n as usize).sum();
+    }
+}
+
+/// Calls `found` with the owner bytes (`w` of them) of each
+/// entry of `bytes` (whole entries) whose name `matcher` matches and, with
+/// `wanted`, whose type bits hold it, in entry order.
+#[inline(always)]
+fn for_each_match(
     bytes: &[u8],
+    w: usize,
     matcher: &NameMatcher<'_>,
     wanted: Option<u8>,
-    found: &mut Vec<u32>,
+    mut found: impl FnMut(&[u8]),
 ) {
     let mut from = 0;
     while let Some(at) = matcher.find_in_folded(&bytes[from..]) {
         let at = from + at;
         let end = at + memchr::memchr(END, &bytes[at..]).expect("every entry ends");
-        let owner = &bytes[end + 1..end + 1 + OWNER_BYTES];
-        let last = owner[OWNER_BYTES - 1];
-        if wanted.is_none_or(|bit| (last >> TYPES_SHIFT) & bit != 0) {
-            let group = owner[..OWNER_BYTES - 1]
-                .iter()
-                .rev()
-                .fold(u32::from(last & 0x0f), |g, &b| {
-                    (g << 7) | u32::from(b & 0x7f)
-                });
-            found.push(group);
+        let owner = &bytes[end + 1..end + 1 + w];
+        if wanted.is_none_or(|bit| owner[0] & bit != 0) {
+            found(owner);
         }
         // One report per name: go on from the next entry.
-        from = end + 1 + OWNER_BYTES;
+        from = end + 1 + w;
     }
 }
 
-/// The start of the first entry of `bytes` (whole entries) that starts at
-/// or after `at`, or the end of `bytes`.
+/// The group number in `owner`, an entry's owner bytes (read only for the
+/// groups a query keeps).
+#[inline(always)]
+fn group_of(owner: &[u8]) -> u32 {
+    let packed = owner[..owner.len() - 1]
+        .iter()
+        .rev()
+        .fold(0u64, |g, &b| (g << 7) | u64::from(b & 0x7f));
+    (packed >> 2) as u32
+}
+
+/// The start of the first entry of `bytes` (whole entries, each with `w`
+/// owner bytes) that starts at or after `at`, or the end of `bytes`.
 ///
 /// The entry holding `at` ends at the last `END` of the first run of `END`s
 /// from `at`: a live name holds no `END` and a dead one only `END`s, and
 /// owner bytes are never `END`, so a run of them is one entry's end, with
 /// the dead name before it if any.
-fn entry_start_from(bytes: &[u8], at: usize) -> usize {
+fn entry_start_from(bytes: &[u8], w: usize, at: usize) -> usize {
     let Some(first_end) = memchr::memchr(END, &bytes[at..]).map(|i| at + i) else {
         return bytes.len();
     };
     let run = bytes[first_end..].iter().take_while(|&&b| b == END).count();
     // `at` may have fallen in the owner bytes after an end: then that end
     // closed the entry before, and the next entry's end is the run found.
-    (first_end + run + OWNER_BYTES).min(bytes.len())
+    (first_end + run + w).min(bytes.len())
 }
 
 #[cfg(test)]
@@ -233,17 +469,32 @@ mod tests {
     /// Both type bits.
     const ALL: u8 = 0b11;
 
+    /// An arena for any group number.
+    fn arena() -> NameArena {
+        let mut arena = NameArena::default();
+        arena.set_groups(1 << 32);
+        arena
+    }
+
+    /// Owner bytes of `types`, updated at 0.
+    fn owner(types: u8) -> Owner {
+        Owner {
+            types,
+            update_at: 0,
+        }
+    }
+
     #[test]
     fn one_report_per_name_folded_and_without_dead_entries() {
-        let mut arena = NameArena::default();
-        arena.push("PyTorch-torch", 7, ALL);
-        arena.push("tensorflow", 8, ALL);
-        let dead = arena.push("torch", 9, ALL);
-        arena.push("Ä-torch", 10, ALL);
-        arena.push("to", 11, ALL);
-        arena.push("rch", 12, ALL);
-        arena.push("a\0torch\0", u32::MAX, ALL);
-        arena.push("torch", 1 << 30, ALL);
+        let mut arena = arena();
+        arena.push("PyTorch-torch", 7, owner(ALL));
+        arena.push("tensorflow", 8, owner(ALL));
+        let dead = arena.push("torch", 9, owner(ALL));
+        arena.push("Ä-torch", 10, owner(ALL));
+        arena.push("to", 11, owner(ALL));
+        arena.push("rch", 12, owner(ALL));
+        arena.push("a\0torch\0", u32::MAX, owner(ALL));
+        arena.push("torch", 1 << 30, owner(ALL));
         arena.kill(dead, "torch".len());
         // "to" and "rch" are adjacent entries: no match across them.
         assert_eq!(matches(&arena, "torch"), vec![7, 10, u32::MAX, 1 << 30]);
@@ -255,11 +506,11 @@ mod tests {
 
     #[test]
     fn group_numbers_never_match() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         // Groups whose numbers' low seven-bit groups spell ASCII letters.
         let g = u32::from_le_bytes(*b"torc");
-        arena.push("x", g, ALL);
-        arena.push("y", u32::from(b't') | (u32::from(b'o') << 7), ALL);
+        arena.push("x", g, owner(ALL));
+        arena.push("y", u32::from(b't') | (u32::from(b'o') << 7), owner(ALL));
         assert!(matches(&arena, "t").is_empty());
         assert!(matches(&arena, "to").is_empty());
         assert_eq!(matches(&arena, "x"), vec![g]);
@@ -267,10 +518,10 @@ mod tests {
 
     #[test]
     fn compaction_is_wanted_once_dead_bytes_dominate() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         let long = "n".repeat(5000);
-        let entry = arena.push(&long, 0, ALL);
-        arena.push("x", 1, ALL);
+        let entry = arena.push(&long, 0, owner(ALL));
+        arena.push("x", 1, owner(ALL));
         assert!(!arena.wants_compaction());
         arena.kill(entry, long.len());
         assert!(arena.wants_compaction());
@@ -280,13 +531,13 @@ mod tests {
 
     #[test]
     fn type_bits_filter_without_changing_the_group() {
-        let mut arena = NameArena::default();
+        let mut arena = arena();
         let build_in = type_bit(ImageType::BuildIn);
         let dedicated = type_bit(ImageType::Dedicated);
-        arena.push("torch-a", u32::MAX, dedicated);
-        let both = arena.push("torch-b", (1 << 28) - 1, build_in);
-        arena.push("torch-c", 1 << 28, build_in);
-        arena.set_types(both, "torch-b".len(), ALL);
+        arena.push("torch-a", u32::MAX, owner(dedicated));
+        let both = arena.push("torch-b", (1 << 28) - 1, owner(build_in));
+        arena.push("torch-c", 1 << 28, owner(build_in));
+        arena.set_owner(both, "torch-b".len(), owner(ALL));
         let matcher = NameMatcher::new("torch");
         let with = |arena: &NameArena, t| arena.matching_on(&matcher, t, false);
         assert_eq!(with(&arena, None), vec![u32::MAX, (1 << 28) - 1, 1 << 28]);
@@ -294,9 +545,78 @@ mod tests {
         assert_eq!(with(&arena, Some(ImageType::Dedicated)), dedicated_only);
         let build_in_only = vec![(1 << 28) - 1, 1 << 28];
         assert_eq!(with(&arena, Some(ImageType::BuildIn)), build_in_only);
-        arena.set_types(both, "torch-b".len(), 0);
+        arena.set_owner(both, "torch-b".len(), owner(0));
         assert_eq!(with(&arena, Some(ImageType::BuildIn)), vec![1 << 28]);
         assert_eq!(with(&arena, None), vec![u32::MAX, (1 << 28) - 1, 1 << 28]);
+    }
+
+    /// With a bucket per time, a page of the latest group keeps few of the
+    /// matches (the point of the buckets), and none of those the type
+    /// filter drops; with no bounds (a catalog built by upserts alone),
+    /// every match is kept.
+    #[test]
+    fn buckets_drop_groups_that_cannot_be_on_the_page() {
+        let times: Vec<i64> = (0..1280).collect();
+        let mut arena = arena();
+        arena.set_bounds(times.clone());
+        for &t in &times {
+            arena.push(
+                &format!("torch-{t}"),
+                t as u32,
+                owner_at(type_bit(ImageType::Dedicated), t),
+            );
+        }
+        let matcher = NameMatcher::new("torch");
+        let (total, kept) = arena.top_matching_on(&matcher, None, true, 1, false);
+        assert_eq!(total, 1280);
+        assert!(kept.contains(&1279) && kept.len() <= 20, "{kept:?}");
+        let (total, kept) = arena.top_matching_on(&matcher, None, false, 1, false);
+        assert_eq!(total, 1280);
+        assert!(kept.contains(&0) && kept.len() <= 20, "{kept:?}");
+        let build_in = Some(ImageType::BuildIn);
+        assert_eq!(
+            arena.top_matching_on(&matcher, build_in, true, 1, false),
+            (0, vec![])
+        );
+        let mut unbounded = super::tests::arena();
+        for &t in &times {
+            unbounded.push(&format!("torch-{t}"), t as u32, owner_at(ALL, t));
+        }
+        let (total, kept) = unbounded.top_matching_on(&matcher, None, true, 1, false);
+        assert_eq!((total, kept.len()), (1280, 1280));
+    }
+
+    /// Group numbers take as many owner bytes as the count set needs, and
+    /// read back whole at each width; a number past it does not fit.
+    #[test]
+    fn owner_bytes_fit_the_group_numbers() {
+        for (count, bytes) in [(1, 1), (32, 1), (33, 2), (4096, 2), (4097, 3), (1 << 32, 5)] {
+            let mut arena = NameArena::default();
+            assert!(!arena.fits(0));
+            arena.set_groups(count);
+            assert_eq!(arena.group_bytes, bytes, "{count}");
+            let last = (count - 1) as u32;
+            assert!(arena.fits(last));
+            // The first number past what the bytes hold, if a `u32`.
+            let past = 1u64 << (7 * bytes - 2);
+            assert!(past >= count as u64);
+            if let Ok(past) = u32::try_from(past) {
+                assert!(arena.fits(past - 1) && !arena.fits(past));
+            }
+            arena.push("torch", last, owner_at(ALL, 0));
+            arena.push("torch", 0, owner_at(type_bit(ImageType::BuildIn), 0));
+            assert_eq!(matches(&arena, "torch"), vec![last, 0]);
+            let matcher = NameMatcher::new("torch");
+            assert_eq!(
+                arena.matching_on(&matcher, Some(ImageType::Dedicated), false),
+                vec![last]
+            );
+        }
+    }
+
+    /// Owner bytes of `types`, updated at `update_at`.
+    fn owner_at(types: u8, update_at: i64) -> Owner {
+        Owner { types, update_at }
     }
 
     use proptest::prelude::*;
@@ -321,12 +641,18 @@ mod tests {
             entries in prop::collection::vec((name(), 0u8..4, any::<bool>()), 0..60),
             needle in prop::sample::select(vec!["to", "torch", "o", "rch", "x-", "ox"]),
             image_type in prop::option::of(prop::sample::select(ImageType::ALL.to_vec())),
+            narrow in any::<bool>(),
         ) {
-            let mut arena = NameArena::default();
+            // Owner bytes for any group, or just enough for these.
+            let mut arena = arena();
+            if narrow {
+                arena = NameArena::default();
+                arena.set_groups(entries.len() * 40_503);
+            }
             let mut live = Vec::new();
             let mut starts = Vec::new();
             for (g, (name, types, dead)) in entries.iter().enumerate() {
-                let entry = arena.push(name, g as u32 * 40_503, *types);
+                let entry = arena.push(name, g as u32 * 40_503, owner(*types));
                 starts.push(entry as usize);
                 if *dead {
                     arena.kill(entry, name.len());
@@ -348,7 +674,7 @@ mod tests {
             // Every cut is at an entry's start: the two halves together find
             // the same, wherever the middle falls.
             for at in 0..=arena.bytes.len() {
-                let cut = entry_start_from(&arena.bytes, at);
+                let cut = entry_start_from(&arena.bytes, arena.owner_bytes(), at);
                 prop_assert!(cut >= at);
                 prop_assert!(
                     cut == arena.bytes.len() || starts.contains(&cut),
@@ -356,9 +682,70 @@ mod tests {
                 );
                 let (first, second) = arena.bytes.split_at(cut);
                 let mut found = Vec::new();
-                collect_matches(first, &matcher, image_type.map(type_bit), &mut found);
-                collect_matches(second, &matcher, image_type.map(type_bit), &mut found);
+                for half in [first, second] {
+                    let w = arena.owner_bytes();
+                    for_each_match(half, w, &matcher, image_type.map(type_bit), |owner| found.push(group_of(owner)));
+                }
                 prop_assert_eq!(&found, &want);
+            }
+        }
+        /// The groups kept for a page ordered by `update_at` (either way)
+        /// are, in entry order and each once, matches (as `matching` finds
+        /// them) that include every match at or before the `end`-th in
+        /// that order, on one thread and two; `total` counts every match.
+        /// A group of both types has a type's `update_at` at or before its
+        /// total one; the buckets' bounds come from some of the groups'
+        /// times (a sample, or stale: from before their last update).
+        #[test]
+        fn kept_groups_hold_the_first_of_the_page_order(
+            entries in prop::collection::vec(
+                (name(), 0u8..4, -20i64..20, 0i64..10, any::<bool>()),
+                0..80,
+            ),
+            bound_times in prop::collection::vec(-20i64..20, 0..300),
+            needle in prop::sample::select(vec!["to", "torch", "o", "rch", "x-", "ox"]),
+            image_type in prop::option::of(prop::sample::select(ImageType::ALL.to_vec())),
+            descending in any::<bool>(),
+            end in 1usize..12,
+        ) {
+            let mut arena = arena();
+            arena.set_bounds(bound_times);
+            // (group, the key a page ordered by `update_at` reads).
+            let mut want = Vec::new();
+            for (g, (name, types, update_at, earlier, dead)) in entries.iter().enumerate() {
+                let g = g as u32 * 40_503;
+                let entry = arena.push(name, g, Owner { types: *types, update_at: *update_at });
+                if *dead {
+                    arena.kill(entry, name.len());
+                    continue;
+                }
+                let wanted = image_type.is_none_or(|t| types & type_bit(t) != 0);
+                if name.to_ascii_lowercase().contains(needle) && wanted {
+                    // A type's own time, where the group has the other too.
+                    let mixed = image_type.is_some() && *types == ALL;
+                    want.push((g, update_at - if mixed { *earlier } else { 0 }));
+                }
+            }
+            let mut keys: Vec<i64> = want.iter().map(|&(_, k)| k).collect();
+            keys.sort_unstable();
+            if descending {
+                keys.reverse();
+            }
+            let matcher = NameMatcher::with_ranks(needle, arena.ranks());
+            for two_threads in [false, true] {
+                let (total, kept) =
+                    arena.top_matching_on(&matcher, image_type, descending, end, two_threads);
+                prop_assert_eq!(total, want.len());
+                let mut at = want.iter();
+                for g in &kept {
+                    prop_assert!(at.any(|(w, _)| w == g), "{} kept in entry order, once, a match", g);
+                }
+                if let Some(&nth) = keys.get(end - 1).or(keys.last()) {
+                    for &(g, key) in &want {
+                        let on_page = if descending { key >= nth } else { key <= nth };
+                        prop_assert!(!on_page || kept.contains(&g), "{} may be on the page", g);
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use hashbrown::HashTable;
 use super::cell::{Cells, Member};
 use super::group_names::{GroupNames, Span};
 use super::name_order::{prefix, NameOrder};
-use super::names::NameArena;
+use super::names::{NameArena, Owner};
 use super::type_states::TypeStates;
 use crate::group_state::{GroupKey, GroupState};
 use crate::version::ImageVersion;
@@ -301,9 +301,15 @@ impl Workspace {
             let (groups, names) = (&self.groups, &self.group_names);
             self.by_name
                 .insert(g, |g| names.get(groups[g as usize].name));
-            // No versions yet: its type bits are set as they are counted in
-            // ([`sync_name_types`](Self::sync_name_types)).
-            self.groups[g as usize].name_entry = self.names.push(name, g, 0);
+            if !self.names.fits(g) {
+                // Its number needs more owner bytes than the names have:
+                // all are written again, sized for the slots there are now
+                // (each time for some 128 times as many slots as the last).
+                self.rebuild_names();
+            }
+            // No versions yet: its owner bytes are set as they are counted
+            // in ([`sync_name_owner`](Self::sync_name_owner)).
+            self.groups[g as usize].name_entry = self.names.push(name, g, Owner::default());
         }
         g
     }
@@ -320,29 +326,51 @@ impl Workspace {
         self.by_key = HashTable::with_capacity(count);
     }
 
-    /// Writes group `g`'s type bits into its folded name, after versions
-    /// were counted into it or taken out of it one at a time (a bulk load
-    /// writes them with the names, in [`rebuild_names`](Self::rebuild_names)).
-    pub(super) fn sync_name_types(&mut self, g: u32) {
+    /// Writes group `g`'s type bits and update bucket into its folded
+    /// name, after versions were counted into it or taken out of it one at
+    /// a time (a bulk load writes them with the names, in
+    /// [`rebuild_names`](Self::rebuild_names)).
+    pub(super) fn sync_name_owner(&mut self, g: u32) {
         let group = &self.groups[g as usize];
-        let types = self.states.type_bits(g);
+        let owner = self.name_owner(g);
         self.names
-            .set_types(group.name_entry, group.name.len(), types);
+            .set_owner(group.name_entry, group.name.len(), owner);
     }
 
-    /// Writes the folded names of the live groups afresh; buffers that must
-    /// grow grow to exactly their size.
+    /// What group `g`'s folded name says of it.
+    fn name_owner(&self, g: u32) -> Owner {
+        Owner {
+            types: self.states.type_bits(g),
+            update_at: self.states.get(g, None).update_at,
+        }
+    }
+
+    /// Writes the folded names of the live groups afresh, with update
+    /// buckets cut at the quantiles of their `update_at` now; buffers that
+    /// must grow grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
         let live = self.groups.iter().filter(|group| group.is_live());
-        let (count, bytes) = live.fold((0, 0), |(n, b), group| (n + 1, b + group.name.len()));
+        let (count, bytes) = live.fold((0usize, 0), |(n, b), group| (n + 1, b + group.name.len()));
+        // Quantiles from every group up to this many, from an even sample
+        // beyond: their bounds need not be exact, only fixed.
+        let step = count.div_ceil(BOUNDS_SAMPLE).max(1);
+        let sample = (0..self.groups.len() as u32)
+            .filter(|&g| self.groups[g as usize].is_live())
+            .step_by(step)
+            .map(|g| self.states.get(g, None).update_at)
+            .collect();
+        self.names.set_bounds(sample);
         self.names.clear();
+        self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
-        for (g, group) in self.groups.iter_mut().enumerate() {
+        for g in 0..self.groups.len() as u32 {
+            let group = &self.groups[g as usize];
             if group.is_live() {
-                let types = self.states.type_bits(g as u32);
-                group.name_entry =
-                    self.names
-                        .push(self.group_names.get_str(group.name), g as u32, types);
+                let owner = self.name_owner(g);
+                let entry = self
+                    .names
+                    .push(self.group_names.get_str(group.name), g, owner);
+                self.groups[g as usize].name_entry = entry;
             }
         }
     }
@@ -412,7 +440,7 @@ impl Workspace {
         let live = group.is_live();
         self.states.set(g, per_type);
         if live {
-            self.sync_name_types(g);
+            self.sync_name_owner(g);
         } else {
             self.drop_group(hasher, g);
         }
@@ -454,6 +482,10 @@ impl Workspace {
         }
     }
 }
+
+/// How many groups' `update_at` at most [`Workspace::rebuild_names`] sorts
+/// for the update buckets' bounds.
+const BOUNDS_SAMPLE: usize = 1 << 16;
 
 /// The first 32 bytes of `bytes` as two [`prefix`]es: the bulk load's sort
 /// key, which settles most names without reading them again.
