@@ -31,8 +31,13 @@ pub struct RecordsError {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum RecordsErrorKind {
-    /// The bytes are not UTF-8.
-    NotUtf8 { valid_up_to: usize },
+    /// The bytes are not UTF-8: the first invalid byte's offset, and its
+    /// 1-based line and column (in bytes) in the text.
+    NotUtf8 {
+        valid_up_to: usize,
+        line: usize,
+        column: usize,
+    },
     /// The text is neither an array, an object nor NDJSON.
     Shape { found: String },
     /// A record whose `id` an earlier record has: where each is, as 0-based
@@ -55,9 +60,17 @@ enum RecordsErrorKind {
 }
 
 impl RecordsError {
-    pub(crate) fn not_utf8(valid_up_to: usize) -> Self {
+    /// `bytes` are valid UTF-8 up to `valid_up_to`, where the first invalid
+    /// byte is.
+    pub(crate) fn not_utf8(bytes: &[u8], valid_up_to: usize) -> Self {
+        let before = &bytes[..valid_up_to.min(bytes.len())];
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
         Self {
-            kind: RecordsErrorKind::NotUtf8 { valid_up_to },
+            kind: RecordsErrorKind::NotUtf8 {
+                valid_up_to,
+                line: 1 + memchr::memchr_iter(b'\n', before).count(),
+                column: 1 + valid_up_to - line_start,
+            },
         }
     }
 
@@ -156,9 +169,14 @@ impl RecordsError {
 impl fmt::Display for RecordsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            RecordsErrorKind::NotUtf8 { valid_up_to } => write!(
+            RecordsErrorKind::NotUtf8 {
+                valid_up_to,
+                line,
+                column,
+            } => write!(
                 f,
-                "records text is not UTF-8 (invalid byte at offset {valid_up_to})"
+                "records text is not UTF-8: invalid byte at line {line}, column {column} \
+                 (offset {valid_up_to})"
             ),
             RecordsErrorKind::Shape { found } => write!(
                 f,

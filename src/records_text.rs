@@ -117,7 +117,7 @@ pub fn parse_records_bytes(bytes: &[u8]) -> Result<Vec<ImageVersion>, RecordsErr
 pub(crate) fn parse_records_exact(bytes: &[u8]) -> Result<Vec<ImageVersion>, RecordsError> {
     match std::str::from_utf8(bytes) {
         Ok(text) => parse_records_exact_str(text),
-        Err(e) => Err(RecordsError::not_utf8(e.valid_up_to())),
+        Err(e) => Err(RecordsError::not_utf8(bytes, e.valid_up_to())),
     }
 }
 

@@ -237,6 +237,16 @@ fn other_shapes_are_rejected() {
 fn bytes_must_be_utf8() {
     let err = parse_records_bytes(b"[\xff]").unwrap_err();
     assert!(err.to_string().contains("not UTF-8"), "{err}");
+    // Where: the invalid byte's line and column (in bytes), and its offset.
+    let mut ndjson = format!("{R1}\n{R2}").into_bytes();
+    let at = R1.len() + 1 + 9;
+    ndjson[at] = 0xff;
+    let err = parse_records_bytes(&ndjson).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("line 2, column 10 (offset {at})")),
+        "{err}"
+    );
     assert_eq!(
         parse_records_bytes(format!("[{R1}]").as_bytes())
             .unwrap()
