@@ -1130,19 +1130,25 @@ mod tests {
                 if let Some((at, member)) = added {
                     members.insert(at.index(members.len() + 1), member);
                 }
-                let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
-                let mut text = format!("{{{}}}", text.join(","));
-                if let Some(cut) = cut {
-                    let mut cut = cut.index(text.len() + 1);
-                    while !text.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    text.truncate(cut);
-                }
-                texts.push(text);
+                texts.push(record_text(&members, cut));
             }
             texts
         })
+    }
+
+    /// The text of a record of `members` (each a quoted key and colon, and
+    /// a value), cut short at `cut` (on a character boundary) if given.
+    fn record_text(members: &[(String, String)], cut: Option<prop::sample::Index>) -> String {
+        let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
+        let mut text = format!("{{{}}}", text.join(","));
+        if let Some(cut) = cut {
+            let mut cut = cut.index(text.len() + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
+        text
     }
 
     /// Runs of records as a template reads them: a record, and each next
@@ -1177,16 +1183,7 @@ mod tests {
                 if let Some((at, member)) = added {
                     members.insert(at.index(members.len() + 1), member);
                 }
-                let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}{v}")).collect();
-                let mut text = format!("{{{}}}", text.join(","));
-                if let Some(cut) = cut {
-                    let mut cut = cut.index(text.len() + 1);
-                    while !text.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    text.truncate(cut);
-                }
-                texts.push(text);
+                texts.push(record_text(&members, cut));
             }
             texts
         })
