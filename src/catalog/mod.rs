@@ -56,7 +56,12 @@ use self::workspace::Workspace;
 /// folded to lower case and kept in one buffer, each followed by its
 /// group's number, image types and a coarse bucket of its latest
 /// `update_at`, so that a type filter and, on a short page ordered by
-/// `update_at`, most matches are settled without reading their aggregates;
+/// `update_at`, most matches are settled without reading their aggregates
+/// (the buckets are cut at the quantiles of the groups' times when the
+/// names are written: at a bulk load, a compaction, when group numbers
+/// outgrow their bytes, and once more than a sixteenth of the groups, and
+/// 4,096, have been updated into the newest bucket, where nothing is
+/// settled; that rewrite is one upsert's cost in so many);
 /// a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
@@ -558,6 +563,41 @@ mod tests {
         crate::threads::REFUSE_THREADS.set(false);
         assert_eq!(refused.len(), 3000);
         assert_eq!(observe(&refused), observe(&alone));
+    }
+
+    /// A catalog whose upserts keep bringing newer times (so many groups
+    /// move into the newest update bucket that its bounds are cut again)
+    /// answers as the bulk load of the records it ends with.
+    #[test]
+    fn upserts_of_ever_newer_times_answer_as_a_bulk_load() {
+        let version = |i: u32, update_at: i64| {
+            ImageVersion::new(
+                format!("id-{i}"),
+                format!("Torch-{i}"),
+                "ns",
+                ImageType::ALL[(i % 2) as usize],
+                0,
+                update_at,
+            )
+        };
+        let mut catalog = Catalog::from_records((0..6000).map(|i| version(i, i64::from(i))));
+        let mut last: Vec<ImageVersion> = (0..6000).map(|i| version(i, i64::from(i))).collect();
+        for i in 0..5000u32 {
+            let moved = version(i, 10_000 + i64::from(i));
+            catalog.upsert(moved.clone());
+            last[i as usize] = moved;
+        }
+        let built = Catalog::from_records(last);
+        for q in [
+            "name=torch-4&sort_key=update_at",
+            "name=torch&type=DEDICATED&limit=50&sort_key=update_at",
+            "name=rch-1&sort_key=update_at&sort_dir=asc&limit=20&offset=5",
+            "name=torch&sort_key=update_at&offset=4090&limit=6",
+            "name=torch-4",
+        ] {
+            let query = GroupQuery::from_query_string(q).expect("a valid query");
+            assert_eq!(catalog.query(&query), built.query(&query), "{q}");
+        }
     }
 
     /// A catalog built by upserts alone, whose folded names are written

@@ -65,6 +65,10 @@ pub(super) struct NameArena {
     /// for the group numbers below [`set_groups`](Self::set_groups)'s count
     /// (0 before it is first called: no group fits).
     group_bytes: usize,
+    /// How many times an entry moved into the top bucket from another since
+    /// the bounds were last cut: groups updated past the newest bound pile
+    /// up there, where no match is settled by its bucket.
+    into_top: usize,
 }
 
 /// What a group's owner bytes hold besides its number: its [`type_bit`]s and
@@ -132,10 +136,30 @@ impl NameArena {
     pub(super) fn set_owner(&mut self, entry: u32, len: usize, owner: Owner) {
         assert!(owner.types <= TYPES, "type bits fit the owner byte");
         let bucket = self.bucket(owner.update_at);
+        let top = self.bounds.len() as u8;
         let owner_bytes = self.owner_bytes();
         let bytes = &mut self.bytes[entry as usize + len + 1..][..owner_bytes];
         bytes[0] = (bytes[0] & !TYPES) | owner.types;
+        let was = bytes[owner_bytes - 1] & 0x7f;
         bytes[owner_bytes - 1] = 0x80 | bucket;
+        if bucket == top && was != top {
+            self.into_top += 1;
+        }
+    }
+
+    /// Starts counting the moves into the top bucket afresh: the entries
+    /// are as the bounds were just cut (a rebuild has pushed them all).
+    pub(super) fn count_from_now(&mut self) {
+        self.into_top = 0;
+    }
+
+    /// Whether so many entries moved into the top bucket since the bounds
+    /// were cut, more than `groups / 16` (and 4,096), that the bounds are
+    /// worth cutting again: a catalog whose upserts keep bringing newer
+    /// times would otherwise lose the buckets' use until its next rebuild.
+    /// The threshold keeps a rebuild to one per that many upserts.
+    pub(super) fn wants_new_bounds(&self, groups: usize) -> bool {
+        self.into_top > (groups / 16).max(4096)
     }
 
     /// The update bucket of `update_at`: how many of the bounds are at or
@@ -617,6 +641,37 @@ mod tests {
     /// Owner bytes of `types`, updated at `update_at`.
     fn owner_at(types: u8, update_at: i64) -> Owner {
         Owner { types, update_at }
+    }
+
+    /// Entries moved into the top bucket from another ask for new bounds
+    /// past `groups / 16` (at least 4,096) of them; an entry already there
+    /// moving again counts nothing, and a rebuild counts from zero.
+    #[test]
+    fn moves_into_the_top_bucket_ask_for_new_bounds() {
+        let groups = 10_000u32;
+        let mut arena = NameArena::default();
+        arena.set_groups(groups as usize);
+        arena.set_bounds((0..i64::from(groups)).collect());
+        let entries: Vec<u32> = (0..groups)
+            .map(|g| arena.push("n", g, owner_at(1, i64::from(g))))
+            .collect();
+        arena.count_from_now();
+        let newest = owner_at(1, 1 << 40);
+        for &entry in &entries[..4096] {
+            arena.set_owner(entry, 1, newest);
+        }
+        assert!(!arena.wants_new_bounds(groups as usize), "4,096 moves");
+        for &entry in entries[..10].iter().chain(&entries[9990..]) {
+            arena.set_owner(entry, 1, owner_at(1, 1 << 41));
+        }
+        assert!(
+            !arena.wants_new_bounds(groups as usize),
+            "moves within the top"
+        );
+        arena.set_owner(entries[5000], 1, newest);
+        assert!(arena.wants_new_bounds(groups as usize), "4,097 moves");
+        arena.count_from_now();
+        assert!(!arena.wants_new_bounds(groups as usize));
     }
 
     use proptest::prelude::*;

@@ -335,6 +335,9 @@ impl Workspace {
         let owner = self.name_owner(g);
         self.names
             .set_owner(group.name_entry, group.name.len(), owner);
+        if self.names.wants_new_bounds(self.groups.len()) {
+            self.rebuild_names();
+        }
     }
 
     /// What group `g`'s folded name says of it.
@@ -373,6 +376,7 @@ impl Workspace {
                 self.groups[g as usize].name_entry = entry;
             }
         }
+        self.names.count_from_now();
     }
 
     /// Builds the name index of an empty-indexed workspace from its live
