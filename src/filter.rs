@@ -85,16 +85,23 @@ impl OwnFields {
     /// service type pass.
     #[inline(always)]
     pub(crate) fn may_match(&self, version: &impl VersionFields) -> bool {
-        let image_type = self.type_mask >> (version.image_type() as u8);
-        let service_type = self.service_mask >> (version.service_type() as u8);
         let instance = match self.swr_instance_len {
             None => true,
             Some(len) => version.swr_instance_id().map(<[u8]>::len) == Some(len),
         };
         (version.workspace_id().len() == self.workspace_len)
-            & (image_type & service_type & 1 != 0)
+            & types_pass(self.type_mask, self.service_mask, version)
             & instance
     }
+}
+
+/// Whether `version`'s type and service type pass the masks (bit `t as u8`
+/// set for each type `t` that passes), with no branch.
+#[inline(always)]
+fn types_pass(type_mask: u8, service_mask: u8, version: &impl VersionFields) -> bool {
+    let image_type = type_mask >> (version.image_type() as u8);
+    let service_type = service_mask >> (version.service_type() as u8);
+    image_type & service_type & 1 != 0
 }
 
 enum NameFilter<'q> {
@@ -196,9 +203,7 @@ impl<'q> VersionFilter<'q> {
     /// (no branch).
     #[inline(always)]
     fn types_match(&self, version: &impl VersionFields) -> bool {
-        let image_type = self.type_mask >> (version.image_type() as u8);
-        let service_type = self.service_mask >> (version.service_type() as u8);
-        image_type & service_type & 1 != 0
+        types_pass(self.type_mask, self.service_mask, version)
     }
 }
 

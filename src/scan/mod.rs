@@ -65,7 +65,8 @@ where
 /// reject have their strings asked for a few such records ahead; each record
 /// is filtered with one branch on the result, and each matching version is
 /// counted through the table's [`Pipeline`], which asks for the table's
-/// memory well before it is needed.
+/// memory well before it is needed (or at once while the table is small
+/// enough to stay in the cache, [`CACHED_GROUPS`]).
 pub(crate) fn aggregate_into<'a>(
     groups: &mut GroupTable,
     records: impl IntoIterator<Item = &'a ImageVersion>,
