@@ -22,7 +22,9 @@
 //! records once (not timed), then times each query `R` times in-process and
 //! prints one JSON line per query: the query, the median and minimum
 //! milliseconds of `group_images`, `group_images_parallel` and `Catalog::query`,
-//! and the page. Then a line times the "floor": a loop that only reads, from
+//! the median of the query's "filter floor" (per record only what decides
+//! its workspace and SWR instance: no scan of the query reads less), and the
+//! page. Then a line times the "floor": a loop that only reads, from
 //! every record, the fields a query needs; a line the "touch floor": only
 //! each record's workspace id length, on every core (no scan reads less); and a
 //! last line times the catalog:
@@ -253,10 +255,27 @@ fn run(args: &[String]) {
         let (cat_median, _) = time(repeat, || catalog.query(query));
         let (median, min) = time(repeat, || group_images(&records, query));
         let (par_median, par_min) = time(repeat, || group_images_parallel(&records, query));
+        // What any scan of this query must read: checked to count what it
+        // claims to, then timed.
+        assert_eq!(
+            synthetic::filter_floor(&records, query),
+            records
+                .iter()
+                .filter(|v| v.workspace_id == query.workspace_id()
+                    && query.image_type().is_none_or(|t| v.image_type == t)
+                    && query.service_type().is_none_or(|t| v.service_type == t)
+                    && query
+                        .swr_instance_id()
+                        .is_none_or(|id| v.swr_instance_id.as_deref() == Some(id)))
+                .count() as u64,
+            "filter floor: {line}"
+        );
+        let (filter_floor_median, _) = time(repeat, || synthetic::filter_floor(&records, query));
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
             "parallel_median_ms": par_median, "parallel_min_ms": par_min,
+            "filter_floor_ms": filter_floor_median,
             "catalog_median_ms": cat_median,
             "catalog_after_build_ms": after_build.per_query_median(i),
             "page": page,
