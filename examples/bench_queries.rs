@@ -32,10 +32,16 @@
 //! `upsert` and `remove`, the bytes per version of the catalog and of the
 //! `Vec<ImageVersion>` it was built from, and the first 100 catalog queries
 //! (the queries in turn) right after the build and after 10,000 upserts:
-//! their p50 and p99, and each query's median among them. With
-//! `--interleave`, it waits for a line on stdin before each query (and
-//! before each floor), so that a driver can time other engines on the same
-//! query in between, while this process is idle (`benches/compare`).
+//! their p50 and p99, and each query's median among them. A query's scans
+//! are timed in `R` rounds of one run of each (not `R` runs of one, then of
+//! the other), so that a moment of load falls on both alike; its catalog
+//! query `R` times in a row (the steady state) in the first round; the
+//! query's line also gives every run's time (`runs`). With `--interleave`,
+//! it waits for a line on stdin before each round of a query (printing the
+//! round's two times after each round but the last, which prints the
+//! query's line) and before each floor, so that a driver can time other
+//! engines on the same query between the rounds, while this process is
+//! idle (`benches/compare`).
 //!
 //! `load` does what the HTTP server does with a data file (read, parse,
 //! free the text, build the `Catalog`) and prints one JSON line: each
@@ -165,13 +171,18 @@ fn generate(args: &[String]) {
 
 /// The median and the minimum of `repeat` timings of `f`, in milliseconds.
 fn time<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
-    let mut ms: Vec<f64> = (0..repeat)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
+    median_min((0..repeat).map(|_| time_once(&mut f)).collect())
+}
+
+/// The milliseconds of one call of `f`.
+fn time_once<T>(f: impl FnOnce() -> T) -> f64 {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// The median and the minimum of some timings (at least one).
+fn median_min(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
     (ms[ms.len() / 2], ms[0])
 }
@@ -248,29 +259,63 @@ fn run(args: &[String]) {
         }
     };
     for (i, (line, query)) in queries.lines().zip(&parsed).enumerate() {
-        go();
-        let page = group_images(&records, query);
-        assert_eq!(group_images_parallel(&records, query), page);
-        assert_eq!(catalog.query(query), page, "catalog: {line}");
-        let (cat_median, _) = time(repeat, || catalog.query(query));
-        let (median, min) = time(repeat, || group_images(&records, query));
-        let (par_median, par_min) = time(repeat, || group_images_parallel(&records, query));
-        // What any scan of this query must read: checked to count what it
-        // claims to, then timed.
-        assert_eq!(
-            synthetic::filter_floor(&records, query),
-            records
-                .iter()
-                .filter(|v| v.workspace_id == query.workspace_id()
-                    && query.image_type().is_none_or(|t| v.image_type == t)
-                    && query.service_type().is_none_or(|t| v.service_type == t)
-                    && query
-                        .swr_instance_id()
-                        .is_none_or(|id| v.swr_instance_id.as_deref() == Some(id)))
-                .count() as u64,
-            "filter floor: {line}"
-        );
-        let (filter_floor_median, _) = time(repeat, || synthetic::filter_floor(&records, query));
+        // The scans in `repeat` rounds of one run of each, so that a moment
+        // of load on the machine falls on both (and, interleaved, on the
+        // engines' runs between the rounds) rather than on one's block of
+        // runs. The catalog's steady state is its query repeated: one block
+        // in the first round.
+        let mut page = None;
+        let mut cat_median = 0.0;
+        let (mut one_ms, mut par_ms, mut floor_ms) = (vec![], vec![], vec![]);
+        for round in 0..repeat.max(1) {
+            go();
+            if page.is_none() {
+                let first = group_images(&records, query);
+                assert_eq!(group_images_parallel(&records, query), first);
+                assert_eq!(catalog.query(query), first, "catalog: {line}");
+                page = Some(first);
+                cat_median = time(repeat, || catalog.query(query)).0;
+                // What any scan of this query must read: checked to count
+                // what it claims to, then timed in the rounds.
+                assert_eq!(
+                    synthetic::filter_floor(&records, query),
+                    records
+                        .iter()
+                        .filter(|v| v.workspace_id == query.workspace_id()
+                            && query.image_type().is_none_or(|t| v.image_type == t)
+                            && query.service_type().is_none_or(|t| v.service_type == t)
+                            && query
+                                .swr_instance_id()
+                                .is_none_or(|id| v.swr_instance_id.as_deref() == Some(id)))
+                        .count() as u64,
+                    "filter floor: {line}"
+                );
+            }
+            // Each first in every other round: neither always runs after
+            // the other.
+            let one = || time_once(|| group_images(&records, query));
+            let two = || time_once(|| group_images_parallel(&records, query));
+            let (o, p) = if round % 2 == 0 {
+                (one(), two())
+            } else {
+                let p = two();
+                (one(), p)
+            };
+            one_ms.push(o);
+            par_ms.push(p);
+            floor_ms.push(time_once(|| synthetic::filter_floor(&records, query)));
+            if interleave && round + 1 < repeat {
+                let round_json = serde_json::json!({
+                    "ms": one_ms.last(), "parallel_ms": par_ms.last(),
+                });
+                writeln!(out, "{round_json}").unwrap();
+            }
+        }
+        let page = page.expect("at least one round");
+        let runs_json = serde_json::json!({"ms": one_ms, "parallel_ms": par_ms});
+        let (median, min) = median_min(one_ms);
+        let (par_median, par_min) = median_min(par_ms);
+        let (filter_floor_median, _) = median_min(floor_ms);
         let line_json = serde_json::json!({
             "query": line,
             "median_ms": median, "min_ms": min,
@@ -278,6 +323,7 @@ fn run(args: &[String]) {
             "filter_floor_ms": filter_floor_median,
             "catalog_median_ms": cat_median,
             "catalog_after_build_ms": after_build.per_query_median(i),
+            "runs": runs_json,
             "page": page,
         });
         writeln!(out, "{line_json}").unwrap();

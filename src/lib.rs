@@ -215,6 +215,14 @@
 //! * **Borrowed where possible**: [`Catalog::get`] and
 //!   [`Catalog::versions`] lend [`VersionRef`]s instead of rebuilding owned
 //!   versions.
+//! * **Memory kept between calls**: [`group_images`] and
+//!   [`group_images_parallel`] keep the memory of at most two of their group
+//!   tables of at most 16 MiB each (32 MiB in all, for the process; a larger
+//!   table is freed) for the next scan, which writes its groups there instead
+//!   of into fresh memory that the operating system must fault in and zero
+//!   page by page. Whether a freed table came back fresh depended on what the
+//!   process had allocated before, so the same query's time varied between
+//!   calls (BENCHMARKS.md, "the two-thread scan's spread").
 //! * **Times are `i64` UTC milliseconds.** The optional `chrono` feature adds
 //!   [`ImageGroup`] helpers that return `chrono` date-times; without it the
 //!   crate's public API has no `chrono` types.
@@ -231,8 +239,9 @@
 //! more: the group table's index, group lists and key arena, and the key
 //! vector the ordering fills for a page past its bounded heap (deep offsets
 //! over many groups, in the scan and the `Catalog` alike). A table of many
-//! groups is fresh memory on every query, written and then read at random:
-//! in huge pages it takes far fewer page faults and TLB misses.
+//! groups (more than the scan keeps between calls) is fresh memory on every
+//! query, written and then read at random: in huge pages it takes far fewer
+//! page faults and TLB misses.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]

@@ -20,8 +20,9 @@ seeded data set as NDJSON (cached under benches/compare/data/, git-ignored),
 and then, for each shape in turn:
 
 * the crate: `bench_queries run --interleave` loads the records once, then
-  times each query when told to, just before the engines run the same query
-  (in-process): `group_images` (one thread), `group_images_parallel` (both
+  times each query in rounds, when told to, alternating with the engines'
+  runs of the same query (in-process; each engine's median is over runs
+  spread over the same moments, in an order that turns each round): `group_images` (one thread), `group_images_parallel` (both
   cores) and `Catalog::query` (the records indexed once, not timed; steady
   state, and the first 100 queries right after the build and after 10,000
   upserts), the "floor" loop that only reads the fields a query needs, the
@@ -255,10 +256,23 @@ def measure_shape(shape, about, records, groups, seed, repeat):
 
     measured = []
     for label, kind, query in queries:
-        mine = crate_next()
         q = parse_query(query)
-        d_ms, d_page = timed(repeat, lambda: duck(q))
-        p_ms, p_page = timed(repeat, lambda: pola(q))
+        # `repeat` rounds of one run of each engine (the crate's round: one
+        # run of each of its forms), each round in another order, so that a
+        # moment of load on the machine, or what one engine leaves behind
+        # (its threads, the caches), falls on every engine alike rather than
+        # on one engine's block of runs. The crate's last round answers with
+        # its medians.
+        duck_runs, pola_runs = [], []
+        for k in range(repeat):
+            engines = [("crate", crate_next), ("duckdb", lambda: duck(q)), ("polars", lambda: pola(q))]
+            for name, run in engines[k % 3:] + engines[:k % 3]:
+                if name == "crate":
+                    mine = run()
+                else:
+                    (duck_runs if name == "duckdb" else pola_runs).append(timed(1, run))
+        d_ms, d_page = statistics.median(ms for ms, _ in duck_runs), duck_runs[-1][1]
+        p_ms, p_page = statistics.median(ms for ms, _ in pola_runs), pola_runs[-1][1]
         measured.append((label, kind, query, mine, d_ms, d_page, p_ms, p_page))
     floor = crate_next()["median_ms"]
     touch = crate_next()["median_ms"]

@@ -54,6 +54,19 @@ impl LineArena {
         }
     }
 
+    /// Empties the arena, keeping its allocation (and the line boundary it
+    /// starts on) for the records pushed next; `room` as in
+    /// [`Self::with_room`].
+    pub(crate) fn clear(&mut self, room: usize) {
+        self.bytes.truncate(self.start);
+        self.room = room;
+    }
+
+    /// The bytes the arena's allocation holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
+
     /// The arena's length in bytes.
     pub(crate) fn len(&self) -> usize {
         self.bytes.len() - self.start

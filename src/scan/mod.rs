@@ -26,7 +26,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 /// `records` is anything that yields `&ImageVersion`: a slice, a `&Vec`, or an
 /// iterator (to query a subset without copying it). The function cannot fail,
 /// since a [`GroupQuery`] is valid by construction; it allocates state for
-/// each matching group and owned strings only for the groups on the page.
+/// each matching group and owned strings only for the groups on the page,
+/// and keeps its group table's memory, up to 16 MiB, for the next call
+/// (crate docs, "Memory kept between calls").
 ///
 /// ```
 /// use image_groups::{group_images, GroupQuery, ImageType, ImageVersion};
@@ -48,12 +50,14 @@ where
     I: IntoIterator<Item = &'a ImageVersion>,
 {
     let records = records.into_iter();
-    let mut groups = GroupTable::with_room_for(
+    let mut groups = GroupTable::reused_or_new(
         foldhash::fast::RandomState::default(),
         records.size_hint().0,
     );
     aggregate_into(&mut groups, records, query);
-    crate::order::page(&groups, query)
+    let page = crate::order::page(&groups, query);
+    groups.leave();
+    page
 }
 
 /// Filters `records` and counts the matching ones into `groups`.
@@ -205,22 +209,22 @@ fn group_on_threads(
         }
         groups
     };
+    // The calling thread's table first: the one it merges into, it takes
+    // the table kept last, the merged one (if a past scan left tables).
+    let own = GroupTable::reused_or_new(hasher.clone(), records.len());
     let tables: Vec<GroupTable> = std::thread::scope(|scope| {
         // A thread the system refuses (a process limit) is one fewer: the
         // pieces go to the threads there are.
         let handles: Vec<_> = (1..threads)
             .filter_map(|_| {
-                let groups = GroupTable::with_room_for(hasher.clone(), records.len() / threads);
+                let groups = GroupTable::reused_or_new(hasher.clone(), records.len() / threads);
                 std::thread::Builder::new()
                     .spawn_scoped(scope, || work(groups, false))
                     .ok()
             })
             .collect();
         // The calling thread works too, rather than wait.
-        let mut tables = vec![work(
-            GroupTable::with_room_for(hasher.clone(), records.len()),
-            true,
-        )];
+        let mut tables = vec![work(own, true)];
         tables.extend(handles.into_iter().map(|h| {
             h.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -233,14 +237,23 @@ fn group_on_threads(
         let counted = next_piece.load(Relaxed).saturating_mul(piece_len);
         let rest = records.get(counted..).unwrap_or_default();
         let parts = count_split(rest, query, &hasher, &tables);
-        return crate::order::page_on_threads(&parts, query, true);
+        let page = crate::order::page_on_threads(&parts, query, true);
+        parts
+            .parts
+            .into_iter()
+            .chain(tables)
+            .for_each(GroupTable::leave);
+        return page;
     }
     let mut tables = tables.into_iter();
     let mut groups = tables.next().expect("the calling thread's table");
     for other in tables {
         groups.merge(&other);
+        other.leave();
     }
-    crate::order::page(&groups, query)
+    let page = crate::order::page(&groups, query);
+    groups.leave();
+    page
 }
 
 /// The groups of `rest` and of the tables `counted` (built with `hasher`
@@ -254,7 +267,7 @@ fn count_split(
     counted: &[GroupTable],
 ) -> SplitGroups {
     let part = |bit: u64| {
-        let mut groups = GroupTable::with_room_for(hasher.clone(), rest.len() / 2);
+        let mut groups = GroupTable::reused_or_new(hasher.clone(), rest.len() / 2);
         aggregate_part_into(&mut groups, rest, query, |hash| hash & PART_BIT == bit);
         for table in counted {
             groups.merge_where(table, |hash| hash & PART_BIT == bit);
@@ -322,7 +335,9 @@ impl crate::order::Groups for SplitGroups {
 /// counts half the groups, so nothing is merged but the first pieces). Use
 /// it where a call may take the machine's cores for a moment (a batch job,
 /// a dedicated service): on a machine whose cores are busy, two threads
-/// can take longer than one. [`group_images`] never spawns threads.
+/// can take longer than one. [`group_images`] never spawns threads. Like
+/// it, it keeps up to two group tables' memory (16 MiB each) for the next
+/// call (crate docs, "Memory kept between calls").
 ///
 /// ```
 /// use image_groups::{group_images, group_images_parallel, GroupQuery};
@@ -382,6 +397,28 @@ mod tests {
                 crate::order::page(&groups, &query)
             };
             prop_assert_eq!(count(cached_groups), count(0));
+        }
+
+        /// Scans one after another, each in the memory a past one left
+        /// (of any size, from this or another test's scans), give the page
+        /// of a table made new for the scan.
+        #[test]
+        fn scans_in_kept_tables_give_a_new_tables_page(
+            scans in prop::collection::vec(
+                (prop::sample::select(vec![3u8, 40, 255]), prop::collection::vec((any::<u8>(), 0u8..3, -50i64..50), 0..500)),
+                1..6,
+            ),
+            query in prop::sample::select(vec!["", "sort_key=name&limit=5&offset=1", "sort_key=version_count&sort_dir=asc"]),
+        ) {
+            let query: GroupQuery = query.parse().unwrap();
+            for (names, rs) in scans {
+                let records: Vec<ImageVersion> = rs.into_iter().map(|(n, s, t)| record(n % names, s, true, t)).collect();
+                let mut groups = GroupTable::new(foldhash::fast::RandomState::default());
+                aggregate_into(&mut groups, &records, &query);
+                let new = crate::order::page(&groups, &query);
+                prop_assert_eq!(group_images(&records, &query), new.clone());
+                prop_assert_eq!(group_on_threads(&records, &query, 2, 50, MANY_GROUPS), new);
+            }
         }
 
         /// With few groups (the threads' path) or mostly distinct ones (the

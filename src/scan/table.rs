@@ -34,6 +34,19 @@ const MERGE_AHEAD: usize = 16;
 /// address space than a small machine lets a process commit.
 const MAX_ROOM: usize = 1 << 21;
 
+/// The most tables kept for the next scans ([`GroupTable::leave`]): the
+/// two threads' tables of a parallel scan on two cores.
+const SPARE_TABLES: usize = 2;
+
+/// The largest table kept for the next scans, in bytes of its allocations
+/// ([`GroupTable::leave`]): so that at most `SPARE_TABLES` times this is
+/// held between scans.
+const SPARE_BYTES: usize = 16 << 20;
+
+/// Tables that past scans left for the next ones to write into
+/// ([`GroupTable::reused_or_new`]).
+static SPARE: std::sync::Mutex<Vec<GroupTable>> = std::sync::Mutex::new(Vec::new());
+
 /// How many groups ahead a growing index prefetches the new slots.
 const GROW_AHEAD: usize = 16;
 
@@ -109,6 +122,82 @@ impl GroupTable {
             groups: Vec::new(),
             hashes: Vec::new(),
         }
+    }
+
+    /// An empty table as [`with_room_for`](Self::with_room_for), in the
+    /// memory of one a past scan left ([`leave`](Self::leave)) if one is
+    /// kept.
+    ///
+    /// Why: a table's memory, once freed, goes back to the allocator, which
+    /// may hand it back to the operating system (a large block, or memory of
+    /// another thread's arena, such as the parallel scan's second thread's
+    /// table): then the next scan's table is fresh memory, and each of its
+    /// pages is faulted in and zeroed again. Whether it is depends on what
+    /// the process allocated before, so the same query took a few
+    /// milliseconds more or less from one call to the next (BENCHMARKS.md,
+    /// "the two-thread scan's spread"). A kept table's memory is already
+    /// written: its index is cleared in place as it grows.
+    pub(crate) fn reused_or_new(hasher: RandomState, groups: usize) -> Self {
+        Self::reused_or_new_from(&SPARE, hasher, groups)
+    }
+
+    /// [`reused_or_new`](Self::reused_or_new) with the tables kept in `spare`.
+    fn reused_or_new_from(
+        spare: &std::sync::Mutex<Vec<GroupTable>>,
+        hasher: RandomState,
+        groups: usize,
+    ) -> Self {
+        let kept = spare
+            .lock()
+            .expect("nothing panics while holding the spare tables")
+            .pop();
+        match kept {
+            Some(mut table) => {
+                table.empty(hasher, groups);
+                table
+            }
+            None => Self::with_room_for(hasher, groups),
+        }
+    }
+
+    /// Empties the table, keeping its allocations, as
+    /// [`with_room_for`](Self::with_room_for)`(hasher, groups)` would make
+    /// it: no group, an index of [`MIN_SLOTS`] free slots.
+    fn empty(&mut self, hasher: RandomState, groups: usize) {
+        self.hasher = hasher;
+        self.slots.clear();
+        self.slots.resize(MIN_SLOTS, 0);
+        self.shift = 64 - MIN_SLOTS.trailing_zeros();
+        self.arena.clear(groups.min(MAX_ROOM) * LINE);
+        self.groups.clear();
+        self.hashes.clear();
+    }
+
+    /// Ends a scan's use of the table: keeps its memory for the next scan
+    /// ([`reused_or_new`](Self::reused_or_new)) if it holds at most
+    /// [`SPARE_BYTES`] and fewer than [`SPARE_TABLES`] are kept; frees it
+    /// otherwise.
+    pub(crate) fn leave(self) {
+        self.leave_in(&SPARE);
+    }
+
+    /// [`leave`](Self::leave), keeping the table in `spare`.
+    fn leave_in(self, spare: &std::sync::Mutex<Vec<GroupTable>>) {
+        if self.allocated_bytes() > SPARE_BYTES {
+            return;
+        }
+        let mut spare = spare
+            .lock()
+            .expect("nothing panics while holding the spare tables");
+        if spare.len() < SPARE_TABLES {
+            spare.push(self);
+        }
+    }
+
+    /// The bytes of the table's allocations (capacities, not lengths).
+    fn allocated_bytes(&self) -> usize {
+        (self.slots.capacity() + self.groups.capacity() + self.hashes.capacity()) * 8
+            + self.arena.capacity()
     }
 
     /// The hash of a key.
@@ -234,10 +323,20 @@ impl GroupTable {
     #[cold]
     fn grow(&mut self) {
         let len = self.slots.len() * 2;
-        let mut slots = vec![0; len];
-        // A large new index is usually fresh memory, not yet touched (the
-        // allocator zeroes it lazily): huge pages before it is written.
-        crate::huge_pages::advise(slots.as_ptr().cast(), len * size_of::<u64>());
+        // The slots are filled from the group lists, not the old index: its
+        // memory is reused when it is large enough (a kept table's), cleared
+        // in place.
+        let mut slots = std::mem::take(&mut self.slots);
+        if slots.capacity() >= len {
+            slots.clear();
+            slots.resize(len, 0);
+        } else {
+            drop(slots);
+            slots = vec![0; len];
+            // A large new index is usually fresh memory, not yet touched (the
+            // allocator zeroes it lazily): huge pages before it is written.
+            crate::huge_pages::advise(slots.as_ptr().cast(), len * size_of::<u64>());
+        }
         self.shift -= 1;
         let mask = len - 1;
         for (g, (&record_ref, &hash)) in self.groups.iter().zip(&self.hashes).enumerate() {
@@ -525,6 +624,61 @@ mod tests {
     /// The table's own hash of a version's key.
     fn real_hash(table: &GroupTable, v: &ImageVersion) -> u64 {
         table.hash_key(&GroupKey::of(v))
+    }
+
+    proptest! {
+        /// A table emptied for another scan (a kept table) counts the next
+        /// versions as a new table does: none of the groups before is
+        /// found, and its index, cleared as it grows again, points only at
+        /// the new groups; fewer or more groups than before alike.
+        #[test]
+        fn an_emptied_table_counts_as_a_new_one(
+            before in prop::collection::vec((0u8..40, 0u8..3, -50i64..50), 0..400),
+            after in prop::collection::vec((0u8..40, 0u8..3, -50i64..50), 0..400),
+        ) {
+            let versions = |rs: &[(u8, u8, i64)]| -> Vec<ImageVersion> {
+                rs.iter().map(|&(n, s, t)| version(&format!("n{n}"), &format!("s{s}"), t)).collect()
+            };
+            let (before, after) = (versions(&before), versions(&after));
+            let mut table = counted(&RandomState::default(), &before, real_hash);
+            table.empty(RandomState::default(), after.len());
+            prop_assert!(table.len() == 0 && table.slots.iter().all(|&slot| slot == 0));
+            for v in &after {
+                let h = real_hash(&table, v);
+                table.count(h, &GroupKey::of(v), GroupState::of(v));
+            }
+            prop_assert_eq!(contents(&table), model(&after));
+            // Each group in one slot, and no slot of the groups before.
+            let used = table.slots.iter().filter(|&&slot| slot != 0).count();
+            prop_assert_eq!(used, table.len());
+        }
+    }
+
+    /// Tables are kept up to [`SPARE_TABLES`] and [`SPARE_BYTES`] each,
+    /// and handed out again (emptied) before new ones are made.
+    #[test]
+    fn spare_tables_are_kept_within_their_bounds_and_reused() {
+        let spare = std::sync::Mutex::new(Vec::new());
+        let hasher = RandomState::default();
+        let versions: Vec<ImageVersion> = (0..1000)
+            .map(|n| version(&format!("n{n}"), "s", n))
+            .collect();
+        for _ in 0..SPARE_TABLES + 1 {
+            counted(&hasher, &versions, real_hash).leave_in(&spare);
+        }
+        assert_eq!(spare.lock().unwrap().len(), SPARE_TABLES);
+        let kept = spare.lock().unwrap()[SPARE_TABLES - 1].allocated_bytes();
+        let table = GroupTable::reused_or_new_from(&spare, hasher.clone(), 10);
+        assert_eq!(spare.lock().unwrap().len(), SPARE_TABLES - 1);
+        assert_eq!((table.len(), table.allocated_bytes()), (0, kept));
+        // A table over the bound is freed, not kept.
+        let mut big = GroupTable::new(hasher.clone());
+        big.hashes.reserve_exact(SPARE_BYTES / 8 + 1);
+        big.leave_in(&spare);
+        assert_eq!(spare.lock().unwrap().len(), SPARE_TABLES - 1);
+        while spare.lock().unwrap().pop().is_some() {}
+        let fresh = GroupTable::reused_or_new_from(&spare, hasher, 10);
+        assert!(fresh.allocated_bytes() < kept);
     }
 
     /// Two keys whose parts concatenate to the same bytes are two groups.
