@@ -10,6 +10,7 @@ use super::group_names::{GroupNames, Span};
 use super::name_order::{prefix, NameOrder};
 use super::names::{NameArena, Owner};
 use super::type_states::TypeStates;
+use super::update_buckets::UpdateBuckets;
 use crate::group_state::{GroupKey, GroupState};
 use crate::version::ImageVersion;
 
@@ -77,6 +78,10 @@ pub(super) struct Workspace {
     /// its instance's groups, not the workspace's.
     pub(super) by_instance: GroupLists,
     pub(super) names: NameArena,
+    /// Each group's update bucket (the one its folded name's owner bytes
+    /// hold), by group slot: a page ordered by `update_at` without a
+    /// filter reads the aggregates of the groups that may be on it only.
+    pub(super) update_buckets: UpdateBuckets,
 }
 
 /// Key strings (namespaces, SWR instances), each kept once under a small
@@ -267,6 +272,7 @@ impl Workspace {
                 );
                 self.groups.push(group);
                 self.states.push_empty();
+                self.update_buckets.push_free();
                 (self.groups.len() - 1) as u32
             }
         };
@@ -323,18 +329,22 @@ impl Workspace {
         );
         self.groups.reserve_exact(count);
         self.states.reserve_exact(count);
+        self.update_buckets.reserve_exact(count);
         self.by_key = HashTable::with_capacity(count);
     }
 
     /// Writes group `g`'s type bits and update bucket into its folded
-    /// name, after versions were counted into it or taken out of it one at
-    /// a time (a bulk load writes them with the names, in
+    /// name, and the bucket into [`update_buckets`](Self::update_buckets),
+    /// after versions were counted into it or taken out of it one at a time
+    /// (a bulk load writes them with the names, in
     /// [`rebuild_names`](Self::rebuild_names)).
     pub(super) fn sync_name_owner(&mut self, g: u32) {
         let group = &self.groups[g as usize];
         let owner = self.name_owner(g);
         self.names
             .set_owner(group.name_entry, group.name.len(), owner);
+        self.update_buckets
+            .set(g, self.names.bucket(owner.update_at));
         if self.names.wants_new_bounds(self.groups.len()) {
             self.rebuild_names();
         }
@@ -349,8 +359,9 @@ impl Workspace {
     }
 
     /// Writes the folded names of the live groups afresh, with update
-    /// buckets cut at the quantiles of their `update_at` now; buffers that
-    /// must grow grow to exactly their size.
+    /// buckets cut at the quantiles of their `update_at` now, and each
+    /// group's bucket in [`update_buckets`](Self::update_buckets); buffers
+    /// that must grow grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
         let live = self.groups.iter().filter(|group| group.is_live());
         let (count, bytes) = live.fold((0usize, 0), |(n, b), group| (n + 1, b + group.name.len()));
@@ -366,6 +377,7 @@ impl Workspace {
         self.names.clear();
         self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
+        self.update_buckets.clear(self.groups.len());
         for g in 0..self.groups.len() as u32 {
             let group = &self.groups[g as usize];
             if group.is_live() {
@@ -374,6 +386,8 @@ impl Workspace {
                     .names
                     .push(self.group_names.get_str(group.name), g, owner);
                 self.groups[g as usize].name_entry = entry;
+                self.update_buckets
+                    .set(g, self.names.bucket(owner.update_at));
             }
         }
         self.names.count_from_now();
@@ -407,6 +421,7 @@ impl Workspace {
         self.groups.shrink_to_fit();
         self.group_names.shrink_to_fit();
         self.states.shrink_to_fit();
+        self.update_buckets.shrink_to_fit();
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
         self.by_name.shrink_to_fit();
@@ -476,6 +491,7 @@ impl Workspace {
             }
         }
         self.names.kill(name_entry, name.len());
+        self.update_buckets.free(g);
         self.free.push(g);
         if self.names.wants_compaction() {
             self.rebuild_names();
