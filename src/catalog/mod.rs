@@ -62,7 +62,11 @@ use self::workspace::Workspace;
 /// names are written: at a bulk load, a compaction, when group numbers
 /// outgrow their bytes, and once more than a sixteenth of the groups, and
 /// 4,096, have been updated into the newest bucket, where nothing is
-/// settled; that rewrite is one upsert's cost in so many);
+/// settled; that rewrite is one upsert's cost in so many); the names are
+/// written in three runs, the groups of one image type only, of both, and
+/// of the other only (a group's name is written again at the end when it
+/// gains the type its run leaves out), so that a type filter searches only
+/// the runs its groups can be in;
 /// a page ordered by `update_at` first, with no filter but the workspace
 /// and ending within the first 4,096 groups, is found from the same
 /// buckets, kept also as one byte per group with a count per bucket: the

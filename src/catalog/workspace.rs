@@ -8,7 +8,7 @@ use hashbrown::HashTable;
 use super::cell::{Cells, Member};
 use super::group_names::{GroupNames, Span};
 use super::name_order::{prefix, NameOrder};
-use super::names::{NameArena, Owner};
+use super::names::{self, NameArena, Owner};
 use super::type_states::TypeStates;
 use super::update_buckets::UpdateBuckets;
 use crate::group_state::{GroupKey, GroupState};
@@ -334,18 +334,29 @@ impl Workspace {
     }
 
     /// Writes group `g`'s type bits and update bucket into its folded
-    /// name, and the bucket into [`update_buckets`](Self::update_buckets),
+    /// name (writing the name again past the regions when a query of a
+    /// type it now has would skip its region, and the names afresh when
+    /// dead entries or the newest bucket ask for it), and the bucket into
+    /// [`update_buckets`](Self::update_buckets),
     /// after versions were counted into it or taken out of it one at a time
     /// (a bulk load writes them with the names, in
     /// [`rebuild_names`](Self::rebuild_names)).
     pub(super) fn sync_name_owner(&mut self, g: u32) {
         let group = &self.groups[g as usize];
         let owner = self.name_owner(g);
-        self.names
-            .set_owner(group.name_entry, group.name.len(), owner);
+        if self.names.must_move(group.name_entry, owner.types) {
+            // It now has versions of a type whose queries skip its
+            // entry's region: written again past the regions.
+            self.names.kill(group.name_entry, group.name.len());
+            let name = self.group_names.get_str(group.name);
+            self.groups[g as usize].name_entry = self.names.push(name, g, owner);
+        } else {
+            self.names
+                .set_owner(group.name_entry, group.name.len(), owner);
+        }
         self.update_buckets
             .set(g, self.names.bucket(owner.update_at));
-        if self.names.wants_new_bounds(self.groups.len()) {
+        if self.names.wants_new_bounds(self.groups.len()) || self.names.wants_compaction() {
             self.rebuild_names();
         }
     }
@@ -358,10 +369,11 @@ impl Workspace {
         }
     }
 
-    /// Writes the folded names of the live groups afresh, with update
-    /// buckets cut at the quantiles of their `update_at` now, and each
-    /// group's bucket in [`update_buckets`](Self::update_buckets); buffers
-    /// that must grow grow to exactly their size.
+    /// Writes the folded names of the live groups afresh, region by
+    /// region ([`names::region`]), with update buckets cut at the quantiles
+    /// of their `update_at` now, and each group's bucket in
+    /// [`update_buckets`](Self::update_buckets); buffers that must grow
+    /// grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
         let live = self.groups.iter().filter(|group| group.is_live());
         let (count, bytes) = live.fold((0usize, 0), |(n, b), group| (n + 1, b + group.name.len()));
@@ -378,9 +390,20 @@ impl Workspace {
         self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
         self.update_buckets.clear(self.groups.len());
-        for g in 0..self.groups.len() as u32 {
-            let group = &self.groups[g as usize];
-            if group.is_live() {
+        // Each live group's region (none for a free slot), then the
+        // regions in turn.
+        let regions: Vec<Option<u8>> = (0..self.groups.len() as u32)
+            .map(|g| {
+                let live = self.groups[g as usize].is_live();
+                live.then(|| names::region(self.states.type_bits(g)) as u8)
+            })
+            .collect();
+        for r in 0..names::REGIONS {
+            for g in 0..self.groups.len() as u32 {
+                if regions[g as usize] != Some(r as u8) {
+                    continue;
+                }
+                let group = &self.groups[g as usize];
                 let owner = self.name_owner(g);
                 let entry = self
                     .names
@@ -389,6 +412,7 @@ impl Workspace {
                 self.update_buckets
                     .set(g, self.names.bucket(owner.update_at));
             }
+            self.names.end_region(r);
         }
         self.names.count_from_now();
     }
