@@ -84,7 +84,7 @@ use self::workspace::Workspace;
 /// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
 /// to 10 bytes of id index); a group keeps its name once for all its
 /// versions (56 bytes, its name's bytes, its aggregates in 24 more when its
-/// versions are of one type, and about 20 bytes of indexes besides its
+/// versions are of one type, and about 21 bytes of indexes besides its
 /// folded name), and a workspace each namespace and SWR instance once for
 /// all its groups, so a catalog takes less than the `Vec<ImageVersion>` it
 /// was built from when groups have several versions each, and about as much

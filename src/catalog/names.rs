@@ -113,11 +113,12 @@ impl NameArena {
         if self.counts.is_empty() {
             self.counts = vec![0; 256];
         }
+        let counts: &mut [u64; 256] = (&mut self.counts[..]).try_into().expect("256 counts");
         for b in &mut self.bytes[entry as usize..] {
             if *b == END {
                 *b = NUL_IN_NAME;
             }
-            self.counts[usize::from(*b)] += 1;
+            counts[usize::from(*b)] += 1;
         }
         self.bytes.push(END);
         assert!(self.fits(group), "a group number fits the owner bytes");
@@ -166,6 +167,13 @@ impl NameArena {
         if bucket == top && was != top {
             self.into_top += 1;
         }
+    }
+
+    /// The update bucket that the owner bytes of `entry`, a name of `len`
+    /// bytes, hold (what [`set_owner`](Self::set_owner) or
+    /// [`push`](Self::push) wrote there).
+    pub(super) fn bucket_at(&self, entry: u32, len: usize) -> u8 {
+        self.bytes[entry as usize + len + self.owner_bytes()] & 0x7f
     }
 
     /// Starts counting the moves into the top bucket afresh: the entries

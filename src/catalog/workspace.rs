@@ -344,18 +344,18 @@ impl Workspace {
     pub(super) fn sync_name_owner(&mut self, g: u32) {
         let group = &self.groups[g as usize];
         let owner = self.name_owner(g);
-        if self.names.must_move(group.name_entry, owner.types) {
+        let (name, len) = (group.name, group.name.len());
+        let mut entry = group.name_entry;
+        if self.names.must_move(entry, owner.types) {
             // It now has versions of a type whose queries skip its
             // entry's region: written again past the regions.
-            self.names.kill(group.name_entry, group.name.len());
-            let name = self.group_names.get_str(group.name);
-            self.groups[g as usize].name_entry = self.names.push(name, g, owner);
+            self.names.kill(entry, len);
+            entry = self.names.push(self.group_names.get_str(name), g, owner);
+            self.groups[g as usize].name_entry = entry;
         } else {
-            self.names
-                .set_owner(group.name_entry, group.name.len(), owner);
+            self.names.set_owner(entry, len, owner);
         }
-        self.update_buckets
-            .set(g, self.names.bucket(owner.update_at));
+        self.update_buckets.set(g, self.names.bucket_at(entry, len));
         if self.names.wants_new_bounds(self.groups.len()) || self.names.wants_compaction() {
             self.rebuild_names();
         }
@@ -403,14 +403,12 @@ impl Workspace {
                 if regions[g as usize] != Some(r as u8) {
                     continue;
                 }
-                let group = &self.groups[g as usize];
+                let name = self.groups[g as usize].name;
                 let owner = self.name_owner(g);
-                let entry = self
-                    .names
-                    .push(self.group_names.get_str(group.name), g, owner);
+                let entry = self.names.push(self.group_names.get_str(name), g, owner);
                 self.groups[g as usize].name_entry = entry;
                 self.update_buckets
-                    .set(g, self.names.bucket(owner.update_at));
+                    .set(g, self.names.bucket_at(entry, name.len()));
             }
             self.names.end_region(r);
         }
