@@ -375,13 +375,26 @@ impl Workspace {
     /// [`update_buckets`](Self::update_buckets); buffers that must grow
     /// grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
-        let live = self.groups.iter().filter(|group| group.is_live());
-        let (count, bytes) = live.fold((0usize, 0), |(n, b), group| (n + 1, b + group.name.len()));
+        // Each slot's region ([`FREE_SLOT`] for a free one), and the live
+        // groups' number and name bytes, in one pass over the groups; the
+        // passes after it read these bytes, not the groups, to find the
+        // live ones.
+        let (mut count, mut bytes) = (0usize, 0usize);
+        let regions: Vec<u8> = (self.groups.iter().enumerate())
+            .map(|(g, group)| match group.is_live() {
+                true => {
+                    count += 1;
+                    bytes += group.name.len();
+                    names::region(self.states.type_bits(g as u32)) as u8
+                }
+                false => FREE_SLOT,
+            })
+            .collect();
         // Quantiles from every group up to this many, from an even sample
         // beyond: their bounds need not be exact, only fixed.
         let step = count.div_ceil(BOUNDS_SAMPLE).max(1);
         let sample = (0..self.groups.len() as u32)
-            .filter(|&g| self.groups[g as usize].is_live())
+            .filter(|&g| regions[g as usize] != FREE_SLOT)
             .step_by(step)
             .map(|g| self.states.get(g, None).update_at)
             .collect();
@@ -390,17 +403,9 @@ impl Workspace {
         self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
         self.update_buckets.clear(self.groups.len());
-        // Each live group's region (none for a free slot), then the
-        // regions in turn.
-        let regions: Vec<Option<u8>> = (0..self.groups.len() as u32)
-            .map(|g| {
-                let live = self.groups[g as usize].is_live();
-                live.then(|| names::region(self.states.type_bits(g)) as u8)
-            })
-            .collect();
         for r in 0..names::REGIONS {
             for g in 0..self.groups.len() as u32 {
-                if regions[g as usize] != Some(r as u8) {
+                if usize::from(regions[g as usize]) != r {
                     continue;
                 }
                 let name = self.groups[g as usize].name;
@@ -528,6 +533,10 @@ impl Workspace {
 /// How many groups' `update_at` at most [`Workspace::rebuild_names`] sorts
 /// for the update buckets' bounds.
 const BOUNDS_SAMPLE: usize = 1 << 16;
+
+/// A free slot's region in [`Workspace::rebuild_names`]: none of
+/// [`names::REGIONS`].
+const FREE_SLOT: u8 = u8::MAX;
 
 /// The first 32 bytes of `bytes` as two [`prefix`]es: the bulk load's sort
 /// key, which settles most names without reading them again.
