@@ -58,6 +58,12 @@ impl<'q> NameMatcher<'q> {
         self.finder.find(&self.folded).is_some()
     }
 
+    /// The needle's length in bytes.
+    #[inline]
+    pub(crate) fn needle_len(&self) -> usize {
+        self.finder.needle().len()
+    }
+
     /// Where the needle first occurs in `folded`, bytes already folded with
     /// [`fold_into`] (many names back to back, say).
     #[inline]

@@ -456,6 +456,102 @@ fn removing_the_extreme_versions_gives_the_next_extremes() {
     assert_eq!(catalog.query(&q).total, 0);
 }
 
+/// Pages ordered by `update_at` without a filter (found from the groups'
+/// update buckets) are the scan's: both directions, short and long pages,
+/// offsets across a bucket's edge (a bucket holds some 90 groups here),
+/// ties on `update_at` within and across buckets, a type filter and a
+/// second sort field; after upserts that move groups to newer buckets
+/// (past the newest bound too), to older ones and to new groups, and after
+/// removals that empty groups; for a bulk load and for a catalog built by
+/// upserts alone.
+#[test]
+fn pages_by_update_at_from_the_buckets_are_the_scans() {
+    // Version `i`: about 11,000 groups of one or two versions, both types,
+    // 2,500 distinct times (so four or five groups share each).
+    let version = |i: u32, update_at: i64| {
+        let g = i % 11_000;
+        ImageVersion::new(
+            format!("id-{i}"),
+            format!("Torch-{g}"),
+            ["ns", "team"][(g % 2) as usize],
+            ImageType::ALL[(i % 3 % 2) as usize],
+            i64::from(i % 7),
+            update_at,
+        )
+    };
+    let queries = parsed(&[
+        "",
+        "sort_dir=asc",
+        "limit=1",
+        "sort_dir=asc&limit=1",
+        "limit=1000",
+        "offset=80&limit=25",
+        "sort_dir=asc&offset=170&limit=30",
+        "offset=4000&limit=96",
+        "sort_dir=asc&offset=4095&limit=1",
+        "offset=4000&limit=97",
+        "sort_key=update_at,version_count&sort_dir=asc&offset=85&limit=10",
+        "sort_key=update_at,name&offset=355&limit=12",
+        "type=DEDICATED&offset=90&limit=20",
+        "type=BUILD_IN&sort_dir=asc&limit=3",
+        "workspace_id=other",
+    ]);
+    let first: Vec<ImageVersion> = (0..14_000u32)
+        .map(|i| version(i, i64::from(i * 7 % 2500)))
+        .collect();
+    let mut by_upserts = Catalog::new();
+    for v in first.clone() {
+        by_upserts.upsert(v);
+    }
+    let mut model = by_id(first.clone());
+    let mut catalogs = [Catalog::from_records(first), by_upserts];
+    for round in 0..4u32 {
+        for (c, catalog) in catalogs.iter().enumerate() {
+            assert_pages(
+                catalog,
+                &model,
+                &queries,
+                &format!("catalog {c}, round {round}"),
+            );
+        }
+        let changes: Vec<Option<ImageVersion>> = (0..3000u32)
+            .map(|k| {
+                let i = (k * 37 + round * 1001) % 14_000;
+                match k % 5 {
+                    // Newer than every time so far, and newer each round.
+                    0 => Some(version(i, 3000 + i64::from(round * 100 + k % 50))),
+                    // Older than every time so far.
+                    1 => Some(version(i, -1 - i64::from(k % 40))),
+                    // Into another group (new, or shared with other moved
+                    // versions), at a time within the others.
+                    2 => {
+                        let mut v = version(i, i64::from(k % 2500));
+                        v.name = format!("moved-{}", (i + round) % 700);
+                        Some(v)
+                    }
+                    // Out: groups of one version are emptied.
+                    3 => None,
+                    _ => Some(version(i, i64::from(k * 13 % 2500))),
+                }
+            })
+            .collect();
+        for (k, change) in changes.into_iter().enumerate() {
+            let i = (k as u32 * 37 + round * 1001) % 14_000;
+            let id = format!("id-{i}");
+            for catalog in &mut catalogs {
+                match &change {
+                    Some(v) => assert_eq!(catalog.upsert(v.clone()), model.get(&id).cloned()),
+                    None => assert_eq!(catalog.remove(&id), model.get(&id).cloned()),
+                }
+            }
+            match change {
+                Some(v) => model.insert(id, v),
+                None => model.remove(&id),
+            };
+        }
+    }
+}
+
 fn common_version(create_at: i64, update_at: i64) -> ImageVersion {
     let dedicated = image_groups::ImageType::Dedicated;
     ImageVersion::new("", "torch", "ml", dedicated, create_at, update_at)

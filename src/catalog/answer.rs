@@ -113,7 +113,7 @@ pub(super) fn answer(workspace: Option<&Workspace>, query: &GroupQuery) -> Image
                 return page_in_name_order(ws, query);
             }
             if query.service_type().is_none() {
-                return page_from_states(ws, query);
+                return page_by_update(ws, query).unwrap_or_else(|| page_from_states(ws, query));
             }
             for (g, group) in ws.groups.iter().enumerate() {
                 if group.is_live() {
@@ -174,6 +174,28 @@ fn page_from_states(ws: &Workspace, query: &GroupQuery) -> ImageGroupPage {
         },
         query,
     )
+}
+
+/// The page of a query with no filter but workspace, ordered by
+/// `update_at` first and ending within [`TOP_MAX`]: the groups of the update
+/// buckets that hold its first groups are listed from one byte per group,
+/// and only their aggregates are read. `None` when the query is not of
+/// that kind, or when those buckets hold more than a quarter of the groups
+/// (then reading every group's aggregates costs about as much).
+fn page_by_update(ws: &Workspace, query: &GroupQuery) -> Option<ImageGroupPage> {
+    let end = (query.offset() as usize).saturating_add(query.limit() as usize);
+    let by_update = query.sort_key().first() == Some(&SortField::UpdateAt);
+    if !by_update || query.image_type().is_some() || end > TOP_MAX {
+        return None;
+    }
+    let descending = query.sort_dir() == SortDir::Desc;
+    let ids = ws.update_buckets.first(descending, end, ws.live() / 4)?;
+    let view = StateView {
+        ws,
+        image_type: None,
+        ids,
+    };
+    Some(order::page_of_first(&view, query, ws.live()))
 }
 
 /// A workspace's groups with versions of `image_type` (of any with

@@ -15,6 +15,7 @@ mod group_names;
 mod name_order;
 mod names;
 mod type_states;
+mod update_buckets;
 mod version_ref;
 mod versions;
 mod workspace;
@@ -61,7 +62,17 @@ use self::workspace::Workspace;
 /// names are written: at a bulk load, a compaction, when group numbers
 /// outgrow their bytes, and once more than a sixteenth of the groups, and
 /// 4,096, have been updated into the newest bucket, where nothing is
-/// settled; that rewrite is one upsert's cost in so many);
+/// settled; that rewrite is one upsert's cost in so many); the names are
+/// written in three runs, the groups of one image type only, of both, and
+/// of the other only (a group's name is written again at the end when it
+/// gains the type its run leaves out), so that a type filter searches only
+/// the runs its groups can be in;
+/// a page ordered by `update_at` first, with no filter but the workspace
+/// and ending within the first 4,096 groups, is found from the same
+/// buckets, kept also as one byte per group with a count per bucket: the
+/// counts say which of the newest (or oldest) buckets hold the page's first
+/// groups, one pass over the bytes lists those groups, and only their
+/// aggregates are read (unless they are more than a quarter of the groups);
 /// a page ordered by name first walks the name index in order,
 /// counting (not visiting) the groups before the page when no type or
 /// service-type filter applies; otherwise every group of the workspace is
@@ -73,7 +84,7 @@ use self::workspace::Workspace;
 /// group (48 bytes, plus the id's and tag's bytes in one allocation, and 5
 /// to 10 bytes of id index); a group keeps its name once for all its
 /// versions (56 bytes, its name's bytes, its aggregates in 24 more when its
-/// versions are of one type, and about 20 bytes of indexes besides its
+/// versions are of one type, and about 21 bytes of indexes besides its
 /// folded name), and a workspace each namespace and SWR instance once for
 /// all its groups, so a catalog takes less than the `Vec<ImageVersion>` it
 /// was built from when groups have several versions each, and about as much
@@ -519,8 +530,12 @@ mod tests {
         "name=t&type=BUILD_IN&limit=50",
     ];
 
-    /// The catalog's answers to [`QUERIES`] and its versions, by id.
+    /// The catalog's answers to [`QUERIES`] and its versions, by id; first
+    /// checks that each workspace's update bucket bytes follow its groups.
     fn observe(catalog: &Catalog) -> (Vec<ImageGroupPage>, Vec<ImageVersion>) {
+        for ws in &catalog.workspaces {
+            assert_update_buckets_follow_the_groups(ws);
+        }
         let pages = QUERIES
             .iter()
             .map(|q| catalog.query(&GroupQuery::from_query_string(q).expect("a valid query")))
@@ -534,6 +549,19 @@ mod tests {
             );
         }
         (pages, versions)
+    }
+
+    /// Every live group of `ws` has the bucket of its `update_at` in the
+    /// update bucket bytes, and every free slot none.
+    fn assert_update_buckets_follow_the_groups(ws: &Workspace) {
+        assert_eq!(ws.update_buckets.len(), ws.groups.len());
+        for (g, group) in ws.groups.iter().enumerate() {
+            let g = g as u32;
+            let bucket = group
+                .is_live()
+                .then(|| ws.names.bucket(ws.states.get(g, None).update_at));
+            assert!(ws.update_buckets.is(g, bucket), "group {g}: {bucket:?}");
+        }
     }
 
     /// A bulk load on two threads, on one, and with key hashes cut to two
@@ -588,6 +616,7 @@ mod tests {
             last[i as usize] = moved;
         }
         let built = Catalog::from_records(last);
+        assert_update_buckets_follow_the_groups(&catalog.workspaces[0]);
         for q in [
             "name=torch-4&sort_key=update_at",
             "name=torch&type=DEDICATED&limit=50&sort_key=update_at",
@@ -641,6 +670,9 @@ mod tests {
             for i in (0..5000).step_by(7) {
                 let id = format!("id-{i}");
                 assert_eq!(upserted.remove(&id), built.remove(&id));
+            }
+            for catalog in [&upserted, &built] {
+                assert_update_buckets_follow_the_groups(&catalog.workspaces[0]);
             }
         }
     }

@@ -69,6 +69,27 @@ pub(super) struct NameArena {
     /// the bounds were last cut: groups updated past the newest bound pile
     /// up there, where no match is settled by its bucket.
     into_top: usize,
+    /// Where the entries of each [`region`] end, in that order; past the
+    /// last, the entries pushed since (any types). All 0 until a rebuild
+    /// writes the entries region by region.
+    region_ends: [usize; REGIONS],
+}
+
+/// How many regions a rebuild writes the entries in: the groups of the
+/// first image type only, then the others (of both types), then those of
+/// the second type only, so that a type filter searches only the regions
+/// its groups can be in (a query of one type skips the groups of the
+/// other: about half the names where groups have versions of one type).
+pub(super) const REGIONS: usize = 3;
+
+/// The region a rebuild writes the entry of a group of type bits `types`
+/// in.
+pub(super) fn region(types: u8) -> usize {
+    match types {
+        t if t == type_bit(ImageType::ALL[0]) => 0,
+        t if t == type_bit(ImageType::ALL[1]) => 2,
+        _ => 1,
+    }
 }
 
 /// What a group's owner bytes hold besides its number: its [`type_bit`]s and
@@ -92,11 +113,12 @@ impl NameArena {
         if self.counts.is_empty() {
             self.counts = vec![0; 256];
         }
+        let counts: &mut [u64; 256] = (&mut self.counts[..]).try_into().expect("256 counts");
         for b in &mut self.bytes[entry as usize..] {
             if *b == END {
                 *b = NUL_IN_NAME;
             }
-            self.counts[usize::from(*b)] += 1;
+            counts[usize::from(*b)] += 1;
         }
         self.bytes.push(END);
         assert!(self.fits(group), "a group number fits the owner bytes");
@@ -145,6 +167,13 @@ impl NameArena {
         if bucket == top && was != top {
             self.into_top += 1;
         }
+    }
+
+    /// The update bucket that the owner bytes of `entry`, a name of `len`
+    /// bytes, hold (what [`set_owner`](Self::set_owner) or
+    /// [`push`](Self::push) wrote there).
+    pub(super) fn bucket_at(&self, entry: u32, len: usize) -> u8 {
+        self.bytes[entry as usize + len + self.owner_bytes()] & 0x7f
     }
 
     /// Starts counting the moves into the top bucket afresh: the entries
@@ -206,6 +235,40 @@ impl NameArena {
         self.bytes.clear();
         self.counts.fill(0);
         self.dead_bytes = 0;
+        self.region_ends = [0; REGIONS];
+    }
+
+    /// Ends region `r` ([`region`]) after the entries pushed so far, in a
+    /// rebuild that pushes the entries of each region in turn.
+    pub(super) fn end_region(&mut self, r: usize) {
+        assert!(
+            self.region_ends[r..].iter().all(|&e| e == 0),
+            "regions end in order, once per rebuild"
+        );
+        self.region_ends[r] = self.bytes.len();
+    }
+
+    /// Whether `entry`, given type bits `types`, is in a region that a
+    /// query of a type it now has skips: then it must be written again
+    /// (killed, and pushed past the regions).
+    pub(super) fn must_move(&self, entry: u32, types: u8) -> bool {
+        let entry = entry as usize;
+        let [only_first, both, only_second] = self.region_ends;
+        (entry < only_first && types & !type_bit(ImageType::ALL[0]) != 0)
+            || ((both..only_second).contains(&entry) && types & !type_bit(ImageType::ALL[1]) != 0)
+    }
+
+    /// The parts of the buffer a query of `image_type` searches (whole
+    /// entries; the second may be empty): every entry whose group may have
+    /// versions of the type.
+    fn parts(&self, image_type: Option<ImageType>) -> [&[u8]; 2] {
+        let [only_first, both, only_second] = self.region_ends;
+        let bytes = &self.bytes[..];
+        match image_type {
+            None => [bytes, &[]],
+            Some(t) if t == ImageType::ALL[0] => [&bytes[..both], &bytes[only_second..]],
+            Some(_) => [&bytes[only_first..], &[]],
+        }
     }
 
     /// Makes room for names of `bytes` bytes in all, `count` of them, exactly.
@@ -230,13 +293,15 @@ impl NameArena {
         matcher: &NameMatcher<'_>,
         image_type: Option<ImageType>,
     ) -> Vec<u32> {
-        let two_threads = self.two_threads();
+        let two_threads = self.two_threads(image_type);
         self.matching_on(matcher, image_type, two_threads)
     }
 
-    /// Whether a search of these names is worth a second thread.
-    fn two_threads(&self) -> bool {
-        self.bytes.len() >= TWO_THREADS_MIN_BYTES && super::cores() >= 2
+    /// Whether a search of the names of `image_type` is worth a second
+    /// thread.
+    fn two_threads(&self, image_type: Option<ImageType>) -> bool {
+        let [a, b] = self.parts(image_type);
+        a.len() + b.len() >= TWO_THREADS_MIN_BYTES && super::cores() >= 2
     }
 
     /// [`matching`](Self::matching), on two threads or on this one.
@@ -249,39 +314,32 @@ impl NameArena {
         let wanted = image_type.map(type_bit);
         let w = self.owner_bytes();
         let mut found = Vec::new();
+        let search = |parts: [&[u8]; 2], found: &mut Vec<u32>| {
+            for bytes in parts {
+                for_each_match(bytes, w, matcher, |owner| {
+                    if wanted.is_none_or(|bit| owner[0] & bit != 0) {
+                        found.push(group_of(owner))
+                    }
+                })
+            }
+        };
+        let parts = self.parts(image_type);
         if !two_threads {
-            for_each_match(&self.bytes, w, matcher, wanted, |owner| {
-                found.push(group_of(owner))
-            });
+            search(parts, &mut found);
             return found;
         }
-        let (first, second) = self.halves();
+        let (first, second) = halves(parts, w);
         let (second_found, ()) = crate::threads::both(
             true,
             || {
                 let mut found = Vec::new();
-                for_each_match(second, w, matcher, wanted, |owner| {
-                    found.push(group_of(owner))
-                });
+                search(second, &mut found);
                 found
             },
-            || {
-                for_each_match(first, w, matcher, wanted, |owner| {
-                    found.push(group_of(owner))
-                })
-            },
+            || search(first, &mut found),
         );
         found.extend(second_found);
         found
-    }
-
-    /// The buffer cut in two at the entry start nearest its middle.
-    fn halves(&self) -> (&[u8], &[u8]) {
-        self.bytes.split_at(entry_start_from(
-            &self.bytes,
-            self.owner_bytes(),
-            self.bytes.len() / 2,
-        ))
     }
 
     /// For a page ordered by `update_at` first (`descending` or not) that
@@ -305,7 +363,7 @@ impl NameArena {
         descending: bool,
         end: usize,
     ) -> (usize, Vec<u32>) {
-        let two_threads = self.two_threads();
+        let two_threads = self.two_threads(image_type);
         self.top_matching_on(matcher, image_type, descending, end, two_threads)
     }
 
@@ -321,31 +379,39 @@ impl NameArena {
         assert!(end > 0, "a page that ends after its first group");
         let wanted = image_type.map(type_bit);
         let w = self.owner_bytes();
-        let scan = |bytes: &[u8]| {
+        let scan = |parts: [&[u8]; 2]| {
             let mut top = TopScan::new(end);
-            for_each_match(bytes, w, matcher, wanted, |owner| {
-                let types = owner[0] & TYPES;
-                let bucket = usize::from(owner[w - 1] & 0x7f);
-                // Exact: the bucket is that of the type's own `update_at`.
-                let exact = wanted.is_none_or(|bit| types == bit);
-                let rank = match (descending, exact) {
-                    (true, _) => bucket,
-                    (false, true) => BUCKETS - 1 - bucket,
-                    (false, false) => BUCKETS - 1,
-                };
-                if top.push(rank, exact) {
-                    top.kept.push((group_of(owner), rank as u8));
-                }
-            });
+            for bytes in parts {
+                for_each_match(bytes, w, matcher, |owner| {
+                    // Computed without a branch on the type (which is as likely
+                    // one way as the other): only a match that may be on the
+                    // page (few) takes one.
+                    let types = owner[0] & TYPES;
+                    let has = wanted.is_none_or(|bit| types & bit != 0);
+                    top.total += usize::from(has);
+                    let bucket = usize::from(owner[w - 1] & 0x7f);
+                    // Exact: the bucket is that of the type's own `update_at`.
+                    let exact = wanted.is_none_or(|bit| types == bit);
+                    let rank = match (descending, exact) {
+                        (true, _) => bucket,
+                        (false, true) => BUCKETS - 1 - bucket,
+                        (false, false) => BUCKETS - 1,
+                    };
+                    if has & (rank >= top.floor) && top.push(rank, exact) {
+                        top.kept.push((group_of(owner), rank as u8));
+                    }
+                });
+            }
             top
         };
+        let parts = self.parts(image_type);
         let mut top = if two_threads {
-            let (first, second) = self.halves();
+            let (first, second) = halves(parts, w);
             let (second, mut first) = crate::threads::both(true, || scan(second), || scan(first));
             first.merge(second);
             first
         } else {
-            scan(&self.bytes)
+            scan(parts)
         };
         top.settle();
         let floor = top.floor as u8;
@@ -390,10 +456,10 @@ impl TopScan {
         }
     }
 
-    /// Counts a match of `rank`, exact or not; whether it is to be kept.
+    /// Counts a match of `rank`, exact or not, into the ranks (the caller
+    /// counts it into `total`); whether it is to be kept.
     #[inline]
     fn push(&mut self, rank: usize, exact: bool) -> bool {
-        self.total += 1;
         if rank < self.floor {
             return false;
         }
@@ -429,28 +495,48 @@ impl TopScan {
     }
 }
 
-/// Calls `found` with the owner bytes (`w` of them) of each
-/// entry of `bytes` (whole entries) whose name `matcher` matches and, with
-/// `wanted`, whose type bits hold it, in entry order.
+/// Calls `found` with the owner bytes (`w` of them) of each entry of
+/// `bytes` (whole entries) whose name `matcher` matches, in entry order.
 #[inline(always)]
-fn for_each_match(
-    bytes: &[u8],
-    w: usize,
-    matcher: &NameMatcher<'_>,
-    wanted: Option<u8>,
-    mut found: impl FnMut(&[u8]),
-) {
+fn for_each_match(bytes: &[u8], w: usize, matcher: &NameMatcher<'_>, mut found: impl FnMut(&[u8])) {
     let mut from = 0;
+    // The match holds no `END`: its entry's end is past it.
+    let skip = matcher.needle_len();
     while let Some(at) = matcher.find_in_folded(&bytes[from..]) {
-        let at = from + at;
-        let end = at + memchr::memchr(END, &bytes[at..]).expect("every entry ends");
-        let owner = &bytes[end + 1..end + 1 + w];
-        if wanted.is_none_or(|bit| owner[0] & bit != 0) {
-            found(owner);
-        }
+        let at = from + at + skip;
+        let end = at + end_of_name(&bytes[at..]);
+        found(&bytes[end + 1..end + 1 + w]);
         // One report per name: go on from the next entry.
         from = end + 1 + w;
     }
+}
+
+/// Where the first `END` of `bytes` is: the end of the name a match lies
+/// in, some bytes on.
+///
+/// Why not `memchr`: the end is near (a name's tail), and eight bytes at a
+/// time in a word find it in a step or two without the call and set-up of
+/// a vector search.
+///
+/// # Panics
+///
+/// When `bytes` holds no `END`: every entry ends with one.
+#[inline(always)]
+fn end_of_name(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        // The lowest byte that is 0 is the lowest with its high bit set here
+        // (bytes above it may be marked wrongly, never bytes below).
+        let zeros = word.wrapping_sub(ONES) & !word & HIGH;
+        if zeros != 0 {
+            return i + zeros.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    i + memchr::memchr(END, &bytes[i..]).expect("every entry ends")
 }
 
 /// The group number in `owner`, an entry's owner bytes (read only for the
@@ -462,6 +548,21 @@ fn group_of(owner: &[u8]) -> u32 {
         .rev()
         .fold(0u64, |g, &b| (g << 7) | u64::from(b & 0x7f));
     (packed >> 2) as u32
+}
+
+/// `parts` (whole entries, each with `w` owner bytes) cut in two at the
+/// entry start nearest the middle of their bytes, each half in order.
+#[allow(clippy::type_complexity)]
+fn halves(parts: [&[u8]; 2], w: usize) -> ([&[u8]; 2], [&[u8]; 2]) {
+    let [a, b] = parts;
+    let middle = (a.len() + b.len()) / 2;
+    if middle < a.len() {
+        let (first, second) = a.split_at(entry_start_from(a, w, middle));
+        ([first, &[]], [second, b])
+    } else {
+        let (first, second) = b.split_at(entry_start_from(b, w, middle - a.len()));
+        ([a, first], [second, &[]])
+    }
 }
 
 /// The start of the first entry of `bytes` (whole entries, each with `w`
@@ -739,7 +840,11 @@ mod tests {
                 let mut found = Vec::new();
                 for half in [first, second] {
                     let w = arena.owner_bytes();
-                    for_each_match(half, w, &matcher, image_type.map(type_bit), |owner| found.push(group_of(owner)));
+                    for_each_match(half, w, &matcher, |owner| {
+                        if image_type.is_none_or(|t| owner[0] & type_bit(t) != 0) {
+                            found.push(group_of(owner));
+                        }
+                    });
                 }
                 prop_assert_eq!(&found, &want);
             }
@@ -801,6 +906,56 @@ mod tests {
                         prop_assert!(!on_page || kept.contains(&g), "{} may be on the page", g);
                     }
                 }
+            }
+        }
+
+        /// Entries written region by region (as a rebuild writes them),
+        /// then given new type bits (moved past the regions when a query of
+        /// a type they now have would skip their region, as a workspace
+        /// does) or killed: each type's queries, and the untyped ones, find
+        /// the model's groups, on one thread and two, and a page ordered by
+        /// `update_at` counts them all.
+        #[test]
+        fn a_type_query_finds_every_group_of_its_type_across_the_regions(
+            entries in prop::collection::vec((name(), 1u8..4, 1u8..4, any::<bool>()), 0..60),
+            needle in prop::sample::select(vec!["to", "torch", "o", "rch", "x-", "ox"]),
+            image_type in prop::option::of(prop::sample::select(ImageType::ALL.to_vec())),
+        ) {
+            let mut arena = arena();
+            let mut starts = vec![0u32; entries.len()];
+            for r in 0..REGIONS {
+                for (g, (name, types, _, _)) in entries.iter().enumerate() {
+                    if region(*types) == r {
+                        starts[g] = arena.push(name, g as u32, owner(*types));
+                    }
+                }
+                arena.end_region(r);
+            }
+            let mut want = Vec::new();
+            for (g, (name, _, types, dead)) in entries.iter().enumerate() {
+                let entry = starts[g];
+                if *dead {
+                    arena.kill(entry, name.len());
+                    continue;
+                }
+                if arena.must_move(entry, *types) {
+                    arena.kill(entry, name.len());
+                    arena.push(name, g as u32, owner(*types));
+                } else {
+                    arena.set_owner(entry, name.len(), owner(*types));
+                }
+                let typed = image_type.is_none_or(|t| types & type_bit(t) != 0);
+                if typed && name.to_ascii_lowercase().contains(needle) {
+                    want.push(g as u32);
+                }
+            }
+            let matcher = NameMatcher::with_ranks(needle, arena.ranks());
+            for two_threads in [false, true] {
+                let mut found = arena.matching_on(&matcher, image_type, two_threads);
+                found.sort_unstable();
+                prop_assert_eq!(&found, &want);
+                let (total, _) = arena.top_matching_on(&matcher, image_type, true, 1, two_threads);
+                prop_assert_eq!(total, want.len());
             }
         }
     }

@@ -8,8 +8,9 @@ use hashbrown::HashTable;
 use super::cell::{Cells, Member};
 use super::group_names::{GroupNames, Span};
 use super::name_order::{prefix, NameOrder};
-use super::names::{NameArena, Owner};
+use super::names::{self, NameArena, Owner};
 use super::type_states::TypeStates;
+use super::update_buckets::UpdateBuckets;
 use crate::group_state::{GroupKey, GroupState};
 use crate::version::ImageVersion;
 
@@ -77,6 +78,10 @@ pub(super) struct Workspace {
     /// its instance's groups, not the workspace's.
     pub(super) by_instance: GroupLists,
     pub(super) names: NameArena,
+    /// Each group's update bucket (the one its folded name's owner bytes
+    /// hold), by group slot: a page ordered by `update_at` without a
+    /// filter reads the aggregates of the groups that may be on it only.
+    pub(super) update_buckets: UpdateBuckets,
 }
 
 /// Key strings (namespaces, SWR instances), each kept once under a small
@@ -267,6 +272,7 @@ impl Workspace {
                 );
                 self.groups.push(group);
                 self.states.push_empty();
+                self.update_buckets.push_free();
                 (self.groups.len() - 1) as u32
             }
         };
@@ -323,19 +329,34 @@ impl Workspace {
         );
         self.groups.reserve_exact(count);
         self.states.reserve_exact(count);
+        self.update_buckets.reserve_exact(count);
         self.by_key = HashTable::with_capacity(count);
     }
 
     /// Writes group `g`'s type bits and update bucket into its folded
-    /// name, after versions were counted into it or taken out of it one at
-    /// a time (a bulk load writes them with the names, in
+    /// name (writing the name again past the regions when a query of a
+    /// type it now has would skip its region, and the names afresh when
+    /// dead entries or the newest bucket ask for it), and the bucket into
+    /// [`update_buckets`](Self::update_buckets),
+    /// after versions were counted into it or taken out of it one at a time
+    /// (a bulk load writes them with the names, in
     /// [`rebuild_names`](Self::rebuild_names)).
     pub(super) fn sync_name_owner(&mut self, g: u32) {
         let group = &self.groups[g as usize];
         let owner = self.name_owner(g);
-        self.names
-            .set_owner(group.name_entry, group.name.len(), owner);
-        if self.names.wants_new_bounds(self.groups.len()) {
+        let (name, len) = (group.name, group.name.len());
+        let mut entry = group.name_entry;
+        if self.names.must_move(entry, owner.types) {
+            // It now has versions of a type whose queries skip its
+            // entry's region: written again past the regions.
+            self.names.kill(entry, len);
+            entry = self.names.push(self.group_names.get_str(name), g, owner);
+            self.groups[g as usize].name_entry = entry;
+        } else {
+            self.names.set_owner(entry, len, owner);
+        }
+        self.update_buckets.set(g, self.names.bucket_at(entry, len));
+        if self.names.wants_new_bounds(self.groups.len()) || self.names.wants_compaction() {
             self.rebuild_names();
         }
     }
@@ -348,17 +369,32 @@ impl Workspace {
         }
     }
 
-    /// Writes the folded names of the live groups afresh, with update
-    /// buckets cut at the quantiles of their `update_at` now; buffers that
-    /// must grow grow to exactly their size.
+    /// Writes the folded names of the live groups afresh, region by
+    /// region ([`names::region`]), with update buckets cut at the quantiles
+    /// of their `update_at` now, and each group's bucket in
+    /// [`update_buckets`](Self::update_buckets); buffers that must grow
+    /// grow to exactly their size.
     pub(super) fn rebuild_names(&mut self) {
-        let live = self.groups.iter().filter(|group| group.is_live());
-        let (count, bytes) = live.fold((0usize, 0), |(n, b), group| (n + 1, b + group.name.len()));
+        // Each slot's region ([`FREE_SLOT`] for a free one), and the live
+        // groups' number and name bytes, in one pass over the groups; the
+        // passes after it read these bytes, not the groups, to find the
+        // live ones.
+        let (mut count, mut bytes) = (0usize, 0usize);
+        let regions: Vec<u8> = (self.groups.iter().enumerate())
+            .map(|(g, group)| match group.is_live() {
+                true => {
+                    count += 1;
+                    bytes += group.name.len();
+                    names::region(self.states.type_bits(g as u32)) as u8
+                }
+                false => FREE_SLOT,
+            })
+            .collect();
         // Quantiles from every group up to this many, from an even sample
         // beyond: their bounds need not be exact, only fixed.
         let step = count.div_ceil(BOUNDS_SAMPLE).max(1);
         let sample = (0..self.groups.len() as u32)
-            .filter(|&g| self.groups[g as usize].is_live())
+            .filter(|&g| regions[g as usize] != FREE_SLOT)
             .step_by(step)
             .map(|g| self.states.get(g, None).update_at)
             .collect();
@@ -366,15 +402,20 @@ impl Workspace {
         self.names.clear();
         self.names.set_groups(self.groups.len());
         self.names.reserve_exact(count, bytes);
-        for g in 0..self.groups.len() as u32 {
-            let group = &self.groups[g as usize];
-            if group.is_live() {
+        self.update_buckets.clear(self.groups.len());
+        for r in 0..names::REGIONS {
+            for g in 0..self.groups.len() as u32 {
+                if usize::from(regions[g as usize]) != r {
+                    continue;
+                }
+                let name = self.groups[g as usize].name;
                 let owner = self.name_owner(g);
-                let entry = self
-                    .names
-                    .push(self.group_names.get_str(group.name), g, owner);
+                let entry = self.names.push(self.group_names.get_str(name), g, owner);
                 self.groups[g as usize].name_entry = entry;
+                self.update_buckets
+                    .set(g, self.names.bucket_at(entry, name.len()));
             }
+            self.names.end_region(r);
         }
         self.names.count_from_now();
     }
@@ -407,6 +448,7 @@ impl Workspace {
         self.groups.shrink_to_fit();
         self.group_names.shrink_to_fit();
         self.states.shrink_to_fit();
+        self.update_buckets.shrink_to_fit();
         self.by_namespace.shrink_to_fit();
         self.by_instance.shrink_to_fit();
         self.by_name.shrink_to_fit();
@@ -476,6 +518,7 @@ impl Workspace {
             }
         }
         self.names.kill(name_entry, name.len());
+        self.update_buckets.free(g);
         self.free.push(g);
         if self.names.wants_compaction() {
             self.rebuild_names();
@@ -490,6 +533,10 @@ impl Workspace {
 /// How many groups' `update_at` at most [`Workspace::rebuild_names`] sorts
 /// for the update buckets' bounds.
 const BOUNDS_SAMPLE: usize = 1 << 16;
+
+/// A free slot's region in [`Workspace::rebuild_names`]: none of
+/// [`names::REGIONS`].
+const FREE_SLOT: u8 = u8::MAX;
 
 /// The first 32 bytes of `bytes` as two [`prefix`]es: the bulk load's sort
 /// key, which settles most names without reading them again.
