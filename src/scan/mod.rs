@@ -212,25 +212,17 @@ fn group_on_threads(
     // The calling thread's table first: the one it merges into, it takes
     // the table kept last, the merged one (if a past scan left tables).
     let own = GroupTable::reused_or_new(hasher.clone(), records.len());
-    let tables: Vec<GroupTable> = std::thread::scope(|scope| {
-        // A thread the system refuses (a process limit) is one fewer: the
-        // pieces go to the threads there are.
-        let handles: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                let groups = GroupTable::reused_or_new(hasher.clone(), records.len() / threads);
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, || work(groups, false))
-                    .ok()
-            })
-            .collect();
-        // The calling thread works too, rather than wait.
-        let mut tables = vec![work(own, true)];
-        tables.extend(handles.into_iter().map(|h| {
-            h.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
-        tables
-    });
+    let work = &work;
+    let others: Vec<_> = (1..threads)
+        .map(|_| {
+            let groups = GroupTable::reused_or_new(hasher.clone(), records.len() / threads);
+            move || work(groups, false)
+        })
+        .collect();
+    // The calling thread works too, rather than wait. Work no thread can be
+    // had for (a process limit) runs after it, and finds the pieces taken.
+    let (others, own) = crate::threads::beside(others, || work(own, true));
+    let tables: Vec<GroupTable> = std::iter::once(own).chain(others).collect();
     if split.load(Relaxed) {
         // Every piece taken was counted: the threads stop only before
         // taking one.
