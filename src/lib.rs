@@ -226,11 +226,15 @@
 //! * **Threads kept between calls**: the first call that works on two
 //!   threads or more ([`group_images_parallel`], a large [`Catalog`]'s query
 //!   or build) starts one thread fewer than the machine's cores, and keeps
-//!   them, asleep, for the next calls: a thread started for each call waited up to the
-//!   scheduler's next tick (4 ms) whenever the other core was busy. One call
-//!   holds them at a time; a call made meanwhile (another thread of a
-//!   service) starts threads of its own, as a call that finds no thread to
-//!   be had (a process limit) does its work on the calling thread.
+//!   them, asleep, for the next calls: a thread started for each call
+//!   waited up to the scheduler's next tick (4 ms) whenever the other core
+//!   was busy. One call
+//!   holds them at a time: a call made meanwhile (another thread of a
+//!   service) starts threads of its own, as does a call in a child process
+//!   made by `fork` (which has none of the parent's threads). A call that
+//!   can have no thread at all (a process limit) does its work on the
+//!   calling thread. Parsing records on both cores ([`parse_records`],
+//!   [`group_records_reader`]) starts its own thread for each call.
 //! * **Times are `i64` UTC milliseconds.** The optional `chrono` feature adds
 //!   [`ImageGroup`] helpers that return `chrono` date-times; without it the
 //!   crate's public API has no `chrono` types.

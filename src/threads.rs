@@ -10,7 +10,8 @@
 //! two-thread scan's spread"). The kept threads are a `rayon-core` pool of
 //! one thread fewer than the cores, started by the first call that wants
 //! one; while another call has them, a call starts threads of its own as
-//! before, so that concurrent callers never wait for each other's work.
+//! before, so that concurrent callers never wait for each other's work,
+//! and so does a call in a child process made by `fork`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -99,6 +100,11 @@ fn started_threads<A: Send, B>(
 }
 
 /// The kept threads, held by one call at a time.
+///
+/// A child process made by `fork` inherits the pool but none of its
+/// threads: work handed to it there would wait for ever. The pool is
+/// therefore kept with the id of the process that started it, and a call
+/// in any other process starts threads of its own.
 struct KeptThreads {
     pool: &'static rayon_core::ThreadPool,
 }
@@ -110,21 +116,30 @@ impl KeptThreads {
     /// The kept threads, started on first use, if no other call holds them
     /// and the system gave them.
     fn claim() -> Option<KeptThreads> {
+        Self::claim_in(std::process::id())
+    }
+
+    /// [`claim`](Self::claim), in the process `process` (its id).
+    fn claim_in(process: u32) -> Option<KeptThreads> {
         #[cfg(test)]
         if REFUSE_THREADS.get() {
             return None;
         }
-        static POOL: OnceLock<Option<rayon_core::ThreadPool>> = OnceLock::new();
-        let pool = POOL
+        static POOL: OnceLock<Option<(u32, rayon_core::ThreadPool)>> = OnceLock::new();
+        let (started_in, pool) = POOL
             .get_or_init(|| {
                 let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                rayon_core::ThreadPoolBuilder::new()
+                let pool = rayon_core::ThreadPoolBuilder::new()
                     .num_threads(cores.saturating_sub(1).max(1))
                     .thread_name(|i| format!("image-groups-{i}"))
                     .build()
-                    .ok()
+                    .ok()?;
+                Some((process, pool))
             })
             .as_ref()?;
+        if *started_in != process {
+            return None;
+        }
         HELD.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .ok()?;
         Some(KeptThreads { pool })
@@ -215,6 +230,21 @@ mod tests {
             release.send(()).expect("the first call's work waits");
             assert_eq!(second, Ok(7), "the second call waited for the first's work");
         });
+    }
+
+    /// A process other than the one that started the kept threads (a
+    /// child made by `fork`, which has none of them) never gets them.
+    #[test]
+    fn another_process_starts_its_own_threads() {
+        let start = std::time::Instant::now();
+        // The pool is started (if no test did yet) by this process.
+        while KeptThreads::claim().is_none() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(30));
+            std::thread::yield_now();
+        }
+        for _ in 0..1000 {
+            assert!(KeptThreads::claim_in(std::process::id().wrapping_add(1)).is_none());
+        }
     }
 
     /// A panic in work on a kept thread is the caller's, and the kept

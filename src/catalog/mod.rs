@@ -336,7 +336,8 @@ impl Catalog {
     /// [`group_images`](crate::group_images) over [`versions`](Self::versions).
     ///
     /// A large workspace's query runs on two threads, the calling one and
-    /// one started for it, when the machine has two cores or more: the
+    /// one kept between calls (crate docs, "Threads kept between calls"),
+    /// when the machine has two cores or more: the
     /// search of a fuzzy `name` once the workspace's names take 2 MiB
     /// (some 80,000 names of 20 bytes), each thread over half of them; and
     /// finding the groups of a short page (ending within the first 4,096

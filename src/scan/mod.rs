@@ -314,11 +314,13 @@ impl crate::order::Groups for SplitGroups {
 }
 
 /// Answers `query` over `records` like [`group_images`], splitting the scan
-/// over the machine's cores (scoped threads, each grouping pieces of the
+/// over the machine's cores (threads each grouping pieces of the
 /// slice as it gets to them) and merging the partial groups before ordering.
 ///
-/// It spawns no thread unless each thread would get at least 65,536 records,
-/// below which the threads cost more than they save. When most of the
+/// It uses no second thread unless each thread would get at least 65,536
+/// records (on two cores: a slice of 131,072 or more), below which the
+/// threads cost more than they save. The threads are kept between calls
+/// (crate docs, "Threads kept between calls"). When most of the
 /// versions in the calling thread's first piece (a sixteenth of its share)
 /// are groups of their own, the threads' partial groups would mostly
 /// differ, and merging them would cost about what they saved: the threads
