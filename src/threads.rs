@@ -5,8 +5,7 @@
 //!
 //! Why threads kept between calls: a thread started for each call waited
 //! for the scheduler's next tick (up to 4 ms) before it ran whenever the
-//! other core was busy, a quarter of a two-thread scan of 1M records; a
-//! thread already started, asleep, is woken at once (BENCHMARKS.md, "the
+//! other core was busy; a thread already started, asleep, is woken at once (BENCHMARKS.md, "the
 //! two-thread scan's spread"). The kept threads are a `rayon-core` pool of
 //! one thread fewer than the cores, started by the first call that wants
 //! one; while another call has them, a call starts threads of its own as
