@@ -397,8 +397,8 @@ impl NameArena {
                         (false, true) => BUCKETS - 1 - bucket,
                         (false, false) => BUCKETS - 1,
                     };
-                    if has & (rank >= top.floor) && top.push(rank, exact) {
-                        top.kept.push((group_of(owner), rank as u8));
+                    if has & (rank >= top.floor) {
+                        top.keep(group_of(owner), rank, exact);
                     }
                 });
             }
@@ -456,19 +456,18 @@ impl TopScan {
         }
     }
 
-    /// Counts a match of `rank`, exact or not, into the ranks (the caller
-    /// counts it into `total`); whether it is to be kept.
+    /// Keeps `group`, a match of `rank` at or above the floor, exact or
+    /// not, and counts it into the ranks if exact (the caller counts it
+    /// into `total`, and leaves the matches below the floor).
     #[inline]
-    fn push(&mut self, rank: usize, exact: bool) -> bool {
-        if rank < self.floor {
-            return false;
-        }
+    fn keep(&mut self, group: u32, rank: usize, exact: bool) {
+        debug_assert!(rank >= self.floor, "a match at or above the floor");
+        self.kept.push((group, rank as u8));
         if exact {
             self.by_rank[rank] += 1;
             self.at_or_above += 1;
             self.settle();
         }
-        true
     }
 
     /// Raises the floor while the exact matches above it are `end` or more.
